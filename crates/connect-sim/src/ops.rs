@@ -1,0 +1,422 @@
+//! The Connect REST operations on the cluster (spec §2–§11): each checks what Connect
+//! checks, in Connect's order, and answers with Connect's status codes and messages.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use crate::{
+    cluster::Cluster,
+    error::{ApiError, ApiResult},
+    model::{Connector, Instance, Lingering, State, Target},
+    plugins,
+    validate::{self, Invalid, RawConfig},
+};
+
+/// 409 while a reconfiguration rebalance is pending (spec §18).
+pub const STALE_CONFIG: &str = "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)";
+/// 500 for herder-queued GETs during a pending rebalance on 3.5+ (spec §4).
+pub const REBALANCE_EXPECTED: &str = "Request cannot be completed because a rebalance is expected";
+
+/// What a restart request turned into (spec §8).
+pub enum Restarted {
+    /// The legacy connector-only restart: 204.
+    Connector,
+    /// The 202 path with its predicted status body.
+    Planned(Value),
+}
+
+impl Cluster {
+    /// The connector, or 404 `Connector <name> not found` (spec §4).
+    pub fn connector(&self, name: &str) -> ApiResult<&Connector> {
+        self.connectors
+            .get(name)
+            .ok_or_else(|| ApiError::not_found(format!("Connector {name} not found")))
+    }
+
+    fn connector_mut(
+        &mut self,
+        name: &str,
+        message: impl FnOnce() -> String,
+    ) -> ApiResult<&mut Connector> {
+        self.connectors
+            .get_mut(name)
+            .ok_or_else(|| ApiError::not_found(message()))
+    }
+
+    /// A herder-queued GET (info, config, tasks): 500 on 3.5+ or 409 before during a
+    /// pending rebalance (spec §4), then 404 for unknown names.
+    pub fn queued_read(&self, name: &str, now: Instant) -> ApiResult<&Connector> {
+        if self.rebalance_pending(now) {
+            return Err(if self.cfg.version.at_least(3, 5) {
+                ApiError::internal(REBALANCE_EXPECTED)
+            } else {
+                ApiError::conflict(STALE_CONFIG)
+            });
+        }
+        self.connector(name)
+    }
+
+    fn check_rebalance(&self, now: Instant) -> ApiResult<()> {
+        match self.rebalance_pending(now) {
+            true => Err(ApiError::conflict(STALE_CONFIG)),
+            false => Ok(()),
+        }
+    }
+
+    /// `GET /connectors`, plain or with the `expand` values in order (spec §2).
+    pub fn list_json(&self, expand: Option<&[String]>) -> Value {
+        let Some(expand) = expand else {
+            return json!(self.connectors.keys().collect::<Vec<_>>());
+        };
+        let mut out = serde_json::Map::new();
+        'connectors: for (name, c) in &self.connectors {
+            let mut entry = serde_json::Map::new();
+            for value in expand {
+                match value.as_str() {
+                    "status" => match self.status_json(name) {
+                        Some(status) => entry.insert("status".into(), status),
+                        None => continue 'connectors,
+                    },
+                    "info" => entry.insert("info".into(), self.info_json(c)),
+                    _ => None,
+                };
+            }
+            out.insert(name.clone(), Value::Object(entry));
+        }
+        Value::Object(out)
+    }
+
+    /// Validates a config for create/replace and returns what would be stored (spec §3).
+    fn checked(&self, name: &str, mut raw: RawConfig) -> ApiResult<BTreeMap<String, String>> {
+        raw.entry("name".into())
+            .or_insert_with(|| Some(name.into()));
+        let report = validate::validate(&raw).map_err(|e| match e {
+            Invalid::NoConnectorType => ApiError::bad_request(format!(
+                "Connector config {} contains no connector type",
+                validate::java_map(&raw)
+            )),
+            Invalid::UnknownClass(class) => ApiError::internal(validate::unknown_class_message(
+                &class,
+                &self.cfg.version.to_string(),
+            )),
+        })?;
+        if !report.errors.is_empty() {
+            return Err(ApiError::bad_request(validate::invalid_config_message(
+                &report.errors,
+            )));
+        }
+        Ok(raw
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| (k, v)))
+            .collect())
+    }
+
+    /// `POST /connectors` (spec §3): validate, then 409 if it exists, then store.
+    pub fn create(
+        &mut self,
+        name: &str,
+        raw: RawConfig,
+        initial: Target,
+        now: Instant,
+    ) -> ApiResult<Value> {
+        check_name_matches(name, &raw)?;
+        let config = self.checked(name, raw)?;
+        if self.connectors.contains_key(name) {
+            return Err(ApiError::conflict(format!(
+                "Connector {name} already exists"
+            )));
+        }
+        Ok(self.insert(name, config, initial, now))
+    }
+
+    fn insert(
+        &mut self,
+        name: &str,
+        config: BTreeMap<String, String>,
+        target: Target,
+        now: Instant,
+    ) -> Value {
+        let worker = self.assign_worker();
+        let connector = Connector {
+            name: name.into(),
+            config,
+            target,
+            generation: 1,
+            task_count: 0,
+            status: None,
+            tasks: BTreeMap::new(),
+            worker,
+            offsets: vec![],
+            topics: vec![],
+        };
+        self.lingering.remove(name);
+        let info = self.info_json(&connector);
+        self.connectors.insert(name.into(), connector);
+        self.open_rebalance_window(now);
+        self.schedule_start(name, 1, now);
+        info
+    }
+
+    /// `PUT /connectors/{name}/config` (spec §5.2): `(created, info)`.
+    pub fn put_config(
+        &mut self,
+        name: &str,
+        raw: RawConfig,
+        now: Instant,
+    ) -> ApiResult<(bool, Value)> {
+        check_name_matches(name, &raw)?;
+        let config = self.checked(name, raw)?;
+        if !self.connectors.contains_key(name) {
+            return Ok((true, self.insert(name, config, Target::Started, now)));
+        }
+        Ok((false, self.replace(name, config, now)))
+    }
+
+    /// `PATCH /connectors/{name}/config` (spec §5.3): `null` removes a key.
+    pub fn patch_config(&mut self, name: &str, patch: RawConfig, now: Instant) -> ApiResult<Value> {
+        let current = &self.connector(name)?.config;
+        let mut merged: RawConfig = current
+            .iter()
+            .map(|(k, v)| (k.clone(), Some(v.clone())))
+            .collect();
+        for (key, value) in patch {
+            match value {
+                Some(v) => merged.insert(key, Some(v)),
+                None => merged.remove(&key),
+            };
+        }
+        let config = self.checked(name, merged)?;
+        Ok(self.replace(name, config, now))
+    }
+
+    /// Stores a new config for an existing connector: the instance restarts (spec §5.2).
+    fn replace(&mut self, name: &str, config: BTreeMap<String, String>, now: Instant) -> Value {
+        let Some(c) = self.connectors.get_mut(name) else {
+            return Value::Null;
+        };
+        c.config = config;
+        c.generation += 1;
+        let generation = c.generation;
+        let info = self.info_json(&self.connectors[name]);
+        self.schedule_start(name, generation, now);
+        info
+    }
+
+    /// `DELETE /connectors/{name}` (spec §9): the status lingers (spec §18).
+    pub fn delete(&mut self, name: &str, now: Instant) -> ApiResult<()> {
+        let c = self
+            .connectors
+            .remove(name)
+            .ok_or_else(|| ApiError::not_found(format!("Connector {name} not found")))?;
+        if let Some(status) = c.status {
+            self.lingering.insert(
+                name.into(),
+                Lingering {
+                    status,
+                    tasks: c.tasks,
+                },
+            );
+            self.schedule_linger(name, now);
+        }
+        self.open_rebalance_window(now);
+        Ok(())
+    }
+
+    /// `PUT /connectors/{name}/pause` (spec §9).
+    pub fn pause(&mut self, name: &str, now: Instant) -> ApiResult<()> {
+        self.connector_mut(name, || format!("Unknown connector {name}"))?
+            .target = Target::Paused;
+        self.schedule_target(name, now);
+        Ok(())
+    }
+
+    /// `PUT /connectors/{name}/resume` (spec §9): also resumes a STOPPED connector.
+    pub fn resume(&mut self, name: &str, now: Instant) -> ApiResult<()> {
+        let c = self.connector_mut(name, || format!("Unknown connector {name}"))?;
+        let was = std::mem::replace(&mut c.target, Target::Started);
+        if was == Target::Stopped {
+            c.generation += 1;
+            let generation = c.generation;
+            self.schedule_start(name, generation, now);
+        } else {
+            self.schedule_target(name, now);
+        }
+        Ok(())
+    }
+
+    /// `PUT /connectors/{name}/stop` (spec §9): task configs emptied at once.
+    pub fn stop(&mut self, name: &str, now: Instant) -> ApiResult<()> {
+        let c = self.connector_mut(name, || format!("Unknown connector {name}"))?;
+        c.target = Target::Stopped;
+        c.task_count = 0;
+        c.generation += 1;
+        self.open_rebalance_window(now);
+        self.schedule_target(name, now);
+        Ok(())
+    }
+
+    /// `POST /connectors/{name}/restart` (spec §8).
+    pub fn restart(
+        &mut self,
+        name: &str,
+        include_tasks: bool,
+        only_failed: bool,
+        now: Instant,
+    ) -> ApiResult<Restarted> {
+        let legacy = !self.cfg.version.at_least(3, 0) || (!include_tasks && !only_failed);
+        self.connector_mut(name, || format!("Unknown connector: {name}"))?;
+        self.check_rebalance(now)?;
+        let c = self
+            .connectors
+            .get_mut(name)
+            .ok_or_else(|| ApiError::not_found(format!("Unknown connector: {name}")))?;
+        let target = c.target;
+        if legacy {
+            let status = c
+                .status
+                .as_mut()
+                .ok_or_else(|| ApiError::conflict(STALE_CONFIG))?;
+            status.restart_into(target, name);
+            return Ok(Restarted::Connector);
+        }
+        let status = c
+            .status
+            .as_mut()
+            .ok_or_else(|| ApiError::not_found(format!("Status for connector {name} not found")))?;
+        if !only_failed || status.state == State::Failed {
+            status.state = State::Restarting;
+        }
+        for task in c.tasks.values_mut() {
+            if include_tasks && (!only_failed || task.state == State::Failed) {
+                task.state = State::Restarting;
+            }
+        }
+        self.schedule_restart_finish(name, now);
+        Ok(Restarted::Planned(
+            self.status_json(name).unwrap_or(Value::Null),
+        ))
+    }
+
+    /// `POST /connectors/{name}/tasks/{id}/restart` (spec §7.4): synchronous.
+    pub fn restart_task(&mut self, name: &str, id: u32, now: Instant) -> ApiResult<()> {
+        let c = self.connector_mut(name, || format!("Unknown connector: {name}"))?;
+        if id >= c.task_count {
+            return Err(ApiError::not_found(format!("Unknown task: {name}-{id}")));
+        }
+        self.check_rebalance(now)?;
+        let worker = self.worker_id(self.connectors[name].worker + id as usize + 1);
+        let Some(c) = self.connectors.get_mut(name) else {
+            return Ok(());
+        };
+        let target = c.target;
+        let task = c
+            .tasks
+            .entry(id)
+            .or_insert_with(|| Instance::new(State::Unassigned, worker));
+        task.restart_into(target, &format!("{name}-{id}"));
+        Ok(())
+    }
+
+    /// `GET /connectors/{name}/tasks` (spec §7.1).
+    pub fn tasks_json(&self, c: &Connector) -> Value {
+        let tasks: Vec<Value> = (0..c.task_count)
+            .map(|id| json!({"id": {"connector": c.name, "task": id}, "config": task_config(c)}))
+            .collect();
+        Value::Array(tasks)
+    }
+
+    /// `GET /connectors/{name}/tasks-config` (spec §7.2).
+    pub fn tasks_config_json(&self, c: &Connector) -> Value {
+        let map: serde_json::Map<String, Value> = (0..c.task_count)
+            .map(|id| (format!("{}-{id}", c.name), task_config(c)))
+            .collect();
+        Value::Object(map)
+    }
+
+    /// `GET /connectors/{name}/tasks/{id}/status` (spec §7.3).
+    pub fn task_status_json(&self, name: &str, id: u32) -> ApiResult<Value> {
+        let task = match (self.connectors.get(name), self.lingering.get(name)) {
+            (Some(c), _) => c.tasks.get(&id),
+            (None, Some(l)) => l.tasks.get(&id),
+            _ => None,
+        };
+        task.map(|t| t.to_json(Some(id)))
+            .ok_or_else(|| ApiError::not_found(format!("No status found for task {name}-{id}")))
+    }
+
+    /// `PATCH` or `DELETE /connectors/{name}/offsets` (spec §10); `None` resets all.
+    pub fn alter_offsets(
+        &mut self,
+        name: &str,
+        changes: Option<Vec<Value>>,
+        now: Instant,
+    ) -> ApiResult<Value> {
+        let c = self.connector(name)?;
+        self.check_rebalance(now)?;
+        if c.target != Target::Stopped || c.task_count != 0 {
+            return Err(ApiError::bad_request(format!(
+                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
+            )));
+        }
+        let confirms = c
+            .class()
+            .and_then(plugins::find_connector)
+            .is_some_and(|p| p.confirms_offsets);
+        let Some(c) = self.connectors.get_mut(name) else {
+            return Ok(Value::Null);
+        };
+        let verb = match changes {
+            None => {
+                c.offsets.clear();
+                "reset"
+            }
+            Some(changes) => {
+                merge_offsets(&mut c.offsets, changes);
+                "altered"
+            }
+        };
+        Ok(json!({"message": offsets_message(verb, confirms)}))
+    }
+}
+
+/// 400 when the config's `name` differs from the connector name (spec §3, §5.2).
+fn check_name_matches(name: &str, raw: &RawConfig) -> ApiResult<()> {
+    match raw.get("name") {
+        Some(Some(config_name)) if config_name != name => Err(ApiError::bad_request(format!(
+            "Connector name configuration ({config_name}) doesn't match connector name in the URL ({name})"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A task config: the connector config plus `task.class` (spec §7.1).
+fn task_config(c: &Connector) -> Value {
+    let mut config = json!(c.config);
+    let task_class = c
+        .class()
+        .and_then(plugins::find_connector)
+        .map(|p| p.task_class);
+    config["task.class"] = json!(task_class.unwrap_or("org.apache.kafka.connect.connector.Task"));
+    config
+}
+
+fn merge_offsets(offsets: &mut Vec<Value>, changes: Vec<Value>) {
+    for change in changes {
+        let partition = change.get("partition").cloned().unwrap_or(Value::Null);
+        offsets.retain(|o| o.get("partition") != Some(&partition));
+        if change.get("offset").is_some_and(|o| !o.is_null()) {
+            offsets.push(change);
+        }
+    }
+}
+
+fn offsets_message(verb: &str, confirms: bool) -> String {
+    if confirms {
+        return format!("The offsets for this connector have been {verb} successfully");
+    }
+    format!(
+        "The Connect framework-managed offsets for this connector have been {verb} successfully. However, if this connector manages offsets externally, they will need to be manually {verb} in the system that the connector uses."
+    )
+}
