@@ -215,6 +215,7 @@ impl Cluster {
         };
         let plugin = c.class().and_then(plugins::find_connector);
         c.task_count = c.desired_tasks(plugin.and_then(|p| p.max_tasks));
+        c.tasks_generation = generation;
         c.tasks.retain(|id, _| *id < c.task_count);
         for id in 0..c.task_count {
             let worker = ids[(c.worker + id as usize + 1) % ids.len()].clone();
@@ -260,7 +261,8 @@ impl Cluster {
             task.state = state;
         }
         let running = c.status.as_ref().is_some_and(|s| s.state == State::Running);
-        if c.target == Target::Started && c.task_count == 0 && running {
+        let stale_tasks = c.task_count == 0 || c.tasks_generation != c.generation;
+        if c.target == Target::Started && stale_tasks && running {
             let generation = c.generation;
             self.schedule(
                 at + self.cfg.lifecycle_delay,

@@ -24,6 +24,7 @@ use crate::{
 pub fn router() -> Router<Sim> {
     Router::new()
         .route("/_sim/reset", post(reset))
+        .route("/_sim/advance", post(advance))
         .route("/_sim/connectors", post(seed_connectors))
         .route("/_sim/connectors/{name}/state", put(connector_state))
         .route("/_sim/connectors/{name}/tasks/{id}/state", put(task_state))
@@ -47,6 +48,20 @@ fn parse<T: DeserializeOwned>(bytes: &Bytes) -> ApiResult<T> {
 async fn reset(State(sim): State<Sim>) -> StatusCode {
     sim.reset();
     StatusCode::NO_CONTENT
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceBody {
+    ms: u64,
+}
+
+/// Moves the simulated clock forward by `ms`, applying every lifecycle step due by then.
+async fn advance(State(sim): State<Sim>, bytes: Bytes) -> ApiResult<StatusCode> {
+    let body: AdvanceBody = parse(&bytes)?;
+    sim.advance(std::time::Duration::from_millis(body.ms));
+    sim.with(|_, _| ());
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn seed_connectors(State(sim): State<Sim>, bytes: Bytes) -> ApiResult<Json<Value>> {

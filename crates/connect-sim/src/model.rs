@@ -124,6 +124,9 @@ pub struct Connector {
     pub generation: u64,
     /// How many task configs are in the config topic (spec §4 `tasks`).
     pub task_count: u32,
+    /// The config generation the task configs were generated from: a resumed connector
+    /// regenerates them when its config changed while it was paused.
+    pub tasks_generation: u64,
     /// The connector's status record; `None` until it first starts (spec §6: 404).
     pub status: Option<Instance>,
     /// Task status records by id; tasks appear when first started (spec §6).

@@ -145,6 +145,7 @@ impl Cluster {
             target,
             generation: 1,
             task_count: 0,
+            tasks_generation: 1,
             status: None,
             tasks: BTreeMap::new(),
             worker,

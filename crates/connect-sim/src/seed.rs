@@ -225,6 +225,7 @@ fn build(cluster: &mut Cluster, seed: SeedConnector) -> ApiResult<Connector> {
         target,
         generation: 1,
         task_count: 0,
+        tasks_generation: 1,
         status: None,
         tasks: BTreeMap::new(),
         worker,

@@ -7,7 +7,10 @@ use std::{
 };
 
 use serde_json::{Value, json};
-use tokio::{sync::watch, time::Instant};
+use tokio::{
+    sync::watch,
+    time::{Duration, Instant},
+};
 
 use crate::{
     cluster::Cluster,
@@ -31,6 +34,8 @@ struct Inner {
     requests: Mutex<Counters>,
     /// Flips to true when the server shuts down, releasing `hang`ed requests.
     shutdown: watch::Sender<bool>,
+    /// How far `POST /_sim/advance` moved the simulated clock ahead of the real one.
+    skew: Mutex<Duration>,
 }
 
 #[derive(Debug, Default)]
@@ -58,6 +63,7 @@ impl Sim {
             faults: Mutex::new(Faults::default()),
             requests: Mutex::new(Counters::default()),
             shutdown: watch::channel(false).0,
+            skew: Mutex::new(Duration::ZERO),
         };
         Self {
             inner: Arc::new(inner),
@@ -68,9 +74,19 @@ impl Sim {
         &self.inner.config
     }
 
+    /// The simulated clock: the real one plus whatever [`Sim::advance`] added.
+    pub fn now(&self) -> Instant {
+        Instant::now() + *lock(&self.inner.skew)
+    }
+
+    /// Moves the simulated clock forward, so lifecycle steps come due without waiting.
+    pub fn advance(&self, by: Duration) {
+        *lock(&self.inner.skew) += by;
+    }
+
     /// Runs `f` on the cluster after applying every lifecycle event due by now.
     pub fn with<R>(&self, f: impl FnOnce(&mut Cluster, Instant) -> R) -> R {
-        let now = Instant::now();
+        let now = self.now();
         let mut cluster = lock(&self.inner.cluster);
         cluster.advance(now);
         f(&mut cluster, now)

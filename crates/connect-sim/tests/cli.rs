@@ -1,0 +1,110 @@
+//! The `connect-sim` binary: flags, the bound address on stdout, seeding from a file.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+};
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the binary and reads the bound address from its first stdout line.
+fn start(args: &[&str]) -> (Server, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_connect-sim"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("connect-sim starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (Server(child), line.trim().to_string())
+}
+
+/// The first stdout line is the bound address; flags shape what the API reports.
+#[tokio::test]
+async fn prints_the_bound_address_and_honours_flags() {
+    let seed = tempfile_with(r#"{"connectors":[{"name":"seeded","type":"sink"}]}"#);
+    let (_server, addr) = start(&[
+        "--kafka-version",
+        "3.4.1",
+        "--worker-ids",
+        "a:1,b:2",
+        "--seed",
+        &seed,
+    ]);
+    assert!(
+        addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"),
+        "{addr}"
+    );
+    let root: serde_json::Value = reqwest::get(format!("http://{addr}/"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(root["version"], "3.4.1");
+    let status: serde_json::Value = reqwest::get(format!("http://{addr}/connectors/seeded/status"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["connector"]["worker_id"], "a:1");
+    let stop = reqwest::Client::new()
+        .put(format!("http://{addr}/connectors/seeded/stop"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stop.status(), 404, "stop does not exist before 3.5");
+}
+
+/// Invalid flags are refused with a clear message and a non-zero exit.
+#[test]
+fn invalid_flags_are_refused() {
+    for (flag, value, expected) in [
+        ("--kafka-version", "three", "invalid Kafka version"),
+        ("--basic-auth", "nocolon", "expected user:password"),
+        ("--workers", "0", "0 is not in 1.."),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_connect-sim"))
+            .args([flag, value])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(expected), "{flag} {value}: {stderr}");
+    }
+}
+
+/// A seed file that is not valid is refused at start-up, naming the file.
+#[test]
+fn invalid_seed_file_is_refused() {
+    let seed = tempfile_with(r#"{"connectors":[{"name":"a","state":"WEIRD"}]}"#);
+    let out = Command::new(env!("CARGO_BIN_EXE_connect-sim"))
+        .args(["--listen", "127.0.0.1:0", "--seed", &seed])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&seed) && stderr.contains("invalid connector state"),
+        "{stderr}"
+    );
+}
+
+fn tempfile_with(content: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("connect-sim-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("seed-{}.json", content.len()));
+    std::fs::write(&path, content).unwrap();
+    path.to_string_lossy().into_owned()
+}
