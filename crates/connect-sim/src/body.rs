@@ -61,7 +61,8 @@ fn token(value: &Value) -> &'static str {
     }
 }
 
-fn cannot_deserialize(java_type: &str, value: &Value) -> ApiError {
+/// Jackson's message for a value of the wrong JSON type.
+pub fn cannot_deserialize(java_type: &str, value: &Value) -> ApiError {
     ApiError::internal(format!(
         "Cannot deserialize value of type `{java_type}` from {}",
         token(value)
@@ -116,9 +117,7 @@ pub fn create_request(body: Option<&Value>, initial_state_known: bool) -> ApiRes
     } else {
         &["config", "name"]
     };
-    if let Some(field) = map.keys().find(|k| !known.contains(&k.as_str())) {
-        return Err(unrecognized_field(field, known));
-    }
+    reject_unknown_fields(map, CREATE_REQUEST, known)?;
     let name = map
         .get("name")
         .map(scalar)
@@ -145,13 +144,21 @@ pub fn create_request(body: Option<&Value>, initial_state_known: bool) -> ApiRes
     })
 }
 
-fn unrecognized_field(field: &str, known: &[&str]) -> ApiError {
+/// Jackson's `Unrecognized field` 500 for the first key of `map` not in `known`.
+pub fn reject_unknown_fields(
+    map: &serde_json::Map<String, Value>,
+    class: &str,
+    known: &[&str],
+) -> ApiResult<()> {
+    let Some(field) = map.keys().find(|k| !known.contains(&k.as_str())) else {
+        return Ok(());
+    };
     let quoted: Vec<String> = known.iter().map(|k| format!("\"{k}\"")).collect();
-    ApiError::internal(format!(
-        "Unrecognized field \"{field}\" (class {CREATE_REQUEST}), not marked as ignorable ({} known properties: {}])\n at [Source: REDACTED {SOURCE_SUFFIX}; line: 1, column: 2] (through reference chain: {CREATE_REQUEST}[\"{field}\"])",
+    Err(ApiError::internal(format!(
+        "Unrecognized field \"{field}\" (class {class}), not marked as ignorable ({} known properties: {}])\n at [Source: REDACTED {SOURCE_SUFFIX}; line: 1, column: 2] (through reference chain: {class}[\"{field}\"])",
         known.len(),
         quoted.join(", ")
-    ))
+    )))
 }
 
 fn initial_state(value: &Value) -> ApiResult<Target> {

@@ -67,9 +67,8 @@ pub async fn health(State(sim): State<Sim>) -> (StatusCode, Json<Value>) {
 /// `GET /connector-plugins[?connectorsOnly=false]` (spec §12).
 pub async fn plugins(State(sim): State<Sim>, RawQuery(query): RawQuery) -> Json<Value> {
     let version = sim.config().version;
-    let only = query_value(query.as_deref(), "connectorsOnly");
-    let connectors_only =
-        !version.at_least(3, 2) || only.is_none_or(|v| !v.eq_ignore_ascii_case("false"));
+    let only = query_value(query.as_deref(), "connectorsOnly").map(|v| body::java_bool(Some(&v)));
+    let connectors_only = !version.at_least(3, 2) || only.unwrap_or(true);
     let mut list: Vec<&plugins::Plugin> = plugins::all()
         .iter()
         .filter(|p| !connectors_only || p.kind.is_connector())

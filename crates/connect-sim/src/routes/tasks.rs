@@ -82,7 +82,10 @@ pub async fn alter_offsets(
         .map(Json)
 }
 
-/// The `offsets` list of a PATCH body: empty or absent is a 400, a wrong shape a 500.
+const ENTITIES: &str = "org.apache.kafka.connect.runtime.rest.entities";
+
+/// The `offsets` list of a PATCH body: empty or absent is a 400, a wrong shape or an
+/// unknown field a Jackson 500 (spec §10, §0.2).
 fn offsets_body(value: Option<Value>) -> ApiResult<Vec<Value>> {
     let missing = || {
         ApiError::bad_request(
@@ -91,11 +94,18 @@ fn offsets_body(value: Option<Value>) -> ApiResult<Vec<Value>> {
     };
     let offsets = match value {
         None | Some(Value::Null) => return Err(missing()),
-        Some(Value::Object(mut map)) => map.remove("offsets"),
-        Some(_) => {
-            return Err(shape_error(
-                "ConnectorOffsets",
-                "Array value (token `JsonToken.START_ARRAY`)",
+        Some(Value::Object(mut map)) => {
+            body::reject_unknown_fields(
+                &map,
+                &format!("{ENTITIES}.ConnectorOffsets"),
+                &["offsets"],
+            )?;
+            map.remove("offsets")
+        }
+        Some(other) => {
+            return Err(body::cannot_deserialize(
+                &format!("{ENTITIES}.ConnectorOffsets"),
+                &other,
             ));
         }
     };
@@ -103,32 +113,40 @@ fn offsets_body(value: Option<Value>) -> ApiResult<Vec<Value>> {
         None | Some(Value::Null) => return Err(missing()),
         Some(Value::Array(list)) if list.is_empty() => return Err(missing()),
         Some(Value::Array(list)) => list,
-        Some(_) => {
-            return Err(shape_error(
-                "java.util.ArrayList<ConnectorOffset>",
-                "Object value (token `JsonToken.START_OBJECT`)",
+        Some(other) => {
+            return Err(body::cannot_deserialize(
+                &format!("java.util.ArrayList<{ENTITIES}.ConnectorOffset>"),
+                &other,
             ));
         }
     };
-    for entry in &list {
-        let partition_ok = entry.get("partition").is_some_and(Value::is_object);
-        let offset_ok = entry
-            .get("offset")
-            .is_none_or(|o| o.is_object() || o.is_null());
-        if !partition_ok || !offset_ok {
-            return Err(shape_error(
-                "ConnectorOffset",
-                "an entry without a `partition` object",
-            ));
-        }
-    }
+    list.iter().try_for_each(check_offset_entry)?;
     Ok(list)
 }
 
-fn shape_error(class: &str, from: &str) -> ApiError {
-    ApiError::internal(format!(
-        "Cannot deserialize value of type `org.apache.kafka.connect.runtime.rest.entities.{class}` from {from}"
-    ))
+/// One `{"partition":{…},"offset":{…}|null}` entry.
+fn check_offset_entry(entry: &Value) -> ApiResult<()> {
+    let class = format!("{ENTITIES}.ConnectorOffset");
+    let Value::Object(map) = entry else {
+        return Err(body::cannot_deserialize(&class, entry));
+    };
+    body::reject_unknown_fields(map, &class, &["partition", "offset"])?;
+    let partition = map.get("partition").unwrap_or(&Value::Null);
+    let offset = map.get("offset").unwrap_or(&Value::Null);
+    for value in [partition, offset] {
+        if !(value.is_object() || value.is_null()) {
+            return Err(body::cannot_deserialize(
+                "java.util.LinkedHashMap<java.lang.String,java.lang.Object>",
+                value,
+            ));
+        }
+    }
+    match partition.is_object() {
+        true => Ok(()),
+        false => Err(ApiError::bad_request(
+            "Partitions / offsets need to be provided for an alter offsets request",
+        )),
+    }
 }
 
 /// `DELETE /connectors/{name}/offsets` (spec §10, 3.6+).
