@@ -13,7 +13,7 @@ use tokio::time::{Duration, Instant};
 
 use crate::{
     config::SimConfig,
-    model::{Connector, Instance, Lingering, State, Target},
+    model::{Connector, Instance, Lingering, State, StatusView, Target},
     plugins,
 };
 
@@ -324,18 +324,38 @@ impl Cluster {
         self.with_type(body, Self::type_of(Some(&c.config)))
     }
 
-    /// `GET /connectors/{name}/status` body, or `None` without a status record (spec §6).
-    pub fn status_json(&self, name: &str) -> Option<Value> {
+    /// `type` as reported by this version: absent before 1.0 (spec §19).
+    fn reported_type(&self, ty: &'static str) -> Option<&'static str> {
+        self.cfg.version.at_least(1, 0).then_some(ty)
+    }
+
+    /// The status body, or `None` without a status record (spec §6); a deleted
+    /// connector's lingering status has type `unknown` (spec §18).
+    pub fn status_view(&self, name: &str) -> Option<StatusView<'_>> {
         if let Some(c) = self.connectors.get(name) {
-            let status = c.status.as_ref()?;
-            let body =
-                json!({"name": name, "connector": status.to_json(None), "tasks": c.tasks_json()});
-            return Some(self.with_type(body, Self::type_of(Some(&c.config))));
+            let connector = c.status.as_ref()?.view(None);
+            let kind = self.reported_type(Self::type_of(Some(&c.config)));
+            return Some(StatusView {
+                name: &c.name,
+                connector,
+                tasks: c.task_views(),
+                kind,
+            });
         }
-        let l = self.lingering.get(name)?;
-        let tasks: Vec<Value> = l.tasks.iter().map(|(id, t)| t.to_json(Some(*id))).collect();
-        let body = json!({"name": name, "connector": l.status.to_json(None), "tasks": tasks});
-        Some(self.with_type(body, "unknown"))
+        let (name, l) = self.lingering.get_key_value(name)?;
+        let tasks = l.tasks.iter().map(|(id, t)| t.view(Some(*id))).collect();
+        Some(StatusView {
+            name,
+            connector: l.status.view(None),
+            tasks,
+            kind: self.reported_type("unknown"),
+        })
+    }
+
+    /// [`Cluster::status_view`] as a JSON value.
+    pub fn status_json(&self, name: &str) -> Option<Value> {
+        self.status_view(name)
+            .and_then(|v| serde_json::to_value(v).ok())
     }
 }
 

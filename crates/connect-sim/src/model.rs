@@ -86,20 +86,46 @@ impl Instance {
         }
     }
 
-    /// `{"state":…,"worker_id":…[,"trace":…]}`, with `id` first for tasks (spec §0.4).
-    pub fn to_json(&self, id: Option<u32>) -> Value {
-        let mut map = serde_json::Map::new();
-        if let Some(id) = id {
-            map.insert("id".into(), json!(id));
-        }
-        map.insert("state".into(), json!(self.state));
-        map.insert("worker_id".into(), json!(self.worker_id));
+    /// A borrowed view that serializes as `{"state":…,"worker_id":…[,"trace":…]}`,
+    /// with `id` first for tasks (spec §0.4).
+    pub fn view(&self, id: Option<u32>) -> InstanceView<'_> {
         let failed = self.state == State::Failed;
-        if let Some(trace) = self.trace.as_deref().filter(|t| failed && !t.is_empty()) {
-            map.insert("trace".into(), json!(trace));
+        let trace = self.trace.as_deref().filter(|t| failed && !t.is_empty());
+        InstanceView {
+            id,
+            state: self.state,
+            worker_id: &self.worker_id,
+            trace,
         }
-        Value::Object(map)
     }
+
+    /// [`Instance::view`] as a JSON value.
+    pub fn to_json(&self, id: Option<u32>) -> Value {
+        serde_json::to_value(self.view(id)).unwrap_or(Value::Null)
+    }
+}
+
+/// The JSON of one connector or task state; `trace` only on FAILED entries (spec §6).
+#[derive(Debug, Serialize)]
+pub struct InstanceView<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<u32>,
+    pub state: State,
+    pub worker_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<&'a str>,
+}
+
+/// The body of `GET /connectors/{name}/status` (spec §6), borrowed from the cluster so
+/// the hot `?expand=status` path serializes without building JSON trees.
+#[derive(Debug, Serialize)]
+pub struct StatusView<'a> {
+    pub name: &'a str,
+    pub connector: InstanceView<'a>,
+    pub tasks: Vec<InstanceView<'a>>,
+    /// Absent before 1.0 (spec §19).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
 }
 
 /// A realistic Java stack trace for a failure injected without one.
@@ -164,13 +190,8 @@ impl Connector {
     }
 
     /// The task list of a status body: sorted by id (spec §6).
-    pub fn tasks_json(&self) -> Value {
-        Value::Array(
-            self.tasks
-                .iter()
-                .map(|(id, t)| t.to_json(Some(*id)))
-                .collect(),
-        )
+    pub fn task_views(&self) -> Vec<InstanceView<'_>> {
+        self.tasks.iter().map(|(id, t)| t.view(Some(*id))).collect()
     }
 }
 

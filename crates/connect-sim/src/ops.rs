@@ -3,13 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Serialize, Serializer, ser::SerializeMap};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::{
     cluster::Cluster,
     error::{ApiError, ApiResult},
-    model::{Connector, Instance, Lingering, State, Target},
+    model::{Connector, Instance, Lingering, State, StatusView, Target},
     plugins,
     validate::{self, Invalid, RawConfig},
 };
@@ -65,27 +66,17 @@ impl Cluster {
         }
     }
 
-    /// `GET /connectors`, plain or with the `expand` values in order (spec §2).
-    pub fn list_json(&self, expand: Option<&[String]>) -> Value {
-        let Some(expand) = expand else {
-            return json!(self.connectors.keys().collect::<Vec<_>>());
+    /// The `GET /connectors` body (spec §2), plain or expanded, serialized straight from
+    /// the cluster (the hot path of every health checker).
+    pub fn list_body(&self, expand: Option<&[String]>) -> Vec<u8> {
+        let body = match expand {
+            None => serde_json::to_vec(&self.connectors.keys().collect::<Vec<_>>()),
+            Some(expand) => serde_json::to_vec(&Expanded {
+                cluster: self,
+                expand,
+            }),
         };
-        let mut out = serde_json::Map::new();
-        'connectors: for (name, c) in &self.connectors {
-            let mut entry = serde_json::Map::new();
-            for value in expand {
-                match value.as_str() {
-                    "status" => match self.status_json(name) {
-                        Some(status) => entry.insert("status".into(), status),
-                        None => continue 'connectors,
-                    },
-                    "info" => entry.insert("info".into(), self.info_json(c)),
-                    _ => None,
-                };
-            }
-            out.insert(name.clone(), Value::Object(entry));
-        }
-        Value::Object(out)
+        body.unwrap_or_default()
     }
 
     /// Validates a config for create/replace and returns what would be stored (spec §3).
@@ -379,6 +370,43 @@ impl Cluster {
             }
         };
         Ok(json!({"message": offsets_message(verb, confirms)}))
+    }
+}
+
+/// The `?expand=` map: connectors without a status record are left out entirely when
+/// `status` is asked for, even with `info` (spec §2.2 trap).
+struct Expanded<'a> {
+    cluster: &'a Cluster,
+    expand: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Entry<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<StatusView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    info: Option<Value>,
+}
+
+impl Serialize for Expanded<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let wants = |what: &str| self.expand.iter().any(|v| v == what);
+        let mut map = serializer.serialize_map(None)?;
+        for (name, c) in &self.cluster.connectors {
+            let status = wants("status").then(|| self.cluster.status_view(name));
+            if matches!(status, Some(None)) {
+                continue;
+            }
+            let info = wants("info").then(|| self.cluster.info_json(c));
+            map.serialize_entry(
+                name,
+                &Entry {
+                    status: status.flatten(),
+                    info,
+                },
+            )?;
+        }
+        map.end()
     }
 }
 

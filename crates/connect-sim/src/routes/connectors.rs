@@ -18,10 +18,18 @@ use crate::{
 };
 
 /// `GET /connectors[?expand=…]` (spec §2): `expand` is ignored before 2.3.
-pub async fn list(State(sim): State<Sim>, RawQuery(query): RawQuery) -> Json<Value> {
+pub async fn list(State(sim): State<Sim>, RawQuery(query): RawQuery) -> Response {
     let expand =
         query_values(query.as_deref(), "expand").filter(|_| sim.config().version.at_least(2, 3));
-    Json(sim.with(|c, _| c.list_json(expand.as_deref())))
+    let body = sim.with(|c, _| c.list_body(expand.as_deref()));
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// `POST /connectors` (spec §3).
