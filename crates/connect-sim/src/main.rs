@@ -110,6 +110,10 @@ async fn run(args: Args) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     println!("{addr}");
+    eprintln!(
+        "connect-sim {} listening; try: curl 'http://{addr}/connectors?expand=status'",
+        args.kafka_version
+    );
     tracing::info!(%addr, version = %args.kafka_version, "connect-sim listening");
     connect_sim::serve(listener, sim, shutdown_signal())
         .await
