@@ -12,12 +12,14 @@
 //! - [`cluster`]: the state machine and scheduled lifecycle events (§17, §18).
 //! - [`ops`]: the REST operations on the cluster, with Connect's checks and messages.
 //! - [`model`]: connectors, instances, states and their JSON views.
-//! - [`validate`] and [`plugins`]: config validation and the plugin catalogue (§12, §14).
+//! - [`validate`], [`plugins`] and [`catalogue`]: config validation, plugin types and the
+//!   catalogue data (§12, §14).
 //! - [`body`]: Jersey/Jackson body handling (415s, 500s for bad JSON).
 //! - `routes`: the per-version router, the count → fault → auth middleware, handlers.
 //! - [`control`], [`seed`] and [`faults`]: the `/_sim` control API.
 
 pub mod body;
+pub mod catalogue;
 pub mod cluster;
 pub mod config;
 pub mod control;

@@ -166,6 +166,28 @@ pub struct Connector {
 }
 
 impl Connector {
+    /// A connector just written to the config topic: no status, no tasks yet.
+    pub fn new(
+        name: &str,
+        config: BTreeMap<String, String>,
+        target: Target,
+        worker: usize,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            config,
+            target,
+            generation: 1,
+            task_count: 0,
+            tasks_generation: 1,
+            status: None,
+            tasks: BTreeMap::new(),
+            worker,
+            offsets: vec![],
+            topics: vec![],
+        }
+    }
+
     /// The `connector.class` value, if any.
     pub fn class(&self) -> Option<&str> {
         self.config.get("connector.class").map(String::as_str)

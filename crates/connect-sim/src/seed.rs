@@ -219,19 +219,8 @@ fn build(cluster: &mut Cluster, seed: SeedConnector) -> ApiResult<Connector> {
         Some(State::Stopped) => Target::Stopped,
         _ => Target::Started,
     };
-    let mut connector = Connector {
-        name: name.clone(),
-        config,
-        target,
-        generation: 1,
-        task_count: 0,
-        tasks_generation: 1,
-        status: None,
-        tasks: BTreeMap::new(),
-        worker,
-        offsets: seed.offsets.unwrap_or_default(),
-        topics: vec![],
-    };
+    let mut connector = Connector::new(&name, config, target, worker);
+    connector.offsets = seed.offsets.unwrap_or_default();
     if let Some(state) = state {
         connector.status = Some(instance(
             state,

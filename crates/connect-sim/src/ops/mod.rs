@@ -4,14 +4,17 @@
 use std::collections::BTreeMap;
 
 use serde::{Serialize, Serializer, ser::SerializeMap};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::time::Instant;
+
+mod tasks;
+
+pub use tasks::Restarted;
 
 use crate::{
     cluster::Cluster,
     error::{ApiError, ApiResult},
-    model::{Connector, Instance, Lingering, State, StatusView, Target},
-    plugins,
+    model::{Connector, Lingering, StatusView, Target},
     validate::{self, Invalid, RawConfig},
 };
 
@@ -19,14 +22,6 @@ use crate::{
 pub const STALE_CONFIG: &str = "Cannot complete request momentarily due to stale configuration (typically caused by a concurrent config change)";
 /// 500 for herder-queued GETs during a pending rebalance on 3.5+ (spec §4).
 pub const REBALANCE_EXPECTED: &str = "Request cannot be completed because a rebalance is expected";
-
-/// What a restart request turned into (spec §8).
-pub enum Restarted {
-    /// The legacy connector-only restart: 204.
-    Connector,
-    /// The 202 path with its predicted status body.
-    Planned(Value),
-}
 
 impl Cluster {
     /// The connector, or 404 `Connector <name> not found` (spec §4).
@@ -130,19 +125,7 @@ impl Cluster {
         now: Instant,
     ) -> Value {
         let worker = self.assign_worker();
-        let connector = Connector {
-            name: name.into(),
-            config,
-            target,
-            generation: 1,
-            task_count: 0,
-            tasks_generation: 1,
-            status: None,
-            tasks: BTreeMap::new(),
-            worker,
-            offsets: vec![],
-            topics: vec![],
-        };
+        let connector = Connector::new(name, config, target, worker);
         self.lingering.remove(name);
         let info = self.info_json(&connector);
         self.connectors.insert(name.into(), connector);
@@ -248,129 +231,6 @@ impl Cluster {
         self.schedule_target(name, now);
         Ok(())
     }
-
-    /// `POST /connectors/{name}/restart` (spec §8).
-    pub fn restart(
-        &mut self,
-        name: &str,
-        include_tasks: bool,
-        only_failed: bool,
-        now: Instant,
-    ) -> ApiResult<Restarted> {
-        let legacy = !self.cfg.version.at_least(3, 0) || (!include_tasks && !only_failed);
-        self.connector_mut(name, || format!("Unknown connector: {name}"))?;
-        self.check_rebalance(now)?;
-        let c = self
-            .connectors
-            .get_mut(name)
-            .ok_or_else(|| ApiError::not_found(format!("Unknown connector: {name}")))?;
-        let target = c.target;
-        if legacy {
-            let status = c
-                .status
-                .as_mut()
-                .ok_or_else(|| ApiError::conflict(STALE_CONFIG))?;
-            status.restart_into(target, name);
-            return Ok(Restarted::Connector);
-        }
-        let status = c
-            .status
-            .as_mut()
-            .ok_or_else(|| ApiError::not_found(format!("Status for connector {name} not found")))?;
-        if !only_failed || status.state == State::Failed {
-            status.state = State::Restarting;
-        }
-        for task in c.tasks.values_mut() {
-            if include_tasks && (!only_failed || task.state == State::Failed) {
-                task.state = State::Restarting;
-            }
-        }
-        self.schedule_restart_finish(name, now);
-        Ok(Restarted::Planned(
-            self.status_json(name).unwrap_or(Value::Null),
-        ))
-    }
-
-    /// `POST /connectors/{name}/tasks/{id}/restart` (spec §7.4): synchronous.
-    pub fn restart_task(&mut self, name: &str, id: u32, now: Instant) -> ApiResult<()> {
-        let c = self.connector_mut(name, || format!("Unknown connector: {name}"))?;
-        if id >= c.task_count {
-            return Err(ApiError::not_found(format!("Unknown task: {name}-{id}")));
-        }
-        self.check_rebalance(now)?;
-        let worker = self.worker_id(self.connectors[name].worker + id as usize + 1);
-        let Some(c) = self.connectors.get_mut(name) else {
-            return Ok(());
-        };
-        let target = c.target;
-        let task = c
-            .tasks
-            .entry(id)
-            .or_insert_with(|| Instance::new(State::Unassigned, worker));
-        task.restart_into(target, &format!("{name}-{id}"));
-        Ok(())
-    }
-
-    /// `GET /connectors/{name}/tasks` (spec §7.1).
-    pub fn tasks_json(&self, c: &Connector) -> Value {
-        let tasks: Vec<Value> = (0..c.task_count)
-            .map(|id| json!({"id": {"connector": c.name, "task": id}, "config": task_config(c)}))
-            .collect();
-        Value::Array(tasks)
-    }
-
-    /// `GET /connectors/{name}/tasks-config` (spec §7.2).
-    pub fn tasks_config_json(&self, c: &Connector) -> Value {
-        let map: serde_json::Map<String, Value> = (0..c.task_count)
-            .map(|id| (format!("{}-{id}", c.name), task_config(c)))
-            .collect();
-        Value::Object(map)
-    }
-
-    /// `GET /connectors/{name}/tasks/{id}/status` (spec §7.3).
-    pub fn task_status_json(&self, name: &str, id: u32) -> ApiResult<Value> {
-        let task = match (self.connectors.get(name), self.lingering.get(name)) {
-            (Some(c), _) => c.tasks.get(&id),
-            (None, Some(l)) => l.tasks.get(&id),
-            _ => None,
-        };
-        task.map(|t| t.to_json(Some(id)))
-            .ok_or_else(|| ApiError::not_found(format!("No status found for task {name}-{id}")))
-    }
-
-    /// `PATCH` or `DELETE /connectors/{name}/offsets` (spec §10); `None` resets all.
-    pub fn alter_offsets(
-        &mut self,
-        name: &str,
-        changes: Option<Vec<Value>>,
-        now: Instant,
-    ) -> ApiResult<Value> {
-        let c = self.connector(name)?;
-        self.check_rebalance(now)?;
-        if c.target != Target::Stopped || c.task_count != 0 {
-            return Err(ApiError::bad_request(format!(
-                "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
-            )));
-        }
-        let confirms = c
-            .class()
-            .and_then(plugins::find_connector)
-            .is_some_and(|p| p.confirms_offsets);
-        let Some(c) = self.connectors.get_mut(name) else {
-            return Ok(Value::Null);
-        };
-        let verb = match changes {
-            None => {
-                c.offsets.clear();
-                "reset"
-            }
-            Some(changes) => {
-                merge_offsets(&mut c.offsets, changes);
-                "altered"
-            }
-        };
-        Ok(json!({"message": offsets_message(verb, confirms)}))
-    }
 }
 
 /// The `?expand=` map: connectors without a status record are left out entirely when
@@ -418,34 +278,4 @@ fn check_name_matches(name: &str, raw: &RawConfig) -> ApiResult<()> {
         ))),
         _ => Ok(()),
     }
-}
-
-/// A task config: the connector config plus `task.class` (spec §7.1).
-fn task_config(c: &Connector) -> Value {
-    let mut config = json!(c.config);
-    let task_class = c
-        .class()
-        .and_then(plugins::find_connector)
-        .map(|p| p.task_class);
-    config["task.class"] = json!(task_class.unwrap_or("org.apache.kafka.connect.connector.Task"));
-    config
-}
-
-fn merge_offsets(offsets: &mut Vec<Value>, changes: Vec<Value>) {
-    for change in changes {
-        let partition = change.get("partition").cloned().unwrap_or(Value::Null);
-        offsets.retain(|o| o.get("partition") != Some(&partition));
-        if change.get("offset").is_some_and(|o| !o.is_null()) {
-            offsets.push(change);
-        }
-    }
-}
-
-fn offsets_message(verb: &str, confirms: bool) -> String {
-    if confirms {
-        return format!("The offsets for this connector have been {verb} successfully");
-    }
-    format!(
-        "The Connect framework-managed offsets for this connector have been {verb} successfully. However, if this connector manages offsets externally, they will need to be manually {verb} in the system that the connector uses."
-    )
 }
