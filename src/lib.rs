@@ -3,11 +3,15 @@
 //!
 //! # Layout
 //! - [`cli`]: the command-line surface (clap derive).
+//! - [`connect`]: the Connect REST client (timeouts, auth, TLS, typed errors).
+//! - [`snapshot`]: one poll of Connect (≤ 3 calls) as a [`snapshot::Snapshot`].
 //!
 //! The subcommands (`serve`, `probe`, `status`, `diff`, `apply`, `reconcile`, `demo`)
 //! arrive issue by issue; see the README's roadmap.
 
 pub mod cli;
+pub mod connect;
+pub mod snapshot;
 
 use std::process::ExitCode;
 

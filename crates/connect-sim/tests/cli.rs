@@ -1,5 +1,7 @@
 //! The `connect-sim` binary: flags, the bound address on stdout, seeding from a file.
 
+mod common;
+
 use std::{
     io::{BufRead, BufReader},
     process::{Child, Command, Stdio},
@@ -45,21 +47,25 @@ async fn prints_the_bound_address_and_honours_flags() {
         addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"),
         "{addr}"
     );
-    let root: serde_json::Value = reqwest::get(format!("http://{addr}/"))
+    let root: serde_json::Value = common::client()
+        .get(format!("http://{addr}/"))
+        .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(root["version"], "3.4.1");
-    let status: serde_json::Value = reqwest::get(format!("http://{addr}/connectors/seeded/status"))
+    let status: serde_json::Value = common::client()
+        .get(format!("http://{addr}/connectors/seeded/status"))
+        .send()
         .await
         .unwrap()
         .json()
         .await
         .unwrap();
     assert_eq!(status["connector"]["worker_id"], "a:1");
-    let stop = reqwest::Client::new()
+    let stop = common::client()
         .put(format!("http://{addr}/connectors/seeded/stop"))
         .send()
         .await
@@ -115,7 +121,7 @@ fn tempfile_with(content: &str) -> String {
 async fn example_seed_loads_and_validates() {
     let seed = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/sim-seed.json");
     let (_server, addr) = start(&["--seed", seed]);
-    let client = reqwest::Client::new();
+    let client = common::client();
     let all: serde_json::Value = client
         .get(format!(
             "http://{addr}/connectors?expand=info&expand=status"

@@ -42,8 +42,15 @@ pub async fn start(config: SimConfig) -> TestSim {
     let running = connect_sim::spawn(config).await.expect("simulator starts");
     TestSim {
         running,
-        client: reqwest::Client::new(),
+        client: client(),
     }
+}
+
+/// An HTTP client. Installs the ring crypto provider first: in a workspace build
+/// reqwest carries the product's `rustls-no-provider` feature and needs one.
+pub fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
 }
 
 /// The default (3.9.0) synchronous simulator.

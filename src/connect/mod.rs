@@ -1,0 +1,330 @@
+//! The Kafka Connect REST client: one place for timeouts, auth, TLS, URL-encoding and
+//! status-code checks, so every caller gets a typed [`ConnectError`] with a clear,
+//! secret-free reason instead of a hang or a misparsed error body.
+
+mod tls;
+pub mod types;
+
+use std::time::Duration;
+
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use reqwest::{Method, StatusCode, header::HeaderMap};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+pub use tls::TlsOptions;
+pub use types::{ConnectorStatus, InstanceStatus, TaskStatus, WorkerHealth};
+
+/// Everything that can go wrong talking to Connect; `Display` is the reason shown to
+/// users and probes, and never contains credentials.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    #[error("Connect unreachable at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("Connect did not answer {call} within {timeout_ms} ms")]
+    Timeout { call: String, timeout_ms: u128 },
+    #[error("Connect refused the credentials on {call} (HTTP {status})")]
+    Unauthorized { call: String, status: u16 },
+    #[error("Connect is rebalancing: {call} answered HTTP 409: {message}")]
+    Conflict { call: String, message: String },
+    #[error("Connect answered {call} with HTTP {status}: {message}")]
+    Status {
+        call: String,
+        status: u16,
+        message: String,
+    },
+    #[error("Connect answered {call} with invalid JSON: {reason}")]
+    Garbage { call: String, reason: String },
+    #[error("invalid Connect client settings: {0}")]
+    Settings(String),
+}
+
+impl ConnectError {
+    /// A short label for metrics (`reason="timeout"`).
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Unreachable { .. } => "unreachable",
+            Self::Timeout { .. } => "timeout",
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::Conflict { .. } => "conflict",
+            Self::Status { .. } => "http_status",
+            Self::Garbage { .. } => "invalid_json",
+            Self::Settings(_) => "settings",
+        }
+    }
+
+    /// The HTTP status, when Connect answered with one.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Self::Unauthorized { status, .. } | Self::Status { status, .. } => Some(*status),
+            Self::Conflict { .. } => Some(409),
+            _ => None,
+        }
+    }
+}
+
+/// How to reach Connect.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// Base URL, e.g. `http://localhost:8083` (credentials in it are refused).
+    pub url: String,
+    /// `user:password` split at the first colon.
+    pub basic_auth: Option<(String, String)>,
+    pub bearer_token: Option<String>,
+    /// Extra headers sent on every call.
+    pub headers: Vec<(String, String)>,
+    pub tls: TlsOptions,
+    /// Per-call deadline.
+    pub timeout: Duration,
+}
+
+impl ClientOptions {
+    /// Plain HTTP to `url` with a 500 ms per-call timeout.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            basic_auth: None,
+            bearer_token: None,
+            headers: vec![],
+            tls: TlsOptions::default(),
+            timeout: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Characters escaped in a path segment: connector names may hold spaces, `/`, `?`, `#`.
+const SEGMENT: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'/')
+    .add(b'?')
+    .add(b'<')
+    .add(b'>')
+    .add(b'`')
+    .add(b'{')
+    .add(b'}');
+
+/// Percent-encodes one path segment (a connector name).
+pub fn segment(name: &str) -> String {
+    utf8_percent_encode(name, SEGMENT).to_string()
+}
+
+/// A cheap-to-clone Connect client (connection pool shared).
+#[derive(Clone, Debug)]
+pub struct ConnectClient {
+    http: reqwest::Client,
+    base: String,
+    options: ClientOptions,
+}
+
+/// One answer: status and body text.
+struct Answer {
+    status: StatusCode,
+    text: String,
+}
+
+impl ConnectClient {
+    /// Builds a client; bad TLS files, headers or a URL with credentials are errors.
+    pub fn new(options: ClientOptions) -> Result<Self, ConnectError> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let base = validate_url(&options.url)?;
+        let mut builder = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .default_headers(extra_headers(&options.headers)?);
+        builder = tls::configure(builder, &options.tls)?;
+        let http = builder
+            .build()
+            .map_err(|e| ConnectError::Settings(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            http,
+            base,
+            options,
+        })
+    }
+
+    /// The base URL (never holds credentials).
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    async fn call(&self, method: Method, path: &str) -> Result<Answer, ConnectError> {
+        let call = format!("{method} {path}");
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if let Some((user, password)) = &self.options.basic_auth {
+            request = request.basic_auth(user, Some(password));
+        } else if let Some(token) = &self.options.bearer_token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| self.transport_error(&call, &e))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| self.transport_error(&call, &e))?;
+        Ok(Answer { status, text })
+    }
+
+    fn transport_error(&self, call: &str, e: &reqwest::Error) -> ConnectError {
+        if e.is_timeout() {
+            return ConnectError::Timeout {
+                call: call.into(),
+                timeout_ms: self.options.timeout.as_millis(),
+            };
+        }
+        ConnectError::Unreachable {
+            url: self.base.clone(),
+            reason: root_cause(e),
+        }
+    }
+
+    /// GETs `path` and parses a 2xx JSON body; other statuses become typed errors.
+    pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ConnectError> {
+        let answer = self.call(Method::GET, path).await?;
+        let call = format!("GET {path}");
+        check(&call, &answer)?;
+        serde_json::from_str(&answer.text).map_err(|e| ConnectError::Garbage {
+            call,
+            reason: e.to_string(),
+        })
+    }
+
+    /// `GET /connectors` (spec §2.1).
+    pub async fn connector_names(&self) -> Result<Vec<String>, ConnectError> {
+        self.get_json("/connectors").await
+    }
+
+    /// `GET /connectors?expand=status` (spec §2.2): an object keyed by name on 2.3+, a
+    /// plain name array before.
+    pub async fn expanded_status(&self) -> Result<Value, ConnectError> {
+        self.get_json("/connectors?expand=status").await
+    }
+
+    /// `GET /connectors/{name}/status`; `None` when it has no status record (404, §6).
+    pub async fn status(&self, name: &str) -> Result<Option<ConnectorStatus>, ConnectError> {
+        match self
+            .get_json(&format!("/connectors/{}/status", segment(name)))
+            .await
+        {
+            Err(ConnectError::Status { status: 404, .. }) => Ok(None),
+            other => other.map(Some),
+        }
+    }
+
+    /// `GET /connectors/{name}` (a herder-queued read, spec §4).
+    pub async fn info(&self, name: &str) -> Result<Value, ConnectError> {
+        self.get_json(&format!("/connectors/{}", segment(name)))
+            .await
+    }
+
+    /// `GET /health` (spec §16): `Ok(None)` when the worker predates 3.9 (404).
+    pub async fn health(&self) -> Result<Option<WorkerHealth>, ConnectError> {
+        let answer = self.call(Method::GET, "/health").await?;
+        let message = || {
+            serde_json::from_str::<Value>(&answer.text)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(String::from))
+                .unwrap_or_default()
+        };
+        match answer.status.as_u16() {
+            200 => Ok(Some(WorkerHealth::Healthy)),
+            503 => Ok(Some(WorkerHealth::Starting(message()))),
+            404 => Ok(None),
+            401 | 403 => Err(ConnectError::Unauthorized {
+                call: "GET /health".into(),
+                status: answer.status.as_u16(),
+            }),
+            _ => Ok(Some(WorkerHealth::Unhealthy(message()))),
+        }
+    }
+
+    /// `GET /` (spec §1): the worker's version string.
+    pub async fn version(&self) -> Result<String, ConnectError> {
+        let info: Value = self.get_json("/").await?;
+        Ok(info["version"].as_str().unwrap_or("unknown").to_string())
+    }
+}
+
+/// Turns non-2xx answers into typed errors, with Connect's message when it sent one.
+fn check(call: &str, answer: &Answer) -> Result<(), ConnectError> {
+    let status = answer.status.as_u16();
+    if answer.status.is_success() {
+        return Ok(());
+    }
+    let message = error_message(&answer.text);
+    Err(match status {
+        401 | 403 => ConnectError::Unauthorized {
+            call: call.into(),
+            status,
+        },
+        409 => ConnectError::Conflict {
+            call: call.into(),
+            message,
+        },
+        _ => ConnectError::Status {
+            call: call.into(),
+            status,
+            message,
+        },
+    })
+}
+
+/// Connect's `message`, else the body's first line, cut to 200 characters.
+fn error_message(text: &str) -> String {
+    let parsed = serde_json::from_str::<Value>(text).ok();
+    let message = parsed
+        .as_ref()
+        .and_then(|v| v["message"].as_str())
+        .unwrap_or(text);
+    let line = types::first_line(message);
+    match line.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None if line.is_empty() => "(empty body)".into(),
+        None => line.to_string(),
+    }
+}
+
+/// The innermost cause of a transport error, e.g. `Connection refused (os error 111)`.
+fn root_cause(e: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+fn validate_url(url: &str) -> Result<String, ConnectError> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| ConnectError::Settings(format!("invalid Connect URL {url:?}: {e}")))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(ConnectError::Settings(
+            "the Connect URL must not hold credentials; use --basic-auth".into(),
+        ));
+    }
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ConnectError::Settings(format!(
+            "invalid Connect URL {url:?}: expected http:// or https://"
+        )));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+fn extra_headers(headers: &[(String, String)]) -> Result<HeaderMap, ConnectError> {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        let bad = |what: &str| ConnectError::Settings(format!("invalid header {what} in {name:?}"));
+        let name = reqwest::header::HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| bad("name"))?;
+        let mut value =
+            reqwest::header::HeaderValue::from_str(value.trim()).map_err(|_| bad("value"))?;
+        value.set_sensitive(true);
+        map.insert(name, value);
+    }
+    Ok(map)
+}

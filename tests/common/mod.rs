@@ -1,0 +1,88 @@
+//! Shared helpers: connect-sim on 127.0.0.1:0 and clients for it.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use connect_sentinel::connect::{ClientOptions, ConnectClient};
+use connect_sim::{Running, SimConfig};
+use serde_json::{Value, json};
+
+/// A synchronous simulator (lifecycle steps due by the next request) of `version`.
+pub async fn sim(version: &str) -> Running {
+    let config = SimConfig {
+        version: version.parse().unwrap(),
+        ..SimConfig::synchronous()
+    };
+    connect_sim::spawn(config).await.unwrap()
+}
+
+/// A simulator with a custom config.
+pub async fn sim_with(config: SimConfig) -> Running {
+    connect_sim::spawn(config).await.unwrap()
+}
+
+/// Client options for `sim` with a short timeout.
+pub fn options(sim: &Running) -> ClientOptions {
+    ClientOptions {
+        timeout: Duration::from_millis(300),
+        ..ClientOptions::new(sim.url())
+    }
+}
+
+/// A Connect client for `sim`.
+pub fn client(sim: &Running) -> ConnectClient {
+    ConnectClient::new(options(sim)).unwrap()
+}
+
+/// A plain HTTP client for control calls.
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+/// `POST /_sim/connectors`.
+pub async fn seed(sim: &Running, body: Value) {
+    let answer = http()
+        .post(format!("{}/_sim/connectors", sim.url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+}
+
+/// `PUT /_sim/faults`.
+pub async fn faults(sim: &Running, spec: Value) {
+    let answer = http()
+        .put(format!("{}/_sim/faults", sim.url()))
+        .json(&spec)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+}
+
+/// `PUT` a control path with a JSON body.
+pub async fn control_put(sim: &Running, path: &str, body: Value) {
+    let answer = http()
+        .put(format!("{}{path}", sim.url()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{path}: {}", answer.status());
+}
+
+/// `GET /_sim/requests` then zero them.
+pub async fn take_requests(sim: &Running) -> Value {
+    let url = format!("{}/_sim/requests", sim.url());
+    let counts = http().get(&url).send().await.unwrap().json().await.unwrap();
+    http().delete(&url).send().await.unwrap();
+    counts
+}
+
+/// `{"name": n, "tasks": [...]}` with task states.
+pub fn connector(name: &str, tasks: &[&str]) -> Value {
+    let tasks: Vec<Value> = tasks.iter().map(|s| json!({"state": s})).collect();
+    json!({"name": name, "tasks": tasks})
+}
