@@ -5,6 +5,7 @@
 //! - [`cli`]: the command-line surface (clap derive).
 //! - [`connect`]: the Connect REST client (timeouts, auth, TLS, typed errors).
 //! - [`snapshot`]: one poll of Connect (≤ 3 calls) as a [`snapshot::Snapshot`].
+//! - [`verdict`]: the pure health core, snapshot + policy → verdict.
 //!
 //! The subcommands (`serve`, `probe`, `status`, `diff`, `apply`, `reconcile`, `demo`)
 //! arrive issue by issue; see the README's roadmap.
@@ -12,6 +13,7 @@
 pub mod cli;
 pub mod connect;
 pub mod snapshot;
+pub mod verdict;
 
 use std::process::ExitCode;
 

@@ -1,0 +1,362 @@
+//! The health verdict: a pure function from a [`Snapshot`] and a [`Policy`] to a
+//! [`Verdict`] whose JSON is kafka-connect-healthcheck's `GET /` body (peers §1.3).
+//!
+//! Deliberate differences from kafka-connect-healthcheck 0.3.0 (peers §1.5):
+//! - the failure rate is computed over the containers **in scope** (this worker's,
+//!   after include/exclude), not over the whole cluster (the dilution bug);
+//! - a connector listed without a status record is transitional, never a failure;
+//! - UNASSIGNED, RESTARTING and "no status yet" are forgiven for a grace period.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Duration,
+};
+
+use regex::Regex;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::{
+    connect::{ConnectorStatus, WorkerHealth},
+    snapshot::Snapshot,
+};
+
+/// Which worker's connectors and tasks this check is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WorkerScope {
+    /// Every worker (no `--connect-worker-id`).
+    All,
+    /// `worker_id` equal to this, ignoring case (`host:port`).
+    Exact(String),
+    /// `worker_id` whose host part equals this, ignoring case and port.
+    Host(String),
+}
+
+impl WorkerScope {
+    pub fn matches(&self, worker_id: &str) -> bool {
+        match self {
+            WorkerScope::All => true,
+            WorkerScope::Exact(id) => worker_id.eq_ignore_ascii_case(id),
+            WorkerScope::Host(host) => {
+                let worker_host = worker_id.rsplit_once(':').map_or(worker_id, |(h, _)| h);
+                worker_host
+                    .trim_matches(['[', ']'])
+                    .eq_ignore_ascii_case(host.trim_matches(['[', ']']))
+            }
+        }
+    }
+}
+
+/// What counts as unhealthy.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Upper-cased states that are failures (default `FAILED`).
+    pub unhealthy_states: Vec<String>,
+    pub consider_connectors: bool,
+    pub consider_tasks: bool,
+    /// A fraction in 0..=1: unhealthy when the failure rate exceeds it.
+    pub threshold: f64,
+    pub worker: WorkerScope,
+    pub include: Option<Regex>,
+    pub exclude: Option<Regex>,
+    /// How long transitional states are forgiven.
+    pub grace: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            unhealthy_states: vec!["FAILED".into()],
+            consider_connectors: true,
+            consider_tasks: true,
+            threshold: 0.0,
+            worker: WorkerScope::All,
+            include: None,
+            exclude: None,
+            grace: Duration::from_secs(300),
+        }
+    }
+}
+
+impl Policy {
+    /// True when the include/exclude regexes keep this connector.
+    pub fn selects(&self, name: &str) -> bool {
+        self.include.as_ref().is_none_or(|r| r.is_match(name))
+            && self.exclude.as_ref().is_none_or(|r| !r.is_match(name))
+    }
+
+    fn is_unhealthy(&self, state: &str) -> bool {
+        self.unhealthy_states
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(state))
+    }
+}
+
+/// A container (connector or task) that is in a transitional state; keyed for
+/// [`Transitions`].
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Key {
+    pub connector: String,
+    pub task: Option<u32>,
+}
+
+/// How long each container has been transitional, carried from poll to poll.
+pub type Transitions = BTreeMap<Key, Duration>;
+
+/// States that are normal for a while (spec §20.2): rolling restarts, restarts.
+pub fn is_transitional(state: &str) -> bool {
+    state.eq_ignore_ascii_case("UNASSIGNED") || state.eq_ignore_ascii_case("RESTARTING")
+}
+
+/// Ages the transitional containers by `elapsed` (the time since the previous poll):
+/// containers that are no longer transitional are dropped, new ones start at zero.
+pub fn track(previous: &Transitions, snapshot: &Snapshot, elapsed: Duration) -> Transitions {
+    let mut next = Transitions::new();
+    for (name, status) in &snapshot.connectors {
+        for key in transitional_keys(name, status.as_ref()) {
+            let age = previous
+                .get(&key)
+                .map_or(Duration::ZERO, |age| *age + elapsed);
+            next.insert(key, age);
+        }
+    }
+    next
+}
+
+fn transitional_keys(name: &str, status: Option<&ConnectorStatus>) -> Vec<Key> {
+    let key = |task| Key {
+        connector: name.to_string(),
+        task,
+    };
+    let Some(status) = status else {
+        return vec![key(None)];
+    };
+    let mut keys: Vec<Key> = status
+        .tasks
+        .iter()
+        .filter(|t| is_transitional(&t.state))
+        .map(|t| key(Some(t.id)))
+        .collect();
+    if is_transitional(&status.connector.state) {
+        keys.push(key(None));
+    }
+    keys
+}
+
+/// One failure entry of the `GET /` body (peers §1.3 key order and types).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Failure {
+    Connector {
+        connector: String,
+        state: String,
+        worker_id: String,
+    },
+    Task {
+        connector: String,
+        id: u32,
+        state: String,
+        worker_id: String,
+        trace: Option<String>,
+    },
+    /// The worker itself cannot serve requests (kafka-connect-healthcheck's broker check).
+    Broker { connector: String },
+}
+
+/// The outcome of one evaluation.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Verdict {
+    pub healthy: bool,
+    pub failures: Vec<Failure>,
+    pub failure_states: Vec<String>,
+    pub failure_rate: f64,
+    pub failure_threshold: f64,
+    /// Containers in scope (the denominator).
+    pub containers: usize,
+    /// Transitional containers still within the grace period.
+    pub transitional: Vec<Key>,
+    /// Why the worker itself is not healthy, if it is not.
+    pub worker_problem: Option<String>,
+}
+
+/// Evaluates a snapshot; `transitions` says how long each transitional container has
+/// been so.
+pub fn evaluate(snapshot: &Snapshot, policy: &Policy, transitions: &Transitions) -> Verdict {
+    let mut failures = Vec::new();
+    let mut forgiven = Vec::new();
+    let mut containers = 0usize;
+    for (name, status) in snapshot
+        .connectors
+        .iter()
+        .filter(|(n, _)| policy.selects(n))
+    {
+        let in_grace = |task| {
+            transitions
+                .get(&Key {
+                    connector: name.clone(),
+                    task,
+                })
+                .is_none_or(|age| *age < policy.grace)
+        };
+        let Some(status) = status else {
+            count_missing(name, policy, in_grace(None), &mut forgiven, &mut containers);
+            continue;
+        };
+        if policy.consider_connectors && policy.worker.matches(&status.connector.worker_id) {
+            containers += 1;
+            let c = &status.connector;
+            if judge(policy, &c.state, in_grace(None), name, None, &mut forgiven) {
+                failures.push(Failure::Connector {
+                    connector: name.clone(),
+                    state: c.state.to_uppercase(),
+                    worker_id: c.worker_id.clone(),
+                });
+            }
+        }
+        for task in status
+            .tasks
+            .iter()
+            .filter(|t| policy.consider_tasks && policy.worker.matches(&t.worker_id))
+        {
+            containers += 1;
+            if judge(
+                policy,
+                &task.state,
+                in_grace(Some(task.id)),
+                name,
+                Some(task.id),
+                &mut forgiven,
+            ) {
+                failures.push(Failure::Task {
+                    connector: name.clone(),
+                    id: task.id,
+                    state: task.state.clone(),
+                    worker_id: task.worker_id.clone(),
+                    trace: task.trace.clone(),
+                });
+            }
+        }
+    }
+    finish(snapshot, policy, failures, forgiven, containers)
+}
+
+/// A listed connector with no status record: its placement is unknown, so it counts
+/// only when the scope is every worker, and fails only after the grace period if
+/// UNASSIGNED is an unhealthy state.
+fn count_missing(
+    name: &str,
+    policy: &Policy,
+    in_grace: bool,
+    forgiven: &mut Vec<Key>,
+    containers: &mut usize,
+) {
+    if policy.worker == WorkerScope::All && policy.consider_connectors {
+        *containers += 1;
+    }
+    if in_grace || !policy.is_unhealthy("UNASSIGNED") {
+        forgiven.push(Key {
+            connector: name.into(),
+            task: None,
+        });
+    }
+}
+
+/// True when the state is a failure; transitional states within grace are forgiven.
+fn judge(
+    policy: &Policy,
+    state: &str,
+    in_grace: bool,
+    name: &str,
+    task: Option<u32>,
+    forgiven: &mut Vec<Key>,
+) -> bool {
+    if is_transitional(state) && in_grace {
+        forgiven.push(Key {
+            connector: name.into(),
+            task,
+        });
+        return false;
+    }
+    policy.is_unhealthy(state)
+}
+
+fn finish(
+    snapshot: &Snapshot,
+    policy: &Policy,
+    mut failures: Vec<Failure>,
+    transitional: Vec<Key>,
+    containers: usize,
+) -> Verdict {
+    let counted = failures.len();
+    let failure_rate = if containers == 0 {
+        0.0
+    } else {
+        counted as f64 / containers as f64
+    };
+    let worker_problem = match &snapshot.worker {
+        Ok(WorkerHealth::Healthy | WorkerHealth::Starting(_)) => None,
+        Ok(WorkerHealth::Unhealthy(message)) => Some(message.clone()),
+        Err(e) => Some(e.to_string()),
+    };
+    if worker_problem.is_some() {
+        let first = snapshot
+            .connectors
+            .keys()
+            .next()
+            .cloned()
+            .unwrap_or_default();
+        failures.push(Failure::Broker { connector: first });
+    }
+    let healthy = failure_rate <= policy.threshold && worker_problem.is_none();
+    Verdict {
+        healthy,
+        failures,
+        failure_states: policy.unhealthy_states.clone(),
+        failure_rate,
+        failure_threshold: policy.threshold,
+        containers,
+        transitional,
+        worker_problem,
+    }
+}
+
+impl Verdict {
+    /// The `GET /` body: kafka-connect-healthcheck's keys in its order, then our
+    /// additions (`transitional`, `worker_problem`) only when there is something to say.
+    pub fn to_json(&self) -> Value {
+        let mut body = json!({
+            "failures": self.failures, "failure_states": self.failure_states,
+            "failure_rate": self.failure_rate, "failure_threshold": self.failure_threshold,
+            "healthy": self.healthy,
+        });
+        if !self.transitional.is_empty() {
+            body["transitional"] = json!(self.transitional);
+        }
+        if let Some(problem) = &self.worker_problem {
+            body["worker_problem"] = json!(problem);
+        }
+        body
+    }
+
+    /// The connectors with at least one failure entry.
+    pub fn failing_connectors(&self) -> BTreeSet<&str> {
+        self.failures
+            .iter()
+            .map(|f| match f {
+                Failure::Connector { connector, .. }
+                | Failure::Task { connector, .. }
+                | Failure::Broker { connector } => connector.as_str(),
+            })
+            .collect()
+    }
+}
+
+/// kafka-connect-healthcheck's error shape (peers §1.3): 503 with a message and reason.
+pub fn error_json(error: &str, failure_states: &[String]) -> Value {
+    json!({
+        "healthy": false,
+        "message": "Could not read Kafka Connect's state, assuming unhealthy.",
+        "error": error,
+        "failure_states": failure_states,
+    })
+}
