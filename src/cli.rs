@@ -1,6 +1,10 @@
-//! The command-line surface. Subcommands are added as they are built.
+//! The command-line surface (clap derive). Flags an operator sets in a pod spec also
+//! read `HEALTHCHECK_*` environment variables, the names kafka-connect-healthcheck uses;
+//! a flag overrides its variable. Raw values are validated in [`crate::settings`].
 
-use clap::{Parser, Subcommand};
+use std::{path::PathBuf, time::Duration};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Make Kafka Connect on Kubernetes trustworthy: health server, exec probe, status,
 /// auto-restart and declarative connector configs in one binary.
@@ -9,8 +13,135 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Log level: trace, debug, info, warning (warn), error, critical.
+    #[arg(
+        long,
+        global = true,
+        env = "HEALTHCHECK_LOG_LEVEL",
+        default_value = "info"
+    )]
+    pub log_level: String,
+    /// Log format.
+    #[arg(long, global = true, env = "HEALTHCHECK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 }
 
-/// The subcommands (none yet: this is the foundation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Run the health server (a drop-in for kafka-connect-healthcheck).
+    Serve(ServeArgs),
+}
+
+/// How to reach Kafka Connect.
+#[derive(Clone, Debug, Args)]
+pub struct ConnectArgs {
+    /// Kafka Connect REST URL.
+    #[arg(
+        long,
+        env = "HEALTHCHECK_CONNECT_URL",
+        default_value = "http://localhost:8083"
+    )]
+    pub connect_url: String,
+    /// Basic auth `user:password` (split at the first colon).
+    #[arg(
+        long,
+        env = "HEALTHCHECK_BASIC_AUTH",
+        hide_env_values = true,
+        default_value = ""
+    )]
+    pub basic_auth: String,
+    /// Bearer token sent as `Authorization: Bearer …`.
+    #[arg(long, env = "HEALTHCHECK_BEARER_TOKEN", hide_env_values = true)]
+    pub bearer_token: Option<String>,
+    /// Extra header `Name: value` on every Connect call (repeatable).
+    #[arg(
+        long = "header",
+        env = "HEALTHCHECK_HEADERS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub headers: Vec<String>,
+    /// PEM file of CA certificates to trust for an https:// Connect URL.
+    #[arg(long, env = "HEALTHCHECK_TLS_CA_FILE")]
+    pub tls_ca_file: Option<PathBuf>,
+    /// PEM client certificate for mutual TLS.
+    #[arg(long, env = "HEALTHCHECK_TLS_CLIENT_CERT")]
+    pub tls_client_cert: Option<PathBuf>,
+    /// PEM private key of the client certificate.
+    #[arg(long, env = "HEALTHCHECK_TLS_CLIENT_KEY")]
+    pub tls_client_key: Option<PathBuf>,
+    /// Do not verify Connect's certificate (testing only).
+    #[arg(long, env = "HEALTHCHECK_TLS_INSECURE")]
+    pub tls_insecure: bool,
+    /// Deadline of each Connect call, e.g. `500ms`.
+    #[arg(long, env = "HEALTHCHECK_CONNECT_TIMEOUT", value_parser = duration, default_value = "500ms")]
+    pub connect_timeout: Duration,
+}
+
+/// Which connectors and tasks count, and when they are unhealthy.
+#[derive(Clone, Debug, Args)]
+pub struct ScopeArgs {
+    /// This worker's id: `host:port` (exact), `host` (any port), or `auto` (pod IP or
+    /// hostname with the Connect URL's port). Unset: every worker.
+    #[arg(long, env = "HEALTHCHECK_CONNECT_WORKER_ID")]
+    pub connect_worker_id: Option<String>,
+    /// Comma-separated states that count as failures.
+    #[arg(long, env = "HEALTHCHECK_UNHEALTHY_STATES", default_value = "FAILED")]
+    pub unhealthy_states: String,
+    /// Comma-separated containers that count: connector, task.
+    #[arg(
+        long,
+        env = "HEALTHCHECK_CONSIDERED_CONTAINERS",
+        default_value = "CONNECTOR,TASK"
+    )]
+    pub considered_containers: String,
+    /// Unhealthy when more than this percentage (0–100) of containers in scope fail.
+    #[arg(
+        long,
+        env = "HEALTHCHECK_FAILURE_THRESHOLD_PERCENTAGE",
+        default_value = "0"
+    )]
+    pub failure_threshold_percentage: String,
+    /// Only connectors whose name matches this regex.
+    #[arg(long, env = "HEALTHCHECK_INCLUDE")]
+    pub include: Option<String>,
+    /// Skip connectors whose name matches this regex.
+    #[arg(long, env = "HEALTHCHECK_EXCLUDE")]
+    pub exclude: Option<String>,
+    /// How long UNASSIGNED, RESTARTING and "no status yet" are forgiven.
+    #[arg(long, env = "HEALTHCHECK_GRACE_PERIOD", value_parser = duration, default_value = "5m")]
+    pub grace_period: Duration,
+}
+
+/// `serve` flags.
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    /// Port to listen on.
+    #[arg(long, env = "HEALTHCHECK_PORT", default_value_t = 18083)]
+    pub port: u16,
+    /// Address to bind: `::` is dual-stack (IPv4 too), falling back to 0.0.0.0.
+    #[arg(long, env = "HEALTHCHECK_BIND", default_value = "::")]
+    pub bind: std::net::IpAddr,
+    /// How often to poll Connect, e.g. `250ms`, `5s`.
+    #[arg(long, env = "HEALTHCHECK_POLL_INTERVAL", value_parser = duration, default_value = "2s")]
+    pub poll_interval: Duration,
+    /// A snapshot older than this makes `/` unhealthy [default: 5 × poll interval, at least 10s].
+    #[arg(long, env = "HEALTHCHECK_MAX_AGE", value_parser = duration)]
+    pub max_age: Option<Duration>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+}
+
+/// Parses human durations: `250ms`, `5s`, `2m`.
+pub fn duration(s: &str) -> Result<Duration, String> {
+    humantime::parse_duration(s.trim())
+        .map_err(|e| format!("invalid duration {s:?}: {e} (e.g. 250ms, 5s, 2m)"))
+}

@@ -2,28 +2,38 @@
 //! configs for Kafka Connect on Kubernetes.
 //!
 //! # Layout
-//! - [`cli`]: the command-line surface (clap derive).
+//! - [`cli`] and [`settings`]: the command-line surface and its validation.
+//! - [`cmd`]: one module per subcommand (glue; `anyhow` lives here).
 //! - [`connect`]: the Connect REST client (timeouts, auth, TLS, typed errors).
 //! - [`snapshot`]: one poll of Connect (≤ 3 calls) as a [`snapshot::Snapshot`].
 //! - [`verdict`]: the pure health core, snapshot + policy → verdict.
-//!
-//! The subcommands (`serve`, `probe`, `status`, `diff`, `apply`, `reconcile`, `demo`)
-//! arrive issue by issue; see the README's roadmap.
+//! - [`health`]: the poller, shared state, HTTP router and metrics of `serve`.
+//! - [`shutdown`] and [`telemetry`]: SIGTERM and logging.
 
 pub mod cli;
+pub mod cmd;
 pub mod connect;
+pub mod health;
+pub mod settings;
+pub mod shutdown;
 pub mod snapshot;
+pub mod telemetry;
 pub mod verdict;
 
 use std::process::ExitCode;
 
 /// Runs a parsed command line.
 pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
-    match cli.command {
-        None => {
-            use clap::CommandFactory;
-            cli::Cli::command().print_help()?;
-            Ok(ExitCode::SUCCESS)
-        }
+    let Some(command) = cli.command else {
+        use clap::CommandFactory;
+        cli::Cli::command().print_help()?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    telemetry::init(&cli.log_level, cli.log_format).map_err(anyhow::Error::msg)?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    match command {
+        cli::Command::Serve(args) => runtime
+            .block_on(cmd::serve::main(args))
+            .map(|()| ExitCode::SUCCESS),
     }
 }

@@ -1,0 +1,134 @@
+//! `connect-sentinel serve`: the health server. Binds, starts the background poller,
+//! serves probes from memory, and stops cleanly on SIGTERM.
+
+use std::{
+    future::Future,
+    net::{IpAddr, Ipv4Addr, SocketAddr},
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use anyhow::Context;
+use tokio::{net::TcpListener, sync::watch, time::Instant};
+
+use crate::{
+    cli::ServeArgs,
+    connect::ConnectClient,
+    health::{HealthState, metrics::Metrics, poller, router},
+    settings,
+    snapshot::Poller,
+    verdict::WorkerScope,
+};
+
+/// Everything `serve` needs, validated.
+pub struct Server {
+    pub poller: Poller,
+    pub state: HealthState,
+    publisher: poller::Publisher,
+}
+
+/// Validates the flags and builds the server (no IO yet).
+pub fn build(args: &ServeArgs) -> anyhow::Result<Server> {
+    let options = settings::client_options(&args.connect)?;
+    let policy = settings::policy(&args.scope, &args.connect.connect_url)?;
+    anyhow::ensure!(
+        !args.poll_interval.is_zero(),
+        "invalid --poll-interval: must be more than 0"
+    );
+    let client = ConnectClient::new(options)?;
+    let (publisher, observed) = poller::channel();
+    let max_age = args
+        .max_age
+        .unwrap_or_else(|| (args.poll_interval * 5).max(Duration::from_secs(10)));
+    let state = HealthState {
+        policy: Arc::new(policy),
+        observed,
+        heartbeat: Arc::new(Mutex::new(Instant::now())),
+        poll_interval: args.poll_interval,
+        max_age,
+        metrics: Arc::new(Metrics::default()),
+    };
+    Ok(Server {
+        poller: Poller::new(client),
+        state,
+        publisher,
+    })
+}
+
+/// Binds `--bind`:`--port`; `::` falls back to 0.0.0.0 where IPv6 is unavailable.
+pub async fn bind(args: &ServeArgs) -> anyhow::Result<TcpListener> {
+    let addr = SocketAddr::new(args.bind, args.port);
+    match TcpListener::bind(addr).await {
+        Ok(listener) => Ok(listener),
+        Err(e) if args.bind.is_unspecified() && args.bind.is_ipv6() => {
+            tracing::debug!(error = %e, "IPv6 unavailable, binding 0.0.0.0");
+            let v4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), args.port);
+            TcpListener::bind(v4)
+                .await
+                .with_context(|| format!("cannot listen on {v4}"))
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot listen on {addr}")),
+    }
+}
+
+/// Runs the poller and the HTTP server until `shutdown` resolves.
+pub async fn run(
+    server: Server,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let state = server.state.clone();
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|s| *s).await;
+    };
+    let poll_task = tokio::spawn(poller::run(
+        server.poller,
+        state.clone(),
+        server.publisher,
+        stopped(stop_rx.clone()),
+    ));
+    let app = router::router(state);
+    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    serve.await.context("health server failed")?;
+    let _ = poll_task.await;
+    Ok(())
+}
+
+/// Logs a warning when a worker id is set but matches no connector or task.
+pub fn warn_if_worker_unknown(state: &HealthState) {
+    if state.policy.worker == WorkerScope::All {
+        return;
+    }
+    let observed = state.latest();
+    let Some(Ok(snapshot)) = &observed.poll else {
+        return;
+    };
+    let ids = snapshot.connectors.values().flatten().flat_map(|s| {
+        std::iter::once(s.connector.worker_id.as_str())
+            .chain(s.tasks.iter().map(|t| t.worker_id.as_str()))
+    });
+    let mut seen = ids.peekable();
+    if seen.peek().is_some() && !seen.any(|id| state.policy.worker.matches(id)) {
+        tracing::warn!(worker = ?state.policy.worker, "--connect-worker-id matches no connector or task; check the id (host:port) or use a host only");
+    }
+}
+
+/// `serve` from the command line.
+pub async fn main(args: ServeArgs) -> anyhow::Result<()> {
+    let server = build(&args)?;
+    let listener = bind(&args).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, connect = server.poller.client().base_url(), interval = ?args.poll_interval, "serving health checks");
+    let state = server.state.clone();
+    tokio::spawn(async move {
+        let mut rx = state.observed.clone();
+        if rx.wait_for(|o| o.poll.is_some()).await.is_ok() {
+            warn_if_worker_unknown(&state);
+        }
+    });
+    run(server, listener, crate::shutdown::signal()).await
+}

@@ -1,0 +1,191 @@
+//! Raw command-line values turned into validated settings: the Connect client options
+//! and the health [`Policy`]. Invalid values are refused at start-up with a message that
+//! names the flag (kafka-connect-healthcheck crashed or ignored them, peers §1.5.10).
+
+use regex::Regex;
+
+use crate::{
+    cli::{ConnectArgs, ScopeArgs},
+    connect::{ClientOptions, TlsOptions},
+    verdict::{Policy, WorkerScope},
+};
+
+/// A flag value that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid --{flag}: {reason}")]
+pub struct SettingsError {
+    pub flag: &'static str,
+    pub reason: String,
+}
+
+fn invalid(flag: &'static str, reason: impl Into<String>) -> SettingsError {
+    SettingsError {
+        flag,
+        reason: reason.into(),
+    }
+}
+
+/// The Connect client options from the flags.
+pub fn client_options(args: &ConnectArgs) -> Result<ClientOptions, SettingsError> {
+    let basic_auth = match args.basic_auth.trim() {
+        "" => None,
+        value => {
+            let (user, password) = value
+                .split_once(':')
+                .ok_or_else(|| invalid("basic-auth", "expected user:password"))?;
+            Some((user.to_string(), password.to_string()))
+        }
+    };
+    let headers = args
+        .headers
+        .iter()
+        .filter(|h| !h.trim().is_empty())
+        .map(|h| {
+            h.split_once(':')
+                .map(|(n, v)| (n.trim().to_string(), v.trim().to_string()))
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| invalid("header", "expected `Name: value`"))?;
+    let tls = TlsOptions {
+        ca_file: args.tls_ca_file.clone(),
+        client_cert: args.tls_client_cert.clone(),
+        client_key: args.tls_client_key.clone(),
+        insecure: args.tls_insecure,
+    };
+    Ok(ClientOptions {
+        url: args.connect_url.clone(),
+        basic_auth,
+        bearer_token: args.bearer_token.clone().filter(|t| !t.is_empty()),
+        headers,
+        tls,
+        timeout: args.connect_timeout,
+    })
+}
+
+/// The health policy from the flags; `connect_url` gives the port for `auto` worker ids.
+pub fn policy(args: &ScopeArgs, connect_url: &str) -> Result<Policy, SettingsError> {
+    let (consider_connectors, consider_tasks) = containers(&args.considered_containers)?;
+    Ok(Policy {
+        unhealthy_states: states(&args.unhealthy_states)?,
+        consider_connectors,
+        consider_tasks,
+        threshold: threshold(&args.failure_threshold_percentage)?,
+        worker: worker_scope(args.connect_worker_id.as_deref(), connect_url)?,
+        include: regex("include", args.include.as_deref())?,
+        exclude: regex("exclude", args.exclude.as_deref())?,
+        grace: args.grace_period,
+    })
+}
+
+fn states(raw: &str) -> Result<Vec<String>, SettingsError> {
+    let states: Vec<String> = raw
+        .split(',')
+        .map(|s| s.trim().to_uppercase())
+        .filter(|s| !s.is_empty())
+        .collect();
+    const KNOWN: &[&str] = &[
+        "FAILED",
+        "PAUSED",
+        "UNASSIGNED",
+        "RUNNING",
+        "RESTARTING",
+        "STOPPED",
+    ];
+    match states.iter().find(|s| !KNOWN.contains(&s.as_str())) {
+        _ if states.is_empty() => Err(invalid("unhealthy-states", "at least one state is needed")),
+        Some(unknown) => Err(invalid(
+            "unhealthy-states",
+            format!(
+                "unknown state {unknown}; expected some of {}",
+                KNOWN.join(", ")
+            ),
+        )),
+        None => Ok(states),
+    }
+}
+
+fn containers(raw: &str) -> Result<(bool, bool), SettingsError> {
+    let (mut connectors, mut tasks) = (false, false);
+    for part in raw
+        .split(',')
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+    {
+        match part.as_str() {
+            "connector" => connectors = true,
+            "task" => tasks = true,
+            other => {
+                return Err(invalid(
+                    "considered-containers",
+                    format!("unknown container {other:?}; expected connector and/or task"),
+                ));
+            }
+        }
+    }
+    match connectors || tasks {
+        true => Ok((connectors, tasks)),
+        false => Err(invalid(
+            "considered-containers",
+            "expected connector and/or task",
+        )),
+    }
+}
+
+fn threshold(raw: &str) -> Result<f64, SettingsError> {
+    let pct: f64 = raw.trim().parse().map_err(|_| {
+        invalid(
+            "failure-threshold-percentage",
+            format!("{raw:?} is not a number"),
+        )
+    })?;
+    match (0.0..=100.0).contains(&pct) {
+        true => Ok(pct * 0.01),
+        false => Err(invalid(
+            "failure-threshold-percentage",
+            format!("{pct} is not within 0..=100"),
+        )),
+    }
+}
+
+fn regex(flag: &'static str, raw: Option<&str>) -> Result<Option<Regex>, SettingsError> {
+    raw.filter(|r| !r.is_empty())
+        .map(Regex::new)
+        .transpose()
+        .map_err(|e| invalid(flag, e.to_string()))
+}
+
+/// `host:port` is exact, a bare host matches any port, `auto` resolves this pod.
+fn worker_scope(raw: Option<&str>, connect_url: &str) -> Result<WorkerScope, SettingsError> {
+    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(WorkerScope::All);
+    };
+    if raw.eq_ignore_ascii_case("auto") {
+        return auto_worker(connect_url);
+    }
+    let has_port = raw.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.is_empty() && !host.ends_with(':') && port.parse::<u16>().is_ok()
+    });
+    Ok(if has_port {
+        WorkerScope::Exact(raw.to_string())
+    } else {
+        WorkerScope::Host(raw.to_string())
+    })
+}
+
+/// `auto`: `POD_IP` (set from the downward API) or `HOSTNAME`, with the Connect port.
+fn auto_worker(connect_url: &str) -> Result<WorkerScope, SettingsError> {
+    let host = ["POD_IP", "HOSTNAME"]
+        .iter()
+        .find_map(|var| std::env::var(var).ok().filter(|v| !v.trim().is_empty()))
+        .ok_or_else(|| {
+            invalid(
+                "connect-worker-id",
+                "auto needs POD_IP or HOSTNAME in the environment",
+            )
+        })?;
+    let port = reqwest::Url::parse(connect_url)
+        .ok()
+        .and_then(|u| u.port_or_known_default())
+        .unwrap_or(8083);
+    Ok(WorkerScope::Exact(format!("{}:{port}", host.trim())))
+}
