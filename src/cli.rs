@@ -36,6 +36,51 @@ pub enum LogFormat {
 pub enum Command {
     /// Run the health server (a drop-in for kafka-connect-healthcheck).
     Serve(ServeArgs),
+    /// One-shot check for exec probes. Exit 0 healthy, 1 unhealthy, 2 cannot tell.
+    Probe(ProbeArgs),
+    /// Show connectors and tasks as a table (or JSON).
+    Status(StatusArgs),
+}
+
+/// `probe` flags.
+#[derive(Clone, Debug, Args)]
+pub struct ProbeArgs {
+    /// Check only this connector.
+    #[arg(long)]
+    pub connector: Option<String>,
+    /// Check only this task of --connector.
+    #[arg(long, requires = "connector")]
+    pub task: Option<u32>,
+    /// Overall deadline; past it the probe exits 2.
+    #[arg(long, value_parser = duration, default_value = "900ms")]
+    pub timeout: Duration,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+}
+
+/// Output format of `status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+/// `status` flags.
+#[derive(Clone, Debug, Args)]
+pub struct StatusArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Only connectors whose name matches this regex.
+    #[arg(long)]
+    pub include: Option<String>,
+    /// Skip connectors whose name matches this regex.
+    #[arg(long)]
+    pub exclude: Option<String>,
 }
 
 /// How to reach Kafka Connect.

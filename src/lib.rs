@@ -30,10 +30,18 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     };
     telemetry::init(&cli.log_level, cli.log_format).map_err(anyhow::Error::msg)?;
-    let runtime = tokio::runtime::Runtime::new()?;
     match command {
-        cli::Command::Serve(args) => runtime
+        cli::Command::Serve(args) => tokio::runtime::Runtime::new()?
             .block_on(cmd::serve::main(args))
             .map(|()| ExitCode::SUCCESS),
+        cli::Command::Probe(args) => Ok(one_shot()?.block_on(cmd::probe::main(args))),
+        cli::Command::Status(args) => one_shot()?.block_on(cmd::status::main(args)),
     }
+}
+
+/// One-shot subcommands need no worker threads: a current-thread runtime starts faster.
+fn one_shot() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
 }

@@ -351,6 +351,37 @@ impl Verdict {
     }
 }
 
+/// Evaluates one connector on its own (or, with `task`, one of its tasks): its unhealthy
+/// states and grace period apply, on any worker, with no threshold. A connector without
+/// a status is transitional.
+pub fn evaluate_one(
+    policy: &Policy,
+    name: &str,
+    mut status: Option<ConnectorStatus>,
+    task: Option<u32>,
+    transitions: &Transitions,
+) -> Verdict {
+    if let (Some(status), Some(id)) = (status.as_mut(), task) {
+        status.tasks.retain(|t| t.id == id);
+    }
+    let single = Policy {
+        worker: WorkerScope::All,
+        include: None,
+        exclude: None,
+        threshold: 0.0,
+        consider_connectors: task.is_none(),
+        consider_tasks: true,
+        ..policy.clone()
+    };
+    let snapshot = Snapshot {
+        taken_at: std::time::SystemTime::now(),
+        duration: Duration::ZERO,
+        connectors: BTreeMap::from([(name.to_string(), status)]),
+        worker: Ok(WorkerHealth::Healthy),
+    };
+    evaluate(&snapshot, &single, transitions)
+}
+
 /// kafka-connect-healthcheck's error shape (peers §1.3): 503 with a message and reason.
 pub fn error_json(error: &str, failure_states: &[String]) -> Value {
     json!({

@@ -1,3 +1,5 @@
 //! One file per subcommand: each turns parsed flags into settings and runs.
 
+pub mod probe;
 pub mod serve;
+pub mod status;

@@ -10,7 +10,7 @@
 //! | `GET /connectors/{name}/tasks/{id}` | one task |
 //! | `GET /metrics` | Prometheus / OpenMetrics text |
 
-use std::{collections::BTreeMap, sync::Arc, time::SystemTime};
+use std::sync::Arc;
 
 use axum::{
     Json, Router,
@@ -25,7 +25,7 @@ use super::{HealthState, Observed};
 use crate::{
     connect::{ConnectorStatus, WorkerHealth},
     snapshot::Snapshot,
-    verdict::{self, Policy, WorkerScope, error_json},
+    verdict::{self, error_json},
 };
 
 /// The router over shared state.
@@ -117,34 +117,6 @@ async fn readyz(State(state): State<HealthState>) -> Response {
     }
 }
 
-/// The policy for one named connector: its unhealthy states and grace, any worker.
-fn single(policy: &Policy, tasks_only: bool) -> Policy {
-    Policy {
-        worker: WorkerScope::All,
-        include: None,
-        exclude: None,
-        threshold: 0.0,
-        consider_connectors: !tasks_only,
-        consider_tasks: true,
-        ..policy.clone()
-    }
-}
-
-fn judge(
-    observed: &Observed,
-    status: Option<ConnectorStatus>,
-    name: &str,
-    policy: &Policy,
-) -> verdict::Verdict {
-    let snapshot = Snapshot {
-        taken_at: SystemTime::now(),
-        duration: Default::default(),
-        connectors: BTreeMap::from([(name.to_string(), status)]),
-        worker: Ok(WorkerHealth::Healthy),
-    };
-    verdict::evaluate(&snapshot, policy, &observed.transitions)
-}
-
 /// A refusal: status and JSON body.
 type Refusal = (StatusCode, Json<Value>);
 
@@ -180,11 +152,12 @@ async fn connector(State(state): State<HealthState>, Path(name): Path<String>) -
         Ok(status) => status,
         Err(refusal) => return refusal.into_response(),
     };
-    let verdict = judge(
-        &observed,
-        status.clone(),
+    let verdict = verdict::evaluate_one(
+        &state.policy,
         &name,
-        &single(&state.policy, false),
+        status.clone(),
+        None,
+        &observed.transitions,
     );
     let body = json!({
         "connector": name, "status": status, "failures": verdict.failures,
@@ -206,15 +179,20 @@ async fn task(
         .parse::<u32>()
         .ok()
         .and_then(|id| status.as_ref()?.tasks.iter().find(|t| t.id == id).cloned());
-    let (Some(mut only), Some(task)) = (status, task) else {
+    let (Some(only), Some(task)) = (status, task) else {
         return (
             StatusCode::NOT_FOUND,
             Json(json!({"error": format!("task {name}-{id} not found")})),
         )
             .into_response();
     };
-    only.tasks = vec![task.clone()];
-    let verdict = judge(&observed, Some(only), &name, &single(&state.policy, true));
+    let verdict = verdict::evaluate_one(
+        &state.policy,
+        &name,
+        Some(only),
+        Some(task.id),
+        &observed.transitions,
+    );
     let body = json!({
         "connector": name, "id": task.id, "state": task.state, "worker_id": task.worker_id,
         "trace": task.trace, "transitional": !verdict.transitional.is_empty(), "healthy": verdict.healthy,
