@@ -40,6 +40,25 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Show connectors and tasks as a table (or JSON).
     Status(StatusArgs),
+    /// Try everything against an embedded simulated Connect cluster.
+    Demo(DemoArgs),
+}
+
+/// `demo` flags.
+#[derive(Clone, Debug, Args)]
+pub struct DemoArgs {
+    /// Port of the health server (0 picks a free one).
+    #[arg(long, default_value_t = 18083)]
+    pub port: u16,
+    /// Port of the simulated Connect REST API (0 picks a free one).
+    #[arg(long, default_value_t = 8083)]
+    pub sim_port: u16,
+    /// How often the flaky connector's task fails (it recovers halfway through).
+    #[arg(long, value_parser = duration, default_value = "20s")]
+    pub fail_every: Duration,
+    /// Stop after this long (default: run until Ctrl-C).
+    #[arg(long, value_parser = duration)]
+    pub duration: Option<Duration>,
 }
 
 /// `probe` flags.

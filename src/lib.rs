@@ -36,6 +36,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             .map(|()| ExitCode::SUCCESS),
         cli::Command::Probe(args) => Ok(one_shot()?.block_on(cmd::probe::main(args))),
         cli::Command::Status(args) => one_shot()?.block_on(cmd::status::main(args)),
+        cli::Command::Demo(args) => tokio::runtime::Runtime::new()?.block_on(cmd::demo::main(args)),
     }
 }
 

@@ -1,5 +1,6 @@
 //! One file per subcommand: each turns parsed flags into settings and runs.
 
+pub mod demo;
 pub mod probe;
 pub mod serve;
 pub mod status;

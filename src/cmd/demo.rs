@@ -1,0 +1,152 @@
+//! `connect-sentinel demo`: an embedded connect-sim with a few realistic connectors
+//! (one of which fails now and then) and the health server in front of it, so anyone
+//! can try everything with one command. Loopback only.
+
+use std::{net::SocketAddr, process::ExitCode, time::Duration};
+
+use anyhow::Context;
+use connect_sim::{SimConfig, seed::SeedBody};
+use tokio::net::TcpListener;
+
+use crate::{
+    cli::{Cli, Command, DemoArgs},
+    cmd::{serve, status},
+    snapshot::Poller,
+};
+
+/// The connectors the demo starts with (also the README's simulator seed).
+const SEED: &str = include_str!("../../examples/sim-seed.json");
+/// The connector whose task fails now and then.
+const FLAKY: &str = "s3-archive-sink";
+
+/// `demo` from the command line.
+pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let sim_addr = SocketAddr::from(([127, 0, 0, 1], args.sim_port));
+    let sim = connect_sim::spawn_on(sim_addr, SimConfig::default())
+        .await
+        .with_context(|| format!("cannot start the simulator on {sim_addr}"))?;
+    let body: SeedBody = serde_json::from_str(SEED).context("the demo seed is invalid")?;
+    sim.sim
+        .with(|c, _| connect_sim::seed::seed(c, body))
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let serve_args = serve_args(&sim.url(), args.port)?;
+    let server = serve::build(&serve_args)?;
+    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port)))
+        .await
+        .with_context(|| format!("cannot listen on port {}", args.port))?;
+    let health = format!("http://{}", listener.local_addr()?);
+    print_intro(&sim.url(), &health).await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(flaky_task(sim.url(), args.fail_every, stop_rx));
+    let shutdown = until(args.duration);
+    serve::run(server, listener, shutdown).await?;
+    let _ = stop_tx.send(true);
+    sim.stop().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `serve` flags for the demo: poll every 500 ms, forgive transitions for 10 s.
+fn serve_args(connect_url: &str, port: u16) -> anyhow::Result<crate::cli::ServeArgs> {
+    let argv = [
+        "connect-sentinel",
+        "serve",
+        "--connect-url",
+        connect_url,
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "127.0.0.1",
+        "--poll-interval",
+        "500ms",
+        "--grace-period",
+        "10s",
+    ];
+    match <Cli as clap::Parser>::try_parse_from(argv)?.command {
+        Some(Command::Serve(args)) => Ok(args),
+        _ => anyhow::bail!("internal error: the demo's serve flags did not parse"),
+    }
+}
+
+async fn print_intro(connect: &str, health: &str) {
+    println!("connect-sentinel demo: a simulated Kafka Connect 3.9 cluster with 3 workers");
+    if let Ok(client) =
+        crate::connect::ConnectClient::new(crate::connect::ClientOptions::new(connect))
+        && let Ok(snapshot) = Poller::new(client).poll().await
+    {
+        println!(
+            "{}",
+            status::table(&status::rows(&snapshot, &Default::default()))
+        );
+    }
+    println!("Simulated Connect REST API: {connect}");
+    println!("Health server:              {health}");
+    println!("Try:");
+    for path in [
+        "/",
+        "/readyz",
+        "/livez",
+        "/ping",
+        &format!("/connectors/{FLAKY}"),
+        &format!("/connectors/{FLAKY}/tasks/1"),
+        "/metrics",
+    ] {
+        println!("  curl -s {health}{path}");
+    }
+    println!("  connect-sentinel status --connect-url {connect}");
+    println!(
+        "  connect-sentinel probe --connect-url {connect} --connector customers-cdc; echo \"exit $?\""
+    );
+    println!("Task {FLAKY}-1 fails now and then and recovers; Ctrl-C stops the demo.");
+}
+
+/// Fails the flaky task every `every`, and lets it recover halfway through, through
+/// the simulator's control API.
+async fn flaky_task(
+    control: String,
+    every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let http = reqwest::Client::new();
+    let url = format!("{control}/_sim/connectors/{FLAKY}/tasks/1/state");
+    loop {
+        for failing in [true, false] {
+            tokio::select! {
+                _ = stop.wait_for(|s| *s) => return,
+                _ = tokio::time::sleep(every / 2) => {}
+            }
+            let body = match failing {
+                true => serde_json::json!({"state": "FAILED", "trace": TRACE}),
+                false => serde_json::json!({"state": "RUNNING"}),
+            };
+            if http
+                .put(&url)
+                .json(&body)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                println!(
+                    "demo: task {FLAKY}-1 {}",
+                    if failing {
+                        "FAILED"
+                    } else {
+                        "recovered (RUNNING)"
+                    }
+                );
+            }
+        }
+    }
+}
+
+const TRACE: &str = "org.apache.kafka.connect.errors.ConnectException: Exiting WorkerSinkTask due to unrecoverable exception.\n\tat org.apache.kafka.connect.runtime.WorkerSinkTask.deliverMessages(WorkerSinkTask.java:632)\nCaused by: java.net.SocketTimeoutException: connect timed out";
+
+/// Resolves after `duration`, or on SIGTERM / Ctrl-C.
+async fn until(duration: Option<Duration>) {
+    match duration {
+        Some(d) => {
+            tokio::select! { _ = tokio::time::sleep(d) => {}, _ = crate::shutdown::signal() => {} }
+        }
+        None => crate::shutdown::signal().await,
+    }
+}
