@@ -4,82 +4,10 @@
 
 mod common;
 
-use connect_sentinel::cli::{Cli, Command};
+use common::{serve, serve_url};
+
 use connect_sim::{Running, SimConfig};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
-
-/// `serve` on 127.0.0.1:0 against `sim`, polling every 20 ms, with extra flags.
-struct Served {
-    url: String,
-    state: connect_sentinel::health::HealthState,
-    _stop: oneshot::Sender<()>,
-}
-
-async fn serve(sim: &Running, extra: &[&str]) -> Served {
-    serve_url(&sim.url(), extra).await
-}
-
-async fn serve_url(url: &str, extra: &[&str]) -> Served {
-    let mut argv = vec![
-        "connect-sentinel",
-        "serve",
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--poll-interval",
-        "20ms",
-    ];
-    argv.extend(["--connect-url", url]);
-    argv.extend(extra);
-    let Some(Command::Serve(args)) = <Cli as clap::Parser>::try_parse_from(argv).unwrap().command
-    else {
-        unreachable!()
-    };
-    let server = connect_sentinel::cmd::serve::build(&args).unwrap();
-    let listener = connect_sentinel::cmd::serve::bind(&args).await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let state = server.state.clone();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(connect_sentinel::cmd::serve::run(
-        server,
-        listener,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    let served = Served {
-        url,
-        state,
-        _stop: stop,
-    };
-    served.fresh().await;
-    served
-}
-
-impl Served {
-    /// Waits until a poll that started after this call has been published.
-    async fn fresh(&self) {
-        let mut rx = self.state.observed.clone();
-        let now = rx.borrow().seq;
-        rx.wait_for(|o| o.seq >= now + 2).await.unwrap();
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        let response = common::http()
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-}
 
 fn body(failures: Value, rate: f64, threshold: f64, healthy: bool) -> Value {
     json!({"failures": failures, "failure_states": ["FAILED"], "failure_rate": rate, "failure_threshold": threshold, "healthy": healthy})

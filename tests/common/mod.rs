@@ -3,9 +3,13 @@
 
 use std::time::Duration;
 
-use connect_sentinel::connect::{ClientOptions, ConnectClient};
+use connect_sentinel::{
+    cli::{Cli, Command},
+    connect::{ClientOptions, ConnectClient},
+};
 use connect_sim::{Running, SimConfig};
 use serde_json::{Value, json};
+use tokio::sync::oneshot;
 
 /// A synchronous simulator (lifecycle steps due by the next request) of `version`.
 pub async fn sim(version: &str) -> Running {
@@ -85,4 +89,76 @@ pub async fn take_requests(sim: &Running) -> Value {
 pub fn connector(name: &str, tasks: &[&str]) -> Value {
     let tasks: Vec<Value> = tasks.iter().map(|s| json!({"state": s})).collect();
     json!({"name": name, "tasks": tasks})
+}
+
+/// `serve` on 127.0.0.1:0 against `sim`, polling every 20 ms, with extra flags.
+pub struct Served {
+    pub url: String,
+    pub state: connect_sentinel::health::HealthState,
+    _stop: oneshot::Sender<()>,
+}
+
+pub async fn serve(sim: &Running, extra: &[&str]) -> Served {
+    serve_url(&sim.url(), extra).await
+}
+
+pub async fn serve_url(url: &str, extra: &[&str]) -> Served {
+    let mut argv = vec![
+        "connect-sentinel",
+        "serve",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--poll-interval",
+        "20ms",
+    ];
+    argv.extend(["--connect-url", url]);
+    argv.extend(extra);
+    let Some(Command::Serve(args)) = <Cli as clap::Parser>::try_parse_from(argv).unwrap().command
+    else {
+        unreachable!()
+    };
+    let server = connect_sentinel::cmd::serve::build(&args).unwrap();
+    let listener = connect_sentinel::cmd::serve::bind(&args).await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let state = server.state.clone();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(connect_sentinel::cmd::serve::run(
+        server,
+        listener,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let served = Served {
+        url,
+        state,
+        _stop: stop,
+    };
+    served.fresh().await;
+    served
+}
+
+impl Served {
+    /// Waits until a poll that started after this call has been published.
+    pub async fn fresh(&self) {
+        let mut rx = self.state.observed.clone();
+        let now = rx.borrow().seq;
+        rx.wait_for(|o| o.seq >= now + 2).await.unwrap();
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = http()
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
 }
