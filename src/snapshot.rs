@@ -16,9 +16,8 @@ use std::{
 };
 
 use futures::{StreamExt, stream};
-use serde_json::Value;
 
-use crate::connect::{ConnectClient, ConnectError, ConnectorStatus, WorkerHealth};
+use crate::connect::{ConnectClient, ConnectError, ConnectorStatus, WorkerHealth, types::Expanded};
 
 /// How many per-connector status calls run at once before Kafka 2.3.
 pub const FALLBACK_PARALLELISM: usize = 8;
@@ -105,22 +104,17 @@ impl Poller {
     /// names without a status record map to `None`.
     async fn statuses(
         &self,
-        expanded: Value,
+        expanded: Expanded,
         names: Vec<String>,
     ) -> Result<BTreeMap<String, Option<ConnectorStatus>>, ConnectError> {
-        let Value::Object(map) = expanded else {
-            return self.one_by_one(parse_names(expanded)?).await;
+        let by_name = match expanded {
+            Expanded::Names(names) => return self.one_by_one(names).await,
+            Expanded::ByName(by_name) => by_name,
         };
-        let mut connectors: BTreeMap<String, Option<ConnectorStatus>> = BTreeMap::new();
-        for (name, entry) in map {
-            let status = serde_json::from_value(entry["status"].clone()).map_err(|e| {
-                ConnectError::Garbage {
-                    call: "GET /connectors?expand=status".into(),
-                    reason: format!("connector {name}: {e}"),
-                }
-            })?;
-            connectors.insert(name, Some(status));
-        }
+        let mut connectors: BTreeMap<String, Option<ConnectorStatus>> = by_name
+            .into_iter()
+            .map(|(name, entry)| (name, entry.status))
+            .collect();
         for name in names {
             connectors.entry(name).or_insert(None);
         }
@@ -177,11 +171,4 @@ impl Poller {
             Err(e) => Err(e),
         }
     }
-}
-
-fn parse_names(value: Value) -> Result<Vec<String>, ConnectError> {
-    serde_json::from_value(value).map_err(|e| ConnectError::Garbage {
-        call: "GET /connectors?expand=status".into(),
-        reason: e.to_string(),
-    })
 }

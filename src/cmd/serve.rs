@@ -42,11 +42,11 @@ pub fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         .unwrap_or_else(|| (args.poll_interval * 5).max(Duration::from_secs(10)));
     let state = HealthState {
         policy: Arc::new(policy),
-        observed,
+        observed: observed.clone(),
         heartbeat: Arc::new(Mutex::new(Instant::now())),
         poll_interval: args.poll_interval,
         max_age,
-        metrics: Arc::new(Metrics::default()),
+        metrics: Arc::new(Metrics::new(observed.clone())),
     };
     Ok(Server {
         poller: Poller::new(client),

@@ -119,10 +119,10 @@ pub struct ConnectClient {
     options: ClientOptions,
 }
 
-/// One answer: status and body text.
+/// One answer: status and raw body (parsed from bytes, never copied into a String).
 struct Answer {
     status: StatusCode,
-    text: String,
+    body: bytes::Bytes,
 }
 
 impl ConnectClient {
@@ -164,11 +164,11 @@ impl ConnectClient {
             .await
             .map_err(|e| self.transport_error(&call, &e))?;
         let status = response.status();
-        let text = response
-            .text()
+        let body = response
+            .bytes()
             .await
             .map_err(|e| self.transport_error(&call, &e))?;
-        Ok(Answer { status, text })
+        Ok(Answer { status, body })
     }
 
     fn transport_error(&self, call: &str, e: &reqwest::Error) -> ConnectError {
@@ -189,7 +189,7 @@ impl ConnectClient {
         let answer = self.call(Method::GET, path).await?;
         let call = format!("GET {path}");
         check(&call, &answer)?;
-        serde_json::from_str(&answer.text).map_err(|e| ConnectError::Garbage {
+        serde_json::from_slice(&answer.body).map_err(|e| ConnectError::Garbage {
             call,
             reason: e.to_string(),
         })
@@ -202,7 +202,7 @@ impl ConnectClient {
 
     /// `GET /connectors?expand=status` (spec §2.2): an object keyed by name on 2.3+, a
     /// plain name array before.
-    pub async fn expanded_status(&self) -> Result<Value, ConnectError> {
+    pub async fn expanded_status(&self) -> Result<types::Expanded, ConnectError> {
         self.get_json("/connectors?expand=status").await
     }
 
@@ -227,7 +227,7 @@ impl ConnectClient {
     pub async fn health(&self) -> Result<Option<WorkerHealth>, ConnectError> {
         let answer = self.call(Method::GET, "/health").await?;
         let message = || {
-            serde_json::from_str::<Value>(&answer.text)
+            serde_json::from_slice::<Value>(&answer.body)
                 .ok()
                 .and_then(|v| v["message"].as_str().map(String::from))
                 .unwrap_or_default()
@@ -257,7 +257,7 @@ fn check(call: &str, answer: &Answer) -> Result<(), ConnectError> {
     if answer.status.is_success() {
         return Ok(());
     }
-    let message = error_message(&answer.text);
+    let message = error_message(&String::from_utf8_lossy(&answer.body));
     Err(match status {
         401 | 403 => ConnectError::Unauthorized {
             call: call.into(),

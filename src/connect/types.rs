@@ -47,3 +47,39 @@ pub enum WorkerHealth {
 pub fn first_line(trace: &str) -> &str {
     trace.lines().next().unwrap_or_default().trim_end()
 }
+
+/// `GET /connectors?expand=status` (spec §2.2): statuses by name on 2.3+, or the plain
+/// name list older workers answer with. Deserialized in one pass, without an
+/// intermediate JSON tree (a 1,000-connector body is about 240 KB).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Expanded {
+    ByName(std::collections::BTreeMap<String, ExpandedEntry>),
+    Names(Vec<String>),
+}
+
+/// One value of the expanded map; `status` is absent for `expand` values Connect ignores.
+#[derive(Debug, PartialEq, Eq, Deserialize)]
+pub struct ExpandedEntry {
+    pub status: Option<ConnectorStatus>,
+}
+
+impl<'de> Deserialize<'de> for Expanded {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Expanded;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of connector statuses or an array of connector names")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Expanded, A::Error> {
+                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(Expanded::ByName)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Expanded, A::Error> {
+                Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+                    .map(Expanded::Names)
+            }
+        }
+        deserializer.deserialize_any(Visit)
+    }
+}

@@ -2,14 +2,26 @@
 //! reachability, one-hot connector and task states, poll duration and errors, and the
 //! probe verdict. Names follow Prometheus conventions (`_total`, `_seconds`).
 
-use std::sync::atomic::AtomicU64;
-
-use prometheus_client::{
-    encoding::{EncodeLabelSet, text::encode},
-    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
-    registry::Registry,
+use std::{
+    fmt,
+    sync::{Arc, atomic::AtomicU64},
 };
 
+use prometheus_client::{
+    collector::Collector,
+    encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric, MetricEncoder, text::encode},
+    metrics::{
+        MetricType,
+        counter::Counter,
+        family::Family,
+        gauge::{ConstGauge, Gauge},
+        histogram::Histogram,
+    },
+    registry::Registry,
+};
+use tokio::sync::watch;
+
+use super::Observed;
 use crate::{snapshot::Poll, verdict::Verdict};
 
 /// Every state a connector or task can report (spec §17), for one-hot gauges.
@@ -23,21 +35,6 @@ pub const STATES: &[&str] = &[
 ];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ConnectorLabels {
-    connector: String,
-    state: String,
-    worker: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct TaskLabels {
-    connector: String,
-    task: String,
-    state: String,
-    worker: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabels {
     reason: String,
 }
@@ -49,15 +46,14 @@ pub struct Metrics {
     connect_up: Gauge,
     healthy: Gauge,
     failure_rate: Gauge<f64, AtomicU64>,
-    connectors: Family<ConnectorLabels, Gauge>,
-    tasks: Family<TaskLabels, Gauge>,
     poll_duration: Histogram,
     polls: Counter,
     poll_errors: Family<ReasonLabels, Counter>,
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
+impl Metrics {
+    /// Metrics whose connector and task states are read from `observed` at scrape time.
+    pub fn new(observed: watch::Receiver<Arc<Observed>>) -> Self {
         let buckets = [
             0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
         ];
@@ -66,60 +62,42 @@ impl Default for Metrics {
             connect_up: Gauge::default(),
             healthy: Gauge::default(),
             failure_rate: Gauge::default(),
-            connectors: Family::default(),
-            tasks: Family::default(),
             poll_duration: Histogram::new(buckets),
             polls: Counter::default(),
             poll_errors: Family::default(),
         };
-        m.register();
-        m
-    }
-}
-
-impl Metrics {
-    fn register(&mut self) {
-        let r = &mut self.registry;
+        let r = &mut m.registry;
         r.register(
             "connect_up",
             "1 when the last poll of Connect succeeded",
-            self.connect_up.clone(),
+            m.connect_up.clone(),
         );
         r.register(
             "healthy",
             "The verdict GET / answers: 1 healthy, 0 unhealthy",
-            self.healthy.clone(),
+            m.healthy.clone(),
         );
         r.register(
             "failure_rate",
             "Failing containers in scope over all containers in scope",
-            self.failure_rate.clone(),
-        );
-        r.register(
-            "connector_state",
-            "1 for the connector's current state (one-hot)",
-            self.connectors.clone(),
-        );
-        r.register(
-            "task_state",
-            "1 for the task's current state (one-hot)",
-            self.tasks.clone(),
+            m.failure_rate.clone(),
         );
         r.register(
             "poll_duration_seconds",
             "Duration of one poll of Connect",
-            self.poll_duration.clone(),
+            m.poll_duration.clone(),
         );
-        r.register("polls", "Polls of Connect", self.polls.clone());
+        r.register("polls", "Polls of Connect", m.polls.clone());
         r.register(
             "poll_errors",
             "Failed polls of Connect by reason",
-            self.poll_errors.clone(),
+            m.poll_errors.clone(),
         );
+        r.register_collector(Box::new(States { observed }));
+        m
     }
 
-    /// Records one poll and its verdict; states are rewritten from scratch so deleted
-    /// connectors disappear.
+    /// Records one poll and its verdict.
     pub fn record(&self, poll: &Poll, verdict: Option<&Verdict>) {
         self.polls.inc();
         let (duration, up) = match poll {
@@ -139,40 +117,6 @@ impl Metrics {
             .set(i64::from(up == 1 && verdict.is_some_and(|v| v.healthy)));
         self.failure_rate
             .set(verdict.map_or(0.0, |v| v.failure_rate));
-        if let Ok(snapshot) = poll {
-            self.record_states(snapshot);
-        }
-    }
-
-    fn record_states(&self, snapshot: &crate::snapshot::Snapshot) {
-        self.connectors.clear();
-        self.tasks.clear();
-        for (name, status) in snapshot
-            .connectors
-            .iter()
-            .filter_map(|(n, s)| Some((n, s.as_ref()?)))
-        {
-            for state in STATES {
-                let hot = i64::from(status.connector.state.eq_ignore_ascii_case(state));
-                let labels = ConnectorLabels {
-                    connector: name.clone(),
-                    state: (*state).into(),
-                    worker: status.connector.worker_id.clone(),
-                };
-                self.connectors.get_or_create(&labels).set(hot);
-                for task in &status.tasks {
-                    let labels = TaskLabels {
-                        connector: name.clone(),
-                        task: task.id.to_string(),
-                        state: (*state).into(),
-                        worker: task.worker_id.clone(),
-                    };
-                    self.tasks
-                        .get_or_create(&labels)
-                        .set(i64::from(task.state.eq_ignore_ascii_case(state)));
-                }
-            }
-        }
     }
 
     /// The OpenMetrics text exposition.
@@ -181,4 +125,65 @@ impl Metrics {
         let _ = encode(&mut out, &self.registry);
         out
     }
+}
+
+/// The one-hot `connector_state` and `task_state` series, encoded at scrape time from
+/// the last successful snapshot: nothing is stored per series, so memory does not grow
+/// with connectors × states. No series while Connect cannot be read (`connect_up` 0).
+#[derive(Debug)]
+struct States {
+    observed: watch::Receiver<Arc<Observed>>,
+}
+
+impl Collector for States {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), fmt::Error> {
+        let observed = self.observed.borrow().clone();
+        let Some(Ok(snapshot)) = &observed.poll else {
+            return Ok(());
+        };
+        let statuses = || {
+            snapshot
+                .connectors
+                .iter()
+                .filter_map(|(n, s)| Some((n.as_str(), s.as_ref()?)))
+        };
+        let help = "1 for the connector's current state (one-hot)";
+        let mut family =
+            encoder.encode_descriptor("connector_state", help, None, MetricType::Gauge)?;
+        for (name, status) in statuses() {
+            let (state, worker) = (&status.connector.state, status.connector.worker_id.as_str());
+            one_hot(&mut family, state, |s| {
+                [("connector", name), ("state", s), ("worker", worker)]
+            })?;
+        }
+        let help = "1 for the task's current state (one-hot)";
+        let mut family = encoder.encode_descriptor("task_state", help, None, MetricType::Gauge)?;
+        for (name, status) in statuses() {
+            for task in &status.tasks {
+                let (id, worker) = (task.id.to_string(), task.worker_id.as_str());
+                one_hot(&mut family, &task.state, |s| {
+                    [
+                        ("connector", name),
+                        ("task", id.as_str()),
+                        ("state", s),
+                        ("worker", worker),
+                    ]
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One series per known state: 1 for `current`, 0 for the others.
+fn one_hot<L: EncodeLabelSet>(
+    family: &mut MetricEncoder<'_>,
+    current: &str,
+    labels: impl Fn(&'static str) -> L,
+) -> Result<(), fmt::Error> {
+    for state in STATES {
+        let value = i64::from(current.eq_ignore_ascii_case(state));
+        ConstGauge::new(value).encode(family.encode_family(&labels(state))?)?;
+    }
+    Ok(())
 }

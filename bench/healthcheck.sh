@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# connect-sentinel serve vs kafka-connect-healthcheck 0.3.0, in one run, against
+# connect-sim with 1,000 connectors x 3 tasks and 2 ms latency per Connect call:
+# probe latency p50/p99, probe throughput (wrk, keep-alive), Connect requests per
+# probe and per poll, idle and loaded RSS, and RSS with 10,000 connectors.
+# Loopback only; every load run is bounded by a duration or a count.
+#
+# Usage: bench/healthcheck.sh            (needs wrk, curl, python3; about 3 minutes)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+for tool in wrk curl python3; do command -v $tool >/dev/null || { echo "$tool is required" >&2; exit 2; }; done
+
+VENV=bench/.venv
+if [ ! -x "$VENV/bin/kafka-connect-healthcheck" ]; then
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q kafka-connect-healthcheck==0.3.0
+fi
+cargo build --release -q -p connect-sim -p connect-sentinel
+
+out=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$out"; }
+trap cleanup EXIT
+
+./target/release/connect-sim --listen 127.0.0.1:0 --lifecycle-delay-ms 0 >"$out/sim" 2>/dev/null &
+pids+=($!)
+for _ in $(seq 50); do [ -s "$out/sim" ] && break; sleep 0.1; done
+SIM="http://$(head -1 "$out/sim")"
+seed() {
+  curl -sf -XPOST "$SIM/_sim/reset" >/dev/null
+  curl -sf -XPOST "$SIM/_sim/connectors" -H 'Content-Type: application/json' -d "{\"generate\":{\"count\":$1,\"tasks\":3}}" >/dev/null
+  curl -sf -XPUT "$SIM/_sim/faults" -H 'Content-Type: application/json' -d '{"latency_ms":2}' >/dev/null
+}
+seed 1000
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+OURS_PORT=$(free_port); PEER_PORT=$(free_port)
+./target/release/connect-sentinel serve --connect-url "$SIM" --bind 127.0.0.1 --port "$OURS_PORT" \
+  --poll-interval 1s --connect-timeout 2s --log-level error &
+OURS_PID=$!; pids+=($OURS_PID)
+HEALTHCHECK_CONNECT_URL="$SIM" HEALTHCHECK_PORT="$PEER_PORT" HEALTHCHECK_LOG_LEVEL=ERROR "$VENV/bin/kafka-connect-healthcheck" &
+PEER_PID=$!; pids+=($PEER_PID)
+OURS="http://127.0.0.1:$OURS_PORT"; PEER="http://127.0.0.1:$PEER_PORT"
+for _ in $(seq 100); do curl -sf "$OURS/" >/dev/null && curl -sf "$PEER/ping" >/dev/null && break; sleep 0.2; done
+sleep 2
+
+rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+requests() { curl -sf "$SIM/_sim/requests" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])'; }
+polls() { curl -sf "$OURS/metrics" | awk '/^connect_sentinel_polls_total/ {print $2}'; }
+wrk_field() { awk -v f="$2" '$1==f {print $2}' "$1"; }
+ms() { python3 -c "import sys; v=sys.argv[1]; u={'us':0.001,'ms':1,'s':1000}; import re; m=re.match(r'([0-9.]+)([a-z]+)',v); print('%.3f' % (float(m.group(1))*u[m.group(2)]))" "$1"; }
+
+OURS_IDLE=$(rss $OURS_PID); PEER_IDLE=$(rss $PEER_PID)
+
+# Latency, one connection: ours with wrk for 5 s; the peer with 6 sequential probes.
+wrk -t1 -c1 -d5s --latency "$OURS/" >"$out/ours-lat"
+OURS_P50=$(ms "$(wrk_field "$out/ours-lat" 50%)"); OURS_P99=$(ms "$(wrk_field "$out/ours-lat" 99%)")
+curl -sf -XDELETE "$SIM/_sim/requests" >/dev/null
+: >"$out/peer-times"
+for _ in $(seq 6); do curl -s -o /dev/null -w '%{time_total}\n' "$PEER/" >>"$out/peer-times"; done
+PEER_REQ_PER_PROBE=$(( $(requests) / 6 ))
+read -r PEER_P50 PEER_P99 < <(python3 -c '
+import sys, statistics
+t = sorted(float(x) * 1000 for x in open(sys.argv[1]))
+print("%.1f %.1f" % (statistics.median(t), t[-1]))' "$out/peer-times")
+
+# Throughput, keep-alive load for 10 s each; Connect requests counted meanwhile.
+curl -sf -XDELETE "$SIM/_sim/requests" >/dev/null; P0=$(polls)
+wrk -t2 -c32 -d10s "$OURS/" >"$out/ours-rps"
+OURS_REQS=$(requests); OURS_POLLS=$(( $(polls) - P0 ))
+OURS_RPS=$(awk '/Requests\/sec/ {print $2}' "$out/ours-rps")
+OURS_PROBES=$(awk '/requests in/ {print $1}' "$out/ours-rps")
+OURS_LOADED=$(rss $OURS_PID)
+wrk -t1 -c4 -d10s --timeout 30s "$PEER/" >"$out/peer-rps"
+PEER_RPS=$(awk '/Requests\/sec/ {print $2}' "$out/peer-rps")
+PEER_LOADED=$(rss $PEER_PID)
+
+# RSS with 10,000 connectors x 3 tasks after a few polls (no latency fault).
+seed 10000; curl -sf -XDELETE "$SIM/_sim/faults" >/dev/null; sleep 5
+curl -s -o /dev/null "$OURS/"
+OURS_10K=$(rss $OURS_PID)
+
+python3 - "$OURS_P50" "$OURS_P99" "$PEER_P50" "$PEER_P99" "$OURS_RPS" "$PEER_RPS" "$OURS_REQS" "$OURS_PROBES" "$OURS_POLLS" \
+  "$PEER_REQ_PER_PROBE" "$OURS_IDLE" "$PEER_IDLE" "$OURS_LOADED" "$PEER_LOADED" "$OURS_10K" <<'PY'
+import sys
+(o50, o99, p50, p99, orps, prps, oreq, oprobes, opolls, preq, oidle, pidle, oload, pload, o10k) = map(float, sys.argv[1:])
+rows = [
+    ("probe latency p50 (ms)", o50, p50, p50 / o50),
+    ("probe latency p99 (ms)", o99, p99, p99 / o99),
+    ("probe throughput (req/s)", orps, prps, orps / prps),
+    ("Connect requests per probe", oreq / oprobes, preq, preq / max(oreq / oprobes, 1e-9)),
+    ("Connect requests per poll", oreq / max(opolls, 1), preq, preq / max(oreq / max(opolls, 1), 1e-9)),
+    ("idle RSS (MB)", oidle, pidle, pidle / oidle),
+    ("loaded RSS (MB)", oload, pload, pload / oload),
+]
+print("1,000 connectors x 3 tasks, 2 ms per Connect call (connect-sim), loopback, 2 cores")
+print(f"{'':28} {'connect-sentinel':>17} {'kafka-connect-healthcheck':>26} {'ratio':>10}")
+for name, o, p, r in rows:
+    print(f"{name:28} {o:17.3f} {p:26.3f} {r:9.1f}x")
+print(f"{'RSS, 10,000 x 3 (MB)':28} {o10k:17.1f} {'-':>26}")
+print(f"(ratios: how many times better connect-sentinel is; the peer's p99 is the max of 6 probes)")
+PY
