@@ -38,7 +38,7 @@ OURS_PORT=$(free_port); PEER_PORT=$(free_port)
 ./target/release/connect-sentinel serve --connect-url "$SIM" --bind 127.0.0.1 --port "$OURS_PORT" \
   --poll-interval 1s --connect-timeout 2s --log-level error &
 OURS_PID=$!; pids+=($OURS_PID)
-HEALTHCHECK_CONNECT_URL="$SIM" HEALTHCHECK_PORT="$PEER_PORT" HEALTHCHECK_LOG_LEVEL=ERROR "$VENV/bin/kafka-connect-healthcheck" &
+HEALTHCHECK_CONNECT_URL="$SIM" HEALTHCHECK_PORT="$PEER_PORT" HEALTHCHECK_LOG_LEVEL=ERROR "$VENV/bin/kafka-connect-healthcheck" 2>"$out/peer.log" &
 PEER_PID=$!; pids+=($PEER_PID)
 OURS="http://127.0.0.1:$OURS_PORT"; PEER="http://127.0.0.1:$PEER_PORT"
 for _ in $(seq 100); do curl -sf "$OURS/" >/dev/null && curl -sf "$PEER/ping" >/dev/null && break; sleep 0.2; done
@@ -96,7 +96,7 @@ rows = [
 print("1,000 connectors x 3 tasks, 2 ms per Connect call (connect-sim), loopback, 2 cores")
 print(f"{'':28} {'connect-sentinel':>17} {'kafka-connect-healthcheck':>26} {'ratio':>10}")
 for name, o, p, r in rows:
-    print(f"{name:28} {o:17.3f} {p:26.3f} {r:9.1f}x")
+    print(f"{name:28} {o:17.4g} {p:26.4g} {r:9.4g}x")
 print(f"{'RSS, 10,000 x 3 (MB)':28} {o10k:17.1f} {'-':>26}")
 print(f"(ratios: how many times better connect-sentinel is; the peer's p99 is the max of 6 probes)")
 PY
