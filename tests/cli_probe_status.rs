@@ -189,3 +189,28 @@ async fn canary_password_never_printed() {
         }
     }
 }
+
+/// `--connect-worker-id auto` is `POD_IP` plus the Connect URL's port: only that
+/// worker's failures count.
+#[tokio::test(flavor = "multi_thread")]
+async fn auto_worker_id_uses_pod_ip_and_connect_port() {
+    let sim = common::sim("3.9.0").await;
+    let mine = format!("10.9.9.9:{}", sim.addr.port());
+    common::seed(&sim, json!({"connectors": [{"name": "a", "worker_id": "other:8083",
+        "tasks": [{"state": "FAILED", "worker_id": mine}, {"state": "RUNNING", "worker_id": "other:8083"}]}]}))
+    .await;
+    let probe = |pod_ip: &'static str| {
+        let args = argv("probe", &sim, &["--connect-worker-id", "auto"]);
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_connect-sentinel"))
+                .args(&args)
+                .env("POD_IP", pod_ip)
+                .output()
+                .unwrap()
+        })
+    };
+    let here = probe("10.9.9.9").await.unwrap();
+    assert_eq!(here.status.code(), Some(1), "{:?}", text(&here));
+    let elsewhere = probe("10.7.7.7").await.unwrap();
+    assert_eq!(elsewhere.status.code(), Some(0), "{:?}", text(&elsewhere));
+}

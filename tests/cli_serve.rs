@@ -103,3 +103,50 @@ async fn canary_never_leaks_and_sigterm_stops_cleanly() {
     );
     assert!(logs.iter().any(|l| l.contains("shutting down")), "{logs:?}");
 }
+
+/// A worker id that matches no connector or task is warned about at start-up.
+#[tokio::test(flavor = "multi_thread")]
+async fn unmatched_worker_id_is_warned_about() {
+    let sim = common::sim("3.9.0").await;
+    common::seed(
+        &sim,
+        json!({"connectors": [common::connector("a", &["RUNNING"])]}),
+    )
+    .await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_connect-sentinel"))
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--poll-interval",
+            "50ms",
+            "--log-format",
+            "json",
+        ])
+        .args([
+            "--connect-url",
+            &sim.url(),
+            "--connect-worker-id",
+            "nobody.example:8083",
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let warned = tokio::task::spawn_blocking(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .take(20)
+            .any(|l| l.contains("matches no connector or task"))
+    });
+    let found = tokio::time::timeout(std::time::Duration::from_secs(10), warned).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        matches!(found, Ok(Ok(true))),
+        "no warning logged: {found:?}"
+    );
+}
