@@ -158,3 +158,49 @@ async fn metrics_expose_states_and_polls() {
         "{text}"
     );
 }
+
+/// `--bind ::1` serves over IPv6 (kafka-connect-healthcheck was IPv4-only, peers §1.5.16).
+#[tokio::test]
+async fn serves_over_ipv6() {
+    if std::net::TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("skipped: this machine has no IPv6 loopback");
+        return;
+    }
+    let sim = common::sim("3.9.0").await;
+    let argv = [
+        "connect-sentinel",
+        "serve",
+        "--bind",
+        "::1",
+        "--port",
+        "0",
+        "--connect-url",
+        &sim.url(),
+    ];
+    let Some(connect_sentinel::cli::Command::Serve(args)) =
+        <connect_sentinel::cli::Cli as clap::Parser>::try_parse_from(argv)
+            .unwrap()
+            .command
+    else {
+        unreachable!()
+    };
+    let server = connect_sentinel::cmd::serve::build(&args).unwrap();
+    let listener = connect_sentinel::cmd::serve::bind(&args).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    assert!(addr.is_ipv6(), "{addr}");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(connect_sentinel::cmd::serve::run(
+        server,
+        listener,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    let ping = common::http()
+        .get(format!("http://{addr}/ping"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ping.status(), 200);
+    drop(stop);
+}
