@@ -233,15 +233,15 @@ impl Cluster {
     }
 
     fn apply_target(&mut self, name: &str, at: Instant) {
+        let Some(worker) = self.connectors.get(name).map(|c| self.worker_id(c.worker)) else {
+            return;
+        };
         let Some(c) = self.connectors.get_mut(name) else {
             return;
         };
         let state = c.target.running_state();
         if c.status.is_none() && c.target == Target::Stopped {
-            c.status = Some(Instance::new(
-                State::Stopped,
-                self.cfg.worker_ids[c.worker % self.cfg.worker_ids.len()].clone(),
-            ));
+            c.status = Some(Instance::new(State::Stopped, worker));
         }
         if let Some(status) = c.status.as_mut()
             && (status.state != State::Failed || c.target == Target::Stopped)
@@ -310,18 +310,13 @@ impl Cluster {
             .map_or("unknown", |p| p.kind.as_str())
     }
 
-    /// Adds `type` when the version has it (1.0.0+, spec §19).
-    pub(crate) fn with_type(&self, mut body: Value, ty: &str) -> Value {
-        if self.cfg.version.at_least(1, 0) {
-            body["type"] = json!(ty);
-        }
-        body
-    }
-
     /// `GET /connectors/{name}` body (spec §4).
     pub fn info_json(&self, c: &Connector) -> Value {
-        let body = json!({"name": c.name, "config": c.config, "tasks": c.task_ids_json()});
-        self.with_type(body, Self::type_of(Some(&c.config)))
+        let mut body = json!({"name": c.name, "config": c.config, "tasks": c.task_ids_json()});
+        if let Some(kind) = self.reported_type(Self::type_of(Some(&c.config))) {
+            body["type"] = json!(kind);
+        }
+        body
     }
 
     /// `type` as reported by this version: absent before 1.0 (spec §19).

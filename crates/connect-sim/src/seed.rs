@@ -176,7 +176,6 @@ fn default_config(name: &str, kind: &str) -> BTreeMap<String, String> {
             ),
             ("connection.url", "jdbc:postgresql://orders-db:5432/orders"),
             ("mode", "incrementing"),
-            ("topic.prefix", ""),
         ],
     };
     let mut config: BTreeMap<String, String> = pairs

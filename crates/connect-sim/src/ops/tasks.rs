@@ -30,12 +30,9 @@ impl Cluster {
         now: Instant,
     ) -> ApiResult<Restarted> {
         let legacy = !self.cfg.version.at_least(3, 0) || (!include_tasks && !only_failed);
-        self.connector_mut(name, || format!("Unknown connector: {name}"))?;
-        self.check_rebalance(now)?;
-        let c = self
-            .connectors
-            .get_mut(name)
-            .ok_or_else(|| ApiError::not_found(format!("Unknown connector: {name}")))?;
+        let rebalancing = self.check_rebalance(now);
+        let c = self.connector_mut(name, || format!("Unknown connector: {name}"))?;
+        rebalancing?;
         let target = c.target;
         if legacy {
             let status = c
