@@ -77,6 +77,15 @@ pub fn policy(args: &ScopeArgs, connect_url: &str) -> Result<Policy, SettingsErr
     })
 }
 
+/// A policy that only filters connectors by name (`status`'s `--include`/`--exclude`).
+pub fn name_filters(include: Option<&str>, exclude: Option<&str>) -> Result<Policy, SettingsError> {
+    Ok(Policy {
+        include: regex("include", include)?,
+        exclude: regex("exclude", exclude)?,
+        ..Policy::default()
+    })
+}
+
 fn states(raw: &str) -> Result<Vec<String>, SettingsError> {
     let states: Vec<String> = raw
         .split(',')

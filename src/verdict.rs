@@ -7,10 +7,7 @@
 //! - a connector listed without a status record is transitional, never a failure;
 //! - UNASSIGNED, RESTARTING and "no status yet" are forgiven for a grace period.
 
-use std::{
-    collections::{BTreeMap, BTreeSet},
-    time::Duration,
-};
+use std::{collections::BTreeMap, time::Duration};
 
 use regex::Regex;
 use serde::Serialize;
@@ -336,18 +333,6 @@ impl Verdict {
             body["worker_problem"] = json!(problem);
         }
         body
-    }
-
-    /// The connectors with at least one failure entry.
-    pub fn failing_connectors(&self) -> BTreeSet<&str> {
-        self.failures
-            .iter()
-            .map(|f| match f {
-                Failure::Connector { connector, .. }
-                | Failure::Task { connector, .. }
-                | Failure::Broker { connector } => connector.as_str(),
-            })
-            .collect()
     }
 }
 

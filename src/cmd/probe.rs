@@ -35,17 +35,7 @@ fn cannot_tell(reason: impl std::fmt::Display) -> Outcome {
 
 /// Runs the check within the deadline.
 pub async fn check(args: &ProbeArgs) -> Outcome {
-    let built = settings::client_options(&args.connect)
-        .map_err(|e| e.to_string())
-        .and_then(|o| ConnectClient::new(o).map_err(|e| e.to_string()))
-        .and_then(|c| {
-            Ok((
-                c,
-                settings::policy(&args.scope, &args.connect.connect_url)
-                    .map_err(|e| e.to_string())?,
-            ))
-        });
-    let (client, policy) = match built {
+    let (client, policy) = match setup(args) {
         Ok(built) => built,
         Err(reason) => return cannot_tell(reason),
     };
@@ -56,6 +46,15 @@ pub async fn check(args: &ProbeArgs) -> Outcome {
             args.timeout.as_millis()
         )),
     }
+}
+
+/// The client and policy from the flags; any invalid value is the reason to print.
+fn setup(args: &ProbeArgs) -> Result<(ConnectClient, Policy), String> {
+    let options = settings::client_options(&args.connect).map_err(|e| e.to_string())?;
+    let client = ConnectClient::new(options).map_err(|e| e.to_string())?;
+    let policy =
+        settings::policy(&args.scope, &args.connect.connect_url).map_err(|e| e.to_string())?;
+    Ok((client, policy))
 }
 
 async fn run(args: &ProbeArgs, client: ConnectClient, policy: &Policy) -> Outcome {

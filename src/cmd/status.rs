@@ -96,16 +96,7 @@ pub fn table(rows: &[Row]) -> String {
 /// `status` from the command line.
 pub async fn main(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let client = ConnectClient::new(settings::client_options(&args.connect)?)?;
-    let scope = crate::cli::ScopeArgs {
-        connect_worker_id: None,
-        unhealthy_states: "FAILED".into(),
-        considered_containers: "connector,task".into(),
-        failure_threshold_percentage: "0".into(),
-        include: args.include.clone(),
-        exclude: args.exclude.clone(),
-        grace_period: std::time::Duration::ZERO,
-    };
-    let policy = settings::policy(&scope, &args.connect.connect_url)?;
+    let policy = settings::name_filters(args.include.as_deref(), args.exclude.as_deref())?;
     let snapshot = Poller::new(client).poll().await.map_err(|f| f.error)?;
     let rows = rows(&snapshot, &policy);
     match args.output {

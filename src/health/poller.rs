@@ -34,25 +34,22 @@ pub async fn run(
     tokio::pin!(shutdown);
     let mut ticker = tokio::time::interval(state.poll_interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_ok: Option<Instant> = None;
     loop {
         tokio::select! {
             _ = &mut shutdown => return,
             _ = ticker.tick() => {}
         }
         let poll = poller.poll().await;
-        let elapsed = last_ok.map_or(Duration::ZERO, |at| at.elapsed());
-        if poll.is_ok() {
-            last_ok = Some(Instant::now());
-        }
-        publish(&state, &publisher, poll, elapsed);
+        publish(&state, &publisher, poll);
         *state.heartbeat.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
     }
 }
 
 /// Evaluates one poll and publishes it, logging what changed since the previous one.
-pub fn publish(state: &HealthState, publisher: &Publisher, poll: Poll, elapsed: Duration) {
+/// Transitional containers age by the time since the last successful poll.
+pub fn publish(state: &HealthState, publisher: &Publisher, poll: Poll) {
     let previous = publisher.tx.borrow().clone();
+    let elapsed = previous.ok_at.map_or(Duration::ZERO, |at| at.elapsed());
     let mut next = Observed {
         ok_at: previous.ok_at,
         seq: previous.seq + 1,
