@@ -2,6 +2,7 @@
 //! status-code checks, so every caller gets a typed [`ConnectError`] with a clear,
 //! secret-free reason instead of a hang or a misparsed error body.
 
+mod restart;
 mod tls;
 pub mod types;
 
@@ -12,6 +13,7 @@ use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+pub use restart::Restarted;
 pub use tls::TlsOptions;
 pub use types::{ConnectorStatus, InstanceStatus, TaskStatus, WorkerHealth};
 

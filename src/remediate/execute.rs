@@ -1,0 +1,122 @@
+//! The IO half of auto-remediation: performs the restarts the [`Ledger`](super::Ledger)
+//! decided, retrying 409s (rebalances, spec §18) with backoff and jitter.
+//!
+//! - Every worker in scope (no worker id): one KIP-745 call restarts the connector and
+//!   its failed tasks (`includeTasks=true&onlyFailed=true`, spec §8). A 204 answer
+//!   means the worker predates 3.0 and restarted only the connector instance; from then
+//!   on (and right away) failed tasks are restarted one by one (spec §7.4).
+//! - One worker in scope (`--connect-worker-id`): only this worker's instances are
+//!   restarted, one call each, so N sidecars never restart the same task N times.
+
+use std::{
+    future::Future,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use super::Failed;
+use crate::connect::{ConnectClient, ConnectError, Restarted};
+
+/// How 409 answers are retried.
+#[derive(Clone, Copy, Debug)]
+pub struct Retry {
+    /// Calls in total, the first included.
+    pub calls: u32,
+    /// The first wait; each next one doubles, with ±50% jitter.
+    pub base: Duration,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Self {
+            calls: 4,
+            base: Duration::from_millis(200),
+        }
+    }
+}
+
+/// Calls `f` until it succeeds, fails with something other than 409, or `retry.calls`
+/// calls have been made.
+pub async fn with_retry<T, F, Fut>(retry: Retry, mut f: F) -> Result<T, ConnectError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ConnectError>>,
+{
+    let mut wait = retry.base;
+    for _ in 1..retry.calls.max(1) {
+        match f().await {
+            Err(ConnectError::Conflict { .. }) => {
+                tokio::time::sleep(wait.mul_f64(0.5 + fastrand::f64())).await;
+                wait *= 2;
+            }
+            other => return other,
+        }
+    }
+    f().await
+}
+
+/// Restarts failed instances through one Connect client.
+#[derive(Clone, Debug)]
+pub struct Executor {
+    client: ConnectClient,
+    /// Restart only this worker's instances, one call each.
+    worker_scoped: bool,
+    /// Set once a worker answered the KIP-745 call with 204 (before 3.0).
+    legacy: Arc<AtomicBool>,
+    retry: Retry,
+}
+
+impl Executor {
+    pub fn new(client: ConnectClient, worker_scoped: bool, retry: Retry) -> Self {
+        Self {
+            client,
+            worker_scoped,
+            legacy: Arc::default(),
+            retry,
+        }
+    }
+
+    /// Restarts `failed` instances of `connector`.
+    pub async fn restart(&self, connector: &str, failed: &Failed) -> Result<(), ConnectError> {
+        if self.worker_scoped || self.legacy.load(Ordering::Relaxed) {
+            return self.one_by_one(connector, failed, failed.connector).await;
+        }
+        let call = || self.client.restart_connector(connector, true, true);
+        match with_retry(self.retry, call).await? {
+            Restarted::Accepted(_) => Ok(()),
+            Restarted::ConnectorOnly => {
+                tracing::info!(
+                    connector,
+                    "Connect predates 3.0: restarting failed tasks one by one"
+                );
+                self.legacy.store(true, Ordering::Relaxed);
+                self.one_by_one(connector, failed, false).await
+            }
+        }
+    }
+
+    /// The connector instance (when `connector`), then each failed task; every call is
+    /// tried even when an earlier one failed, and the first error is returned.
+    async fn one_by_one(
+        &self,
+        name: &str,
+        failed: &Failed,
+        connector: bool,
+    ) -> Result<(), ConnectError> {
+        let mut first_error = None;
+        if connector {
+            let call = || self.client.restart_connector(name, false, false);
+            first_error = with_retry(self.retry, call).await.err();
+        }
+        for &id in &failed.tasks {
+            let call = || self.client.restart_task(name, id);
+            if let Err(e) = with_retry(self.retry, call).await {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
