@@ -40,6 +40,9 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Show connectors and tasks as a table (or JSON).
     Status(StatusArgs),
+    /// Restart connectors, their failed tasks, or one task. Exit 0 done, 1 Connect
+    /// refused some, 2 bad input or Connect unreachable.
+    Restart(RestartArgs),
     /// Try everything against an embedded simulated Connect cluster.
     Demo(DemoArgs),
 }
@@ -53,7 +56,7 @@ pub struct DemoArgs {
     /// Port of the simulated Connect REST API (0 picks a free one).
     #[arg(long, default_value_t = 8083)]
     pub sim_port: u16,
-    /// How often the flaky connector's task fails (it recovers halfway through).
+    /// How often the flaky connector's task fails (auto-restart brings it back).
     #[arg(long, value_parser = duration, default_value = "20s")]
     pub fail_every: Duration,
     /// Stop after this long (default: run until Ctrl-C).
@@ -100,6 +103,10 @@ pub struct StatusArgs {
     /// Skip connectors whose name matches this regex.
     #[arg(long)]
     pub exclude: Option<String>,
+    /// URL of a running `serve` (e.g. http://localhost:18083): adds its auto-restart
+    /// state to each connector.
+    #[arg(long, env = "CONNECT_SENTINEL_URL")]
+    pub sentinel_url: Option<String>,
 }
 
 /// How to reach Kafka Connect.
@@ -202,6 +209,65 @@ pub struct ServeArgs {
     pub connect: ConnectArgs,
     #[command(flatten)]
     pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub remediation: RemediationArgs,
+}
+
+/// Auto-restart of failed connectors and tasks (`serve --auto-restart`).
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Auto-restart")]
+pub struct RemediationArgs {
+    /// Restart FAILED connectors and tasks in scope through the REST API, with backoff.
+    #[arg(long, env = "HEALTHCHECK_AUTO_RESTART")]
+    pub auto_restart: bool,
+    /// Waits before each restart, the last repeating: the first is counted from the
+    /// failure, each next from the previous restart [default: Strimzi's schedule].
+    #[arg(
+        long,
+        env = "HEALTHCHECK_RESTART_BACKOFF",
+        default_value = "0s,2m,6m,12m,20m,30m,42m,56m,60m"
+    )]
+    pub restart_backoff: String,
+    /// Stop restarting a connector after this many attempts [default: never stop].
+    #[arg(long, env = "HEALTHCHECK_MAX_RESTARTS")]
+    pub max_restarts: Option<u32>,
+    /// Keep `/` healthy while fewer than this many restarts of a failure have been
+    /// tried; after that (or once --max-restarts is reached) it counts [default: at once].
+    #[arg(long, env = "HEALTHCHECK_ESCALATE_AFTER_RESTARTS")]
+    pub escalate_after_restarts: Option<u32>,
+    /// A connector healthy for this long starts its restart count again.
+    #[arg(long, env = "HEALTHCHECK_RESTART_RESET_AFTER", value_parser = duration, default_value = "10m")]
+    pub restart_reset_after: Duration,
+    /// Restart only failures whose trace matches this regex (e.g. transient errors).
+    #[arg(long, env = "HEALTHCHECK_RESTART_TRACE")]
+    pub restart_trace: Option<String>,
+    /// Restart only connectors whose name matches this regex (within --include).
+    #[arg(long, env = "HEALTHCHECK_RESTART_INCLUDE")]
+    pub restart_include: Option<String>,
+    /// Never restart connectors whose name matches this regex.
+    #[arg(long, env = "HEALTHCHECK_RESTART_EXCLUDE")]
+    pub restart_exclude: Option<String>,
+}
+
+/// `restart` flags.
+#[derive(Clone, Debug, Args)]
+pub struct RestartArgs {
+    /// Connectors to restart, by name.
+    pub names: Vec<String>,
+    /// Also restart every connector whose name matches this regex.
+    #[arg(short = 'e', long)]
+    pub regex: Option<String>,
+    /// Restart only FAILED instances: the connector if it failed, and its failed tasks.
+    #[arg(long, conflicts_with_all = ["tasks", "task"])]
+    pub failed: bool,
+    /// Restart the connector and all its tasks.
+    #[arg(long, conflicts_with = "task")]
+    pub tasks: bool,
+    /// Restart only this task (needs exactly one connector name).
+    #[arg(long)]
+    pub task: Option<u32>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }
 
 /// Parses human durations: `250ms`, `5s`, `2m`.

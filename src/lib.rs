@@ -8,12 +8,14 @@
 //! - [`snapshot`]: one poll of Connect (≤ 3 calls) as a [`snapshot::Snapshot`].
 //! - [`verdict`]: the pure health core, snapshot + policy → verdict.
 //! - [`health`]: the poller, shared state, HTTP router and metrics of `serve`.
+//! - [`remediate`]: the pure auto-restart core (schedule, ledger) and its executor.
 //! - [`shutdown`] and [`telemetry`]: SIGTERM and logging.
 
 pub mod cli;
 pub mod cmd;
 pub mod connect;
 pub mod health;
+pub mod remediate;
 pub mod settings;
 pub mod shutdown;
 pub mod snapshot;
@@ -36,6 +38,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
             .map(|()| ExitCode::SUCCESS),
         cli::Command::Probe(args) => Ok(one_shot()?.block_on(cmd::probe::main(args))),
         cli::Command::Status(args) => one_shot()?.block_on(cmd::status::main(args)),
+        cli::Command::Restart(args) => Ok(one_shot()?.block_on(cmd::restart::main(args))),
         cli::Command::Demo(args) => tokio::runtime::Runtime::new()?.block_on(cmd::demo::main(args)),
     }
 }

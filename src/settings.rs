@@ -5,8 +5,9 @@
 use regex::Regex;
 
 use crate::{
-    cli::{ConnectArgs, ScopeArgs},
+    cli::{ConnectArgs, RemediationArgs, ScopeArgs},
     connect::{ClientOptions, TlsOptions},
+    remediate::RestartPolicy,
     verdict::{Policy, WorkerScope},
 };
 
@@ -75,6 +76,23 @@ pub fn policy(args: &ScopeArgs, connect_url: &str) -> Result<Policy, SettingsErr
         exclude: regex("exclude", args.exclude.as_deref())?,
         grace: args.grace_period,
     })
+}
+
+/// The auto-restart policy, `None` without `--auto-restart`.
+pub fn restart_policy(args: &RemediationArgs) -> Result<Option<RestartPolicy>, SettingsError> {
+    let policy =
+        RestartPolicy {
+            schedule: args.restart_backoff.parse().map_err(
+                |e: crate::remediate::ScheduleError| invalid("restart-backoff", e.to_string()),
+            )?,
+            max_restarts: args.max_restarts,
+            escalate_after: args.escalate_after_restarts,
+            reset_after: args.restart_reset_after,
+            trace: regex("restart-trace", args.restart_trace.as_deref())?,
+            include: regex("restart-include", args.restart_include.as_deref())?,
+            exclude: regex("restart-exclude", args.restart_exclude.as_deref())?,
+        };
+    Ok(args.auto_restart.then_some(policy))
 }
 
 /// A policy that only filters connectors by name (`status`'s `--include`/`--exclude`).

@@ -7,7 +7,10 @@
 //! - a connector listed without a status record is transitional, never a failure;
 //! - UNASSIGNED, RESTARTING and "no status yet" are forgiven for a grace period.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Duration,
+};
 
 use regex::Regex;
 use serde::Serialize;
@@ -179,6 +182,17 @@ pub struct Verdict {
 /// Evaluates a snapshot; `transitions` says how long each transitional container has
 /// been so.
 pub fn evaluate(snapshot: &Snapshot, policy: &Policy, transitions: &Transitions) -> Verdict {
+    evaluate_held(snapshot, policy, transitions, &BTreeSet::new())
+}
+
+/// [`evaluate`], where failures of `held` containers (being auto-restarted, not yet
+/// escalated) are listed but do not count towards the failure rate.
+pub fn evaluate_held(
+    snapshot: &Snapshot,
+    policy: &Policy,
+    transitions: &Transitions,
+    held: &BTreeSet<Key>,
+) -> Verdict {
     let mut failures = Vec::new();
     let mut forgiven = Vec::new();
     let mut containers = 0usize;
@@ -234,7 +248,21 @@ pub fn evaluate(snapshot: &Snapshot, policy: &Policy, transitions: &Transitions)
             }
         }
     }
-    finish(snapshot, policy, failures, forgiven, containers)
+    let counted = failures.iter().filter(|f| !is_held(f, held)).count();
+    finish(snapshot, policy, failures, forgiven, (counted, containers))
+}
+
+/// True when the failure's container is in `held`.
+fn is_held(failure: &Failure, held: &BTreeSet<Key>) -> bool {
+    let key = match failure {
+        Failure::Connector { connector, .. } => (connector, None),
+        Failure::Task { connector, id, .. } => (connector, Some(*id)),
+        Failure::Broker { .. } => return false,
+    };
+    held.contains(&Key {
+        connector: key.0.clone(),
+        task: key.1,
+    })
 }
 
 /// A listed connector with no status record: its placement is unknown, so it counts
@@ -282,9 +310,8 @@ fn finish(
     policy: &Policy,
     mut failures: Vec<Failure>,
     transitional: Vec<Key>,
-    containers: usize,
+    (counted, containers): (usize, usize),
 ) -> Verdict {
-    let counted = failures.len();
     let failure_rate = if containers == 0 {
         0.0
     } else {

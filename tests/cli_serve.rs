@@ -113,27 +113,7 @@ async fn unmatched_worker_id_is_warned_about() {
         json!({"connectors": [common::connector("a", &["RUNNING"])]}),
     )
     .await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_connect-sentinel"))
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--poll-interval",
-            "50ms",
-            "--log-format",
-            "json",
-        ])
-        .args([
-            "--connect-url",
-            &sim.url(),
-            "--connect-worker-id",
-            "nobody.example:8083",
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = serve_json(&sim.url(), &["--connect-worker-id", "nobody.example:8083"]);
     let stderr = child.stderr.take().unwrap();
     let warned = tokio::task::spawn_blocking(move || {
         BufReader::new(stderr)
@@ -148,5 +128,59 @@ async fn unmatched_worker_id_is_warned_about() {
     assert!(
         matches!(found, Ok(Ok(true))),
         "no warning logged: {found:?}"
+    );
+}
+
+/// `serve` with JSON logs on 127.0.0.1:0, stderr piped.
+fn serve_json(url: &str, extra: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_connect-sentinel"))
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--poll-interval",
+            "50ms",
+        ])
+        .args(["--log-format", "json", "--connect-url", url])
+        .args(extra)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Every auto-restart is logged once: connector, tasks, attempt, next attempt, cause.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_restart_is_logged() {
+    let sim = common::sim("3.9.0").await;
+    let task = json!({"state": "FAILED", "trace": "java.net.ConnectException: refused\n\tat x", "restart_outcome": "FAILED"});
+    common::seed(
+        &sim,
+        json!({"connectors": [{"name": "jdbc", "tasks": [task]}]}),
+    )
+    .await;
+    let mut child = serve_json(&sim.url(), &["--auto-restart"]);
+    let stderr = child.stderr.take().unwrap();
+    let logged = tokio::task::spawn_blocking(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .take(50)
+            .find(|l| l.contains("restarted"))
+    });
+    let found = tokio::time::timeout(std::time::Duration::from_secs(10), logged).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = found.expect("in time").unwrap().expect("a restart line");
+    let event: Value = serde_json::from_str(&line).unwrap();
+    let fields = &event;
+    assert_eq!(fields["connector"], "jdbc", "{line}");
+    assert_eq!(fields["tasks"], "[0]", "{line}");
+    assert_eq!(fields["attempt"], 1, "{line}");
+    assert_eq!(fields["next_attempt_in"], "2m", "{line}");
+    assert_eq!(
+        fields["cause"], "java.net.ConnectException: refused",
+        "{line}"
     );
 }

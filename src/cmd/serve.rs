@@ -14,7 +14,8 @@ use tokio::{net::TcpListener, sync::watch, time::Instant};
 use crate::{
     cli::ServeArgs,
     connect::ConnectClient,
-    health::{HealthState, metrics::Metrics, poller, router},
+    health::{HealthState, metrics::Metrics, poller, remedy::Remediation, router},
+    remediate::execute::{Executor, Retry},
     settings,
     snapshot::Poller,
     verdict::WorkerScope,
@@ -25,6 +26,7 @@ pub struct Server {
     pub poller: Poller,
     pub state: HealthState,
     publisher: poller::Publisher,
+    remediation: Option<Remediation>,
 }
 
 /// Validates the flags and builds the server (no IO yet).
@@ -35,7 +37,13 @@ pub fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         !args.poll_interval.is_zero(),
         "invalid --poll-interval: must be more than 0"
     );
+    let restart = settings::restart_policy(&args.remediation)?;
     let client = ConnectClient::new(options)?;
+    let worker_scoped = policy.worker != WorkerScope::All;
+    let remediation = restart.map(|r| {
+        let executor = Executor::new(client.clone(), worker_scoped, Retry::default());
+        Remediation::new(r, executor)
+    });
     let (publisher, observed) = poller::channel();
     let max_age = args
         .max_age
@@ -52,6 +60,7 @@ pub fn build(args: &ServeArgs) -> anyhow::Result<Server> {
         poller: Poller::new(client),
         state,
         publisher,
+        remediation,
     })
 }
 
@@ -86,6 +95,7 @@ pub async fn run(
         server.poller,
         state.clone(),
         server.publisher,
+        server.remediation,
         stopped(stop_rx.clone()),
     ));
     let app = router::router(state);

@@ -39,6 +39,13 @@ struct ReasonLabels {
     reason: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RestartLabels {
+    connector: String,
+    /// `accepted`, or the error label (`conflict`, `timeout`, `http_status`, …).
+    outcome: String,
+}
+
 /// The metrics and their registry.
 #[derive(Debug)]
 pub struct Metrics {
@@ -49,6 +56,9 @@ pub struct Metrics {
     poll_duration: Histogram,
     polls: Counter,
     poll_errors: Family<ReasonLabels, Counter>,
+    restarts: Family<RestartLabels, Counter>,
+    remediating: Gauge,
+    escalated: Gauge,
 }
 
 impl Metrics {
@@ -65,6 +75,9 @@ impl Metrics {
             poll_duration: Histogram::new(buckets),
             polls: Counter::default(),
             poll_errors: Family::default(),
+            restarts: Family::default(),
+            remediating: Gauge::default(),
+            escalated: Gauge::default(),
         };
         let r = &mut m.registry;
         r.register(
@@ -93,6 +106,21 @@ impl Metrics {
             "Failed polls of Connect by reason",
             m.poll_errors.clone(),
         );
+        r.register(
+            "restarts",
+            "Auto-restarts by connector and outcome",
+            m.restarts.clone(),
+        );
+        r.register(
+            "remediating_connectors",
+            "Connectors being auto-restarted, not yet escalated",
+            m.remediating.clone(),
+        );
+        r.register(
+            "escalated_connectors",
+            "Failing connectors whose auto-restarts are exhausted or past the escalation point",
+            m.escalated.clone(),
+        );
         r.register_collector(Box::new(States { observed }));
         m
     }
@@ -117,6 +145,22 @@ impl Metrics {
             .set(i64::from(up == 1 && verdict.is_some_and(|v| v.healthy)));
         self.failure_rate
             .set(verdict.map_or(0.0, |v| v.failure_rate));
+    }
+
+    /// Counts one restart call of `connector` and how it went.
+    pub fn record_restart(&self, connector: &str, outcome: &str) {
+        let labels = RestartLabels {
+            connector: connector.into(),
+            outcome: outcome.into(),
+        };
+        self.restarts.get_or_create(&labels).inc();
+    }
+
+    /// Sets the remediation gauges from the published view.
+    pub fn record_remediation(&self, entries: &[crate::remediate::Entry]) {
+        let count = |phase| entries.iter().filter(|e| e.phase == phase).count() as i64;
+        self.remediating.set(count("remediating"));
+        self.escalated.set(count("escalated"));
     }
 
     /// The OpenMetrics text exposition.

@@ -1,10 +1,11 @@
 //! The health server's moving parts: the background [`poller`] that turns one
 //! snapshot per interval into a verdict, the shared [`HealthState`] probes read from
 //! memory, the [`router`], and the [`metrics`]. Data flows one way:
-//! Connect → client → snapshot → {verdict, metrics}.
+//! Connect → client → snapshot → {verdict, metrics, remediation ([`remedy`])}.
 
 pub mod metrics;
 pub mod poller;
+pub mod remedy;
 pub mod router;
 
 use std::{
@@ -32,6 +33,8 @@ pub struct Observed {
     pub transitions: Transitions,
     /// How many polls have been published (tests wait on it instead of sleeping).
     pub seq: u64,
+    /// Connectors under auto-restart (empty when it is off).
+    pub remediation: Vec<crate::remediate::Entry>,
 }
 
 /// State shared by the poller and the HTTP handlers; cheap to clone.

@@ -1,12 +1,16 @@
 //! The background poller: one snapshot per interval, never driven by probe traffic.
 //! Each result is evaluated, published to [`HealthState`] readers, recorded in the
-//! metrics, and every state transition is logged once.
+//! metrics, and every state transition is logged once. With auto-restart on, the
+//! [`Remediation`] decides before each publish and restarts after it.
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use tokio::{sync::watch, time::Instant};
 
-use super::{HealthState, Observed};
+use super::{
+    HealthState, Observed,
+    remedy::{Decision, Remediation},
+};
 use crate::{
     connect::types::first_line,
     snapshot::{Poll, Poller, Snapshot},
@@ -24,11 +28,13 @@ pub fn channel() -> (Publisher, watch::Receiver<Arc<Observed>>) {
     (Publisher { tx }, rx)
 }
 
-/// Polls until `shutdown` resolves.
+/// Polls until `shutdown` resolves; with `remediation`, restarts what failed after
+/// each publish (never driven by probe traffic).
 pub async fn run(
     poller: Poller,
     state: HealthState,
     publisher: Publisher,
+    mut remediation: Option<Remediation>,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
@@ -40,28 +46,38 @@ pub async fn run(
             _ = ticker.tick() => {}
         }
         let poll = poller.poll().await;
-        publish(&state, &publisher, poll);
+        let decision = match (&mut remediation, &poll) {
+            (Some(r), Ok(snapshot)) => r.decide(snapshot, &state.policy, Instant::now()),
+            _ => Decision::default(),
+        };
+        publish(&state, &publisher, poll, &decision);
+        if let Some(r) = &mut remediation {
+            r.perform(decision.due, &state.metrics).await;
+        }
         *state.heartbeat.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
     }
 }
 
 /// Evaluates one poll and publishes it, logging what changed since the previous one.
-/// Transitional containers age by the time since the last successful poll.
-pub fn publish(state: &HealthState, publisher: &Publisher, poll: Poll) {
+/// Transitional containers age by the time since the last successful poll; failures
+/// `decision` holds (being restarted) do not count.
+pub fn publish(state: &HealthState, publisher: &Publisher, poll: Poll, decision: &Decision) {
     let previous = publisher.tx.borrow().clone();
     let elapsed = previous.ok_at.map_or(Duration::ZERO, |at| at.elapsed());
     let mut next = Observed {
         ok_at: previous.ok_at,
         seq: previous.seq + 1,
+        remediation: decision.view.clone(),
         ..Observed::default()
     };
     match &poll {
         Ok(snapshot) => {
             next.transitions = verdict::track(&previous.transitions, snapshot, elapsed);
-            next.verdict = Some(verdict::evaluate(
+            next.verdict = Some(verdict::evaluate_held(
                 snapshot,
                 &state.policy,
                 &next.transitions,
+                &decision.held,
             ));
             next.ok_at = Some(Instant::now());
             if let Some(Ok(before)) = &previous.poll {

@@ -8,6 +8,7 @@
 //! | `GET /readyz` | Connect reachable and its worker healthy (`/health` on 3.9+) |
 //! | `GET /connectors/{name}` | one connector and its tasks, any worker |
 //! | `GET /connectors/{name}/tasks/{id}` | one task |
+//! | `GET /remediation` | connectors under auto-restart: attempts, next attempt, phase |
 //! | `GET /metrics` | Prometheus / OpenMetrics text |
 
 use std::sync::Arc;
@@ -37,6 +38,7 @@ pub fn router(state: HealthState) -> Router {
         .route("/readyz", get(readyz))
         .route("/connectors/{name}", get(connector))
         .route("/connectors/{name}/tasks/{id}", get(task))
+        .route("/remediation", get(remediation))
         .route("/metrics", get(metrics))
         .fallback(|| async {
             (
@@ -85,7 +87,13 @@ async fn root(State(state): State<HealthState>) -> Response {
             .ok_or_else(|| "no verdict yet".to_string())
     });
     match verdict {
-        Ok(v) => (code(v.healthy), Json(v.to_json())).into_response(),
+        Ok(v) => {
+            let mut body = v.to_json();
+            if !observed.remediation.is_empty() {
+                body["remediation"] = json!(observed.remediation);
+            }
+            (code(v.healthy), Json(body)).into_response()
+        }
         Err(reason) => unavailable(error_json(&reason, &state.policy.unhealthy_states)),
     }
 }
@@ -198,6 +206,11 @@ async fn task(
         "trace": task.trace, "transitional": !verdict.transitional.is_empty(), "healthy": verdict.healthy,
     });
     (code(verdict.healthy), Json(body)).into_response()
+}
+
+async fn remediation(State(state): State<HealthState>) -> Response {
+    let observed = state.latest();
+    Json(json!({"connectors": observed.remediation})).into_response()
 }
 
 async fn metrics(State(state): State<HealthState>) -> Response {
