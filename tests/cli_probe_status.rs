@@ -4,36 +4,11 @@
 
 mod common;
 
-use std::process::{Command, Output};
+use std::process::Command;
 
+use common::{argv, run, text};
 use connect_sim::{Running, SimConfig};
 use serde_json::json;
-
-/// Runs the binary off the async runtime (the simulator lives on it).
-async fn run(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        Command::new(env!("CARGO_BIN_EXE_connect-sentinel"))
-            .args(&args)
-            .env_remove("HEALTHCHECK_BASIC_AUTH")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
-}
-
-fn argv(command: &str, sim: &Running, extra: &[&str]) -> Vec<String> {
-    let mut args = vec![command.to_string(), "--connect-url".into(), sim.url()];
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 async fn cluster() -> Running {
     let sim = common::sim("3.9.0").await;

@@ -1,6 +1,6 @@
 //! `connect-sentinel demo`: an embedded connect-sim with a few realistic connectors
-//! (one of which fails now and then) and the health server in front of it, so anyone
-//! can try everything with one command. Loopback only.
+//! (one of which fails now and then) and the health server in front of it, with
+//! auto-restart on, so anyone can try everything with one command. Loopback only.
 
 use std::{net::SocketAddr, process::ExitCode, time::Duration};
 
@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 use crate::{
     cli::{Cli, Command, DemoArgs},
     cmd::{serve, status},
+    health::Observed,
     snapshot::Poller,
 };
 
@@ -29,8 +30,9 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
     sim.sim
         .with(|c, _| connect_sim::seed::seed(c, body))
         .map_err(|e| anyhow::anyhow!(e.message))?;
-    let serve_args = serve_args(&sim.url(), args.port)?;
+    let serve_args = serve_args(&sim.url(), args.port, args.fail_every / 2)?;
     let server = serve::build(&serve_args)?;
+    tokio::spawn(announce(server.state.observed.clone()));
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port)))
         .await
         .with_context(|| format!("cannot listen on port {}", args.port))?;
@@ -45,8 +47,15 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `serve` flags for the demo: poll every 500 ms, forgive transitions for 10 s.
-fn serve_args(connect_url: &str, port: u16) -> anyhow::Result<crate::cli::ServeArgs> {
+/// `serve` flags for the demo: poll every 500 ms, forgive transitions for 10 s, restart
+/// failures at once (then after 5 s), escalating after 3 restarts; a connector healthy
+/// for `reset` starts again.
+fn serve_args(
+    connect_url: &str,
+    port: u16,
+    reset: Duration,
+) -> anyhow::Result<crate::cli::ServeArgs> {
+    let reset = format!("{}ms", reset.as_millis());
     let argv = [
         "connect-sentinel",
         "serve",
@@ -60,6 +69,13 @@ fn serve_args(connect_url: &str, port: u16) -> anyhow::Result<crate::cli::ServeA
         "500ms",
         "--grace-period",
         "10s",
+        "--auto-restart",
+        "--restart-backoff",
+        "0s,5s",
+        "--escalate-after-restarts",
+        "3",
+        "--restart-reset-after",
+        &reset,
     ];
     match <Cli as clap::Parser>::try_parse_from(argv)?.command {
         Some(Command::Serve(args)) => Ok(args),
@@ -88,6 +104,7 @@ async fn print_intro(connect: &str, health: &str) {
         "/ping",
         &format!("/connectors/{FLAKY}"),
         &format!("/connectors/{FLAKY}/tasks/1"),
+        "/remediation",
         "/metrics",
     ] {
         println!("  curl -s {health}{path}");
@@ -96,11 +113,14 @@ async fn print_intro(connect: &str, health: &str) {
     println!(
         "  connect-sentinel probe --connect-url {connect} --connector customers-cdc; echo \"exit $?\""
     );
-    println!("Task {FLAKY}-1 fails now and then and recovers; Ctrl-C stops the demo.");
+    println!("  connect-sentinel restart --connect-url {connect} {FLAKY} --failed");
+    println!(
+        "Task {FLAKY}-1 fails now and then; auto-restart brings it back. Ctrl-C stops the demo."
+    );
 }
 
-/// Fails the flaky task every `every`, and lets it recover halfway through, through
-/// the simulator's control API.
+/// Fails the flaky task every `every` through the simulator's control API; auto-restart
+/// brings it back.
 async fn flaky_task(
     control: String,
     every: Duration,
@@ -110,32 +130,33 @@ async fn flaky_task(
     let http = reqwest::Client::new();
     let url = format!("{control}/_sim/connectors/{FLAKY}/tasks/1/state");
     loop {
-        for failing in [true, false] {
-            tokio::select! {
-                _ = stop.wait_for(|s| *s) => return,
-                _ = tokio::time::sleep(every / 2) => {}
-            }
-            let body = match failing {
-                true => serde_json::json!({"state": "FAILED", "trace": TRACE}),
-                false => serde_json::json!({"state": "RUNNING"}),
-            };
-            if http
-                .put(&url)
-                .json(&body)
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                println!(
-                    "demo: task {FLAKY}-1 {}",
-                    if failing {
-                        "FAILED"
-                    } else {
-                        "recovered (RUNNING)"
-                    }
-                );
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        let body = serde_json::json!({"state": "FAILED", "trace": TRACE});
+        let sent = http.put(&url).json(&body).send().await;
+        if sent.is_ok_and(|r| r.status().is_success()) {
+            println!("demo: task {FLAKY}-1 FAILED");
+        }
+    }
+}
+
+/// Prints each change of a connector's auto-restart phase.
+async fn announce(mut observed: tokio::sync::watch::Receiver<std::sync::Arc<Observed>>) {
+    let mut phases = std::collections::BTreeMap::<String, &str>::new();
+    while observed.changed().await.is_ok() {
+        let latest = observed.borrow_and_update().clone();
+        for entry in &latest.remediation {
+            if phases.insert(entry.connector.clone(), entry.phase) != Some(entry.phase) {
+                let (name, attempts) = (&entry.connector, entry.attempts);
+                match entry.phase {
+                    "recovered" => println!("demo: {name} recovered after {attempts} restart(s)"),
+                    phase => println!("demo: {name} {phase}: restart {attempts} sent"),
+                }
             }
         }
+        phases.retain(|name, _| latest.remediation.iter().any(|e| &e.connector == name));
     }
 }
 

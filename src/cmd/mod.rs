@@ -2,5 +2,6 @@
 
 pub mod demo;
 pub mod probe;
+pub mod restart;
 pub mod serve;
 pub mod status;

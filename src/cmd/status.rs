@@ -1,14 +1,17 @@
 //! `connect-sentinel status`: a readable table of connectors and tasks (connector,
 //! type, state, tasks running/total, worker, first line of the trace), or `-o json`.
+//! With `--sentinel-url` the auto-restart state of a running `serve` joins each row.
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::{
     cli::{Output, StatusArgs},
-    connect::{ConnectClient, ConnectorStatus, types::first_line},
+    connect::{ClientOptions, ConnectClient, ConnectorStatus, types::first_line},
     settings,
     snapshot::{Poller, Snapshot},
     verdict::Policy,
@@ -29,6 +32,9 @@ pub struct Row {
     /// The full status as Connect reported it (JSON output only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<ConnectorStatus>,
+    /// Auto-restart state from a running `serve` (`--sentinel-url`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation: Option<Value>,
 }
 
 /// The rows of a snapshot, filtered, in name order.
@@ -43,6 +49,7 @@ pub fn rows(snapshot: &Snapshot, policy: &Policy) -> Vec<Row> {
             worker_id: "-".into(),
             trace: None,
             status: None,
+            remediation: None,
         },
         Some(s) => Row {
             connector: name.clone(),
@@ -58,6 +65,7 @@ pub fn rows(snapshot: &Snapshot, policy: &Policy) -> Vec<Row> {
                 .or_else(|| s.tasks.iter().find_map(|t| t.trace.as_deref()))
                 .map(|t| first_line(t).to_string()),
             status: Some(s.clone()),
+            remediation: None,
         },
     };
     snapshot
@@ -68,29 +76,53 @@ pub fn rows(snapshot: &Snapshot, policy: &Policy) -> Vec<Row> {
         .collect()
 }
 
-/// The table as text.
+/// The table as text; a RESTARTS column when any row has remediation state.
 pub fn table(rows: &[Row]) -> String {
+    let restarts = rows.iter().any(|r| r.remediation.is_some());
+    let mut header = vec!["CONNECTOR", "TYPE", "STATE", "TASKS", "WORKER", "TRACE"];
+    if restarts {
+        header.insert(5, "RESTARTS");
+    }
     let mut table = Table::new();
-    table.load_style(UTF8_FULL_CONDENSED).set_header([
-        "CONNECTOR",
-        "TYPE",
-        "STATE",
-        "TASKS",
-        "WORKER",
-        "TRACE",
-    ]);
+    table.load_style(UTF8_FULL_CONDENSED).set_header(header);
     for r in rows {
-        let tasks = format!("{}/{}", r.tasks_running, r.tasks_total);
-        table.add_row([
-            r.connector.as_str(),
-            &r.kind,
-            &r.state,
-            &tasks,
-            &r.worker_id,
-            r.trace.as_deref().unwrap_or(""),
-        ]);
+        let mut cells = vec![
+            r.connector.clone(),
+            r.kind.clone(),
+            r.state.clone(),
+            format!("{}/{}", r.tasks_running, r.tasks_total),
+            r.worker_id.clone(),
+            r.trace.clone().unwrap_or_default(),
+        ];
+        if restarts {
+            cells.insert(5, restarts_cell(r.remediation.as_ref()));
+        }
+        table.add_row(cells);
     }
     table.to_string()
+}
+
+/// `2 (remediating)`, or empty.
+fn restarts_cell(entry: Option<&Value>) -> String {
+    entry.map_or_else(String::new, |e| {
+        format!("{} ({})", e["attempts"], e["phase"].as_str().unwrap_or("?"))
+    })
+}
+
+/// Joins the remediation state of a running `serve` (`GET /remediation`) into the rows.
+async fn join_remediation(rows: &mut [Row], sentinel: &str) -> anyhow::Result<()> {
+    let client = ConnectClient::new(ClientOptions::new(sentinel))?;
+    let state: Value = client.get_json("/remediation").await.with_context(|| {
+        format!("cannot read the remediation state from --sentinel-url {sentinel}")
+    })?;
+    let entries = state["connectors"].as_array().cloned().unwrap_or_default();
+    for row in rows {
+        row.remediation = entries
+            .iter()
+            .find(|e| e["connector"].as_str() == Some(&row.connector))
+            .cloned();
+    }
+    Ok(())
 }
 
 /// `status` from the command line.
@@ -98,7 +130,10 @@ pub async fn main(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let client = ConnectClient::new(settings::client_options(&args.connect)?)?;
     let policy = settings::name_filters(args.include.as_deref(), args.exclude.as_deref())?;
     let snapshot = Poller::new(client).poll().await.map_err(|f| f.error)?;
-    let rows = rows(&snapshot, &policy);
+    let mut rows = rows(&snapshot, &policy);
+    if let Some(sentinel) = &args.sentinel_url {
+        join_remediation(&mut rows, sentinel).await?;
+    }
     match args.output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
         Output::Table if rows.is_empty() => println!("no connectors"),

@@ -1,7 +1,7 @@
 //! Shared helpers: connect-sim on 127.0.0.1:0 and clients for it.
 #![allow(dead_code)]
 
-use std::time::Duration;
+use std::{process::Output, time::Duration};
 
 use connect_sentinel::{
     cli::{Cli, Command},
@@ -161,4 +161,30 @@ impl Served {
             serde_json::from_str(&text).unwrap_or(Value::String(text)),
         )
     }
+}
+
+/// Runs the binary off the async runtime (the simulator lives on it).
+pub async fn run(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_connect-sentinel"))
+            .args(&args)
+            .env_remove("HEALTHCHECK_BASIC_AUTH")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+pub fn argv(command: &str, sim: &Running, extra: &[&str]) -> Vec<String> {
+    let mut args = vec![command.to_string(), "--connect-url".into(), sim.url()];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+pub fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
