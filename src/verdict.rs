@@ -219,8 +219,8 @@ pub fn evaluate_held(
             if judge(policy, &c.state, in_grace(None), name, None, &mut forgiven) {
                 failures.push(Failure::Connector {
                     connector: name.clone(),
-                    state: c.state.to_uppercase(),
-                    worker_id: c.worker_id.clone(),
+                    state: c.state.to_uppercase().into(),
+                    worker_id: c.worker_id.to_string(),
                 });
             }
         }
@@ -241,8 +241,8 @@ pub fn evaluate_held(
                 failures.push(Failure::Task {
                     connector: name.clone(),
                     id: task.id,
-                    state: task.state.clone(),
-                    worker_id: task.worker_id.clone(),
+                    state: task.state.to_string(),
+                    worker_id: task.worker_id.to_string(),
                     trace: task.trace.clone(),
                 });
             }

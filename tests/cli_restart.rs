@@ -25,7 +25,7 @@ async fn cluster(version: &str) -> Running {
 
 async fn task_states(sim: &Running, name: &str) -> Vec<String> {
     let status = common::client(sim).status(name).await.unwrap().unwrap();
-    status.tasks.into_iter().map(|t| t.state).collect()
+    status.tasks.into_iter().map(|t| t.state.into()).collect()
 }
 
 /// `--failed` restarts only the failed task (KIP-745, spec §8) and says which.

@@ -25,8 +25,8 @@ const WORKERS: &[&str] = &["w0:8083", "w1:8083"];
 fn status(name: &str, state: &str, worker: &str, tasks: &[(&str, &str)]) -> ConnectorStatus {
     let tasks = (0u32..).zip(tasks).map(|(id, (state, worker))| TaskStatus {
         id,
-        state: state.to_string(),
-        worker_id: worker.to_string(),
+        state: (*state).into(),
+        worker_id: (*worker).into(),
         trace: None,
     });
     ConnectorStatus {
@@ -51,7 +51,7 @@ fn snapshot(connectors: Vec<(String, Option<ConnectorStatus>)>) -> Snapshot {
 }
 
 fn one(status: ConnectorStatus) -> Snapshot {
-    snapshot(vec![(status.name.clone(), Some(status))])
+    snapshot(vec![(status.name.to_string(), Some(status))])
 }
 
 /// The dilution fix: with a worker id, the rate counts only this worker's containers

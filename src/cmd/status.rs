@@ -53,11 +53,11 @@ pub fn rows(snapshot: &Snapshot, policy: &Policy) -> Vec<Row> {
         },
         Some(s) => Row {
             connector: name.clone(),
-            kind: s.kind.clone().unwrap_or_else(|| "-".into()),
-            state: s.connector.state.clone(),
+            kind: s.kind.as_deref().unwrap_or("-").to_string(),
+            state: s.connector.state.to_string(),
             tasks_running: s.tasks.iter().filter(|t| t.state == "RUNNING").count(),
             tasks_total: s.tasks.len(),
-            worker_id: s.connector.worker_id.clone(),
+            worker_id: s.connector.worker_id.to_string(),
             trace: s
                 .connector
                 .trace

@@ -1,25 +1,26 @@
 //! Serde types for the Connect REST bodies the product reads (spec §6, §16).
 //! States stay strings: Connect may add states, and the health check must not break.
 
+use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
 /// `GET /connectors/{name}/status` (spec §6).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ConnectorStatus {
-    pub name: String,
+    pub name: CompactString,
     pub connector: InstanceStatus,
     #[serde(default)]
     pub tasks: Vec<TaskStatus>,
     /// `source`, `sink` or `unknown`; absent before Kafka 1.0.
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
+    pub kind: Option<CompactString>,
 }
 
 /// A connector instance's state record.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct InstanceStatus {
-    pub state: String,
-    pub worker_id: String,
+    pub state: CompactString,
+    pub worker_id: CompactString,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
 }
@@ -28,8 +29,8 @@ pub struct InstanceStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct TaskStatus {
     pub id: u32,
-    pub state: String,
-    pub worker_id: String,
+    pub state: CompactString,
+    pub worker_id: CompactString,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<String>,
 }

@@ -3,7 +3,7 @@
 //! metrics, and every state transition is logged once. With auto-restart on, the
 //! [`Remediation`] decides before each publish and restarts after it.
 
-use std::{collections::BTreeMap, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use tokio::{sync::watch, time::Instant};
 
@@ -110,45 +110,61 @@ fn log_verdict_change(before: Option<bool>, after: Option<bool>) {
 }
 
 /// One log line per connector or task whose state changed, with the trace's first line.
+/// Compares the two snapshots in place: nothing is copied, however many connectors.
 fn log_transitions(before: &Snapshot, after: &Snapshot) {
-    let states = |s: &Snapshot| -> BTreeMap<(String, Option<u32>), (String, Option<String>)> {
-        let mut map = BTreeMap::new();
-        for (name, status) in &s.connectors {
-            let Some(status) = status else { continue };
-            map.insert(
-                (name.clone(), None),
-                (
-                    status.connector.state.clone(),
-                    status.connector.trace.clone(),
-                ),
+    for (name, status) in &after.connectors {
+        let Some(now) = status else { continue };
+        let was = before.connectors.get(name).and_then(Option::as_ref);
+        let c = &now.connector;
+        log_change(
+            name,
+            None,
+            was.map(|w| w.connector.state.as_str()),
+            &c.state,
+            c.trace.as_deref(),
+        );
+        for task in &now.tasks {
+            let was_task = was.and_then(|w| w.tasks.iter().find(|t| t.id == task.id));
+            let trace = task.trace.as_deref();
+            log_change(
+                name,
+                Some(task.id),
+                was_task.map(|t| t.state.as_str()),
+                &task.state,
+                trace,
             );
-            for t in &status.tasks {
-                map.insert(
-                    (name.clone(), Some(t.id)),
-                    (t.state.clone(), t.trace.clone()),
-                );
-            }
         }
-        map
-    };
-    let (old, new) = (states(before), states(after));
-    for (key, (state, trace)) in &new {
-        let was = old.get(key).map(|(s, _)| s.as_str());
-        if was == Some(state.as_str()) {
-            continue;
+    }
+    for (name, status) in &before.connectors {
+        let now = after.connectors.get(name).and_then(Option::as_ref);
+        if now.is_none() && status.is_some() {
+            tracing::info!(connector = %name, "gone");
         }
-        let cause = trace.as_deref().map(first_line).unwrap_or_default();
-        let (connector, task) = (&key.0, key.1.map(|t| t.to_string()).unwrap_or_default());
-        match state.as_str() {
-            "FAILED" => {
-                tracing::warn!(connector, task, from = was.unwrap_or("new"), to = %state, cause, "state changed")
-            }
-            _ => {
-                tracing::info!(connector, task, from = was.unwrap_or("new"), to = %state, "state changed")
+        for task in status.iter().flat_map(|s| &s.tasks) {
+            if now.is_some_and(|n| !n.tasks.iter().any(|t| t.id == task.id)) {
+                tracing::info!(connector = %name, task = task.id.to_string(), "gone");
             }
         }
     }
-    for key in old.keys().filter(|k| !new.contains_key(*k)) {
-        tracing::info!(connector = %key.0, task = key.1.map(|t| t.to_string()).unwrap_or_default(), "gone");
+}
+
+/// Logs one container's state change, if it changed.
+fn log_change(
+    connector: &str,
+    task: Option<u32>,
+    was: Option<&str>,
+    state: &str,
+    trace: Option<&str>,
+) {
+    if was == Some(state) {
+        return;
+    }
+    let task = task.map(|t| t.to_string()).unwrap_or_default();
+    let from = was.unwrap_or("new");
+    if state == "FAILED" {
+        let cause = trace.map(first_line).unwrap_or_default();
+        tracing::warn!(connector, task, from, to = %state, cause, "state changed");
+    } else {
+        tracing::info!(connector, task, from, to = %state, "state changed");
     }
 }
