@@ -7,6 +7,7 @@
 //! - [`connect`]: the Connect REST client (timeouts, auth, TLS, typed errors).
 //! - [`snapshot`]: one poll of Connect (≤ 3 calls) as a [`snapshot::Snapshot`].
 //! - [`verdict`]: the pure health core, snapshot + policy → verdict.
+//! - [`plan`]: the pure diff core, desired + live → plan, with redaction and rendering.
 //! - [`health`]: the poller, shared state, HTTP router and metrics of `serve`.
 //! - [`shutdown`] and [`telemetry`]: SIGTERM and logging.
 
@@ -14,6 +15,7 @@ pub mod cli;
 pub mod cmd;
 pub mod connect;
 pub mod health;
+pub mod plan;
 pub mod settings;
 pub mod shutdown;
 pub mod snapshot;
