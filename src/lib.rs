@@ -7,6 +7,7 @@
 //! - [`connect`]: the Connect REST client (timeouts, auth, TLS, typed errors).
 //! - [`snapshot`]: one poll of Connect (≤ 3 calls) as a [`snapshot::Snapshot`].
 //! - [`verdict`]: the pure health core, snapshot + policy → verdict.
+//! - [`spec`]: declared connectors: manifests, templating, `--vars`.
 //! - [`plan`]: the pure diff core, desired + live → plan, with redaction and rendering.
 //! - [`health`]: the poller, shared state, HTTP router and metrics of `serve`.
 //! - [`shutdown`] and [`telemetry`]: SIGTERM and logging.
@@ -19,6 +20,7 @@ pub mod plan;
 pub mod settings;
 pub mod shutdown;
 pub mod snapshot;
+pub mod spec;
 pub mod telemetry;
 pub mod verdict;
 
