@@ -219,3 +219,36 @@ fn redact_change(connector: &str, change: &KeyChange, redactor: &Redactor) -> Ke
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::Config;
+
+    fn plan() -> Plan {
+        let config = Config::from([("db.password".to_string(), "pw".to_string())]);
+        let op = Op::Create {
+            config,
+            state: TargetState::Paused,
+        };
+        Plan {
+            steps: vec![Step {
+                name: "a".into(),
+                op,
+            }],
+        }
+    }
+
+    #[test]
+    fn colour_only_when_asked_and_secrets_redacted() {
+        let r = Redactor::default();
+        let plain = text(&plan(), &r, Colour::Never);
+        assert_eq!(
+            plain,
+            "+ create a (paused)\n    + db.password = (redacted)\nPlan: 1 to create, 0 to update, 0 to change state, 0 to delete, 0 unchanged.\n"
+        );
+        assert!(text(&plan(), &r, Colour::Always).contains("\x1b[32m+ create a (paused)\x1b[0m"));
+        let data = json(&plan(), &r);
+        assert_eq!(data["connectors"][0]["changes"][0]["new"], "(redacted)");
+    }
+}
