@@ -253,7 +253,11 @@ pub fn describe(op: &Op) -> String {
             let then = then
                 .map(|t| format!(", then {}", past(t)))
                 .unwrap_or_default();
-            format!("{adopted}updated ({} keys){then}", changes.len())
+            let keys = match changes.len() {
+                1 => "1 key".to_string(),
+                n => format!("{n} keys"),
+            };
+            format!("{adopted}updated ({keys}){then}")
         }
         Op::Transition(t) => past(*t).to_string(),
         Op::Delete => "deleted".into(),
