@@ -306,8 +306,8 @@ async fn a_validation_failure_blocks_all_writes() {
     assert_eq!(report["error_count"], 0, "{report}");
 }
 
-/// 409s during a rebalance are retried; a connector stuck in a 409 storm fails alone
-/// (exit 1) while the others are applied.
+/// 409s during a rebalance are retried; a connector stuck in a 409 storm, or hung past
+/// its deadline, fails alone (exit 1) while the others are applied.
 #[tokio::test(flavor = "multi_thread")]
 async fn conflict_storms_are_retried_and_isolated() {
     let sim = common::sim("3.9.0").await;
@@ -352,6 +352,22 @@ async fn conflict_storms_are_retried_and_isolated() {
     )
     .await;
     assert_exit(&unreachable, 2);
+
+    m.set("f.yaml", &sink("f", "t", "running"));
+    common::faults(
+        &sim,
+        json!({"hang": true, "path_regex": "^/connectors/d/config$"}),
+    )
+    .await;
+    let hung = run("apply", &sim, &["-f", m.dir(), "--timeout", "300ms"]).await;
+    assert_exit(&hung, 1);
+    let (stdout, stderr) = text(&hung);
+    assert!(
+        stderr
+            .contains("d: failed to create: Connect did not answer the change of d within 300 ms"),
+        "{stderr}"
+    );
+    assert!(stdout.contains("f: created (running)"), "{stdout}");
 }
 
 /// Before 3.7 there is no `initial_state`: paused and stopped connectors are created,
