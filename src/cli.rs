@@ -45,6 +45,97 @@ pub enum Command {
     Restart(RestartArgs),
     /// Try everything against an embedded simulated Connect cluster.
     Demo(DemoArgs),
+    /// Show what `apply` would change, as a key-level diff with secrets redacted.
+    /// Exit 0 no changes, 1 changes, 2 error (like `kubectl diff`).
+    Diff(DiffArgs),
+    /// Make Connect match the manifests: validate every changed config, then create,
+    /// update, pause, resume, stop and (with --prune) delete. Exit 0 all applied,
+    /// 1 some failed, 2 bad input, invalid config or Connect unreachable.
+    Apply(ApplyArgs),
+}
+
+/// Output format of `diff` and `apply --dry-run`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PlanOutput {
+    Text,
+    Json,
+}
+
+/// Flags shared by `diff` and `apply`: manifests, templating, ownership.
+#[derive(Clone, Debug, Args)]
+pub struct DeclareArgs {
+    /// Manifest file or directory (repeatable; directories are read recursively for
+    /// .json, .yaml and .yml).
+    #[arg(
+        short = 'f',
+        long = "filename",
+        visible_alias = "file",
+        required = true,
+        env = "CONNECT_SENTINEL_FILES",
+        value_delimiter = ','
+    )]
+    pub files: Vec<PathBuf>,
+    /// Values for `{{ vars.NAME }}`: a directory with one file per value (a mounted
+    /// Secret) or a .properties file. They are redacted in all output.
+    #[arg(long, env = "CONNECT_SENTINEL_VARS")]
+    pub vars: Option<PathBuf>,
+    /// Who owns the connectors this tool writes (the `connect-sentinel.owner` config
+    /// key); only owned connectors are pruned.
+    #[arg(
+        long,
+        env = "CONNECT_SENTINEL_OWNER",
+        default_value = "connect-sentinel"
+    )]
+    pub owner: String,
+    /// Config key left out of comparisons, e.g. one the server adds; `*` matches any
+    /// run (repeatable). `__internal.*` is always ignored.
+    #[arg(
+        long = "ignore-key",
+        env = "CONNECT_SENTINEL_IGNORE_KEYS",
+        value_delimiter = ','
+    )]
+    pub ignore_keys: Vec<String>,
+    /// Delete connectors owned by --owner that are no longer declared.
+    #[arg(long)]
+    pub prune: bool,
+    /// With --prune, allow deleting every owned connector when nothing is declared.
+    #[arg(long, requires = "prune")]
+    pub force: bool,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = PlanOutput::Text)]
+    pub output: PlanOutput,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// `diff` flags.
+#[derive(Clone, Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub declare: DeclareArgs,
+}
+
+/// `apply` flags.
+#[derive(Clone, Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub declare: DeclareArgs,
+    /// Only print the plan (the same output as `diff`); write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How many connectors change at once.
+    #[arg(long, env = "CONNECT_SENTINEL_CONCURRENCY", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// Deadline of one connector's whole change, retries included.
+    #[arg(long, env = "CONNECT_SENTINEL_APPLY_TIMEOUT", value_parser = duration, default_value = "2m")]
+    pub timeout: Duration,
+    /// Retries of a write Connect answers with 409 or "rebalance expected".
+    #[arg(long, env = "CONNECT_SENTINEL_RETRIES", default_value_t = 6)]
+    pub retries: u32,
+    /// First retry delay; it doubles each retry (at most 10s), with jitter.
+    #[arg(long, env = "CONNECT_SENTINEL_RETRY_BACKOFF", value_parser = duration, default_value = "200ms")]
+    pub retry_backoff: Duration,
 }
 
 /// `demo` flags.

@@ -7,6 +7,9 @@
 //! - [`connect`]: the Connect REST client (timeouts, auth, TLS, typed errors).
 //! - [`snapshot`]: one poll of Connect (≤ 3 calls) as a [`snapshot::Snapshot`].
 //! - [`verdict`]: the pure health core, snapshot + policy → verdict.
+//! - [`spec`]: declared connectors: manifests, templating, `--vars`.
+//! - [`declare`]: the IO side of `diff`/`apply`: read Connect, validate, write.
+//! - [`plan`]: the pure diff core, desired + live → plan, with redaction and rendering.
 //! - [`health`]: the poller, shared state, HTTP router and metrics of `serve`.
 //! - [`remediate`]: the pure auto-restart core (schedule, ledger) and its executor.
 //! - [`shutdown`] and [`telemetry`]: SIGTERM and logging.
@@ -14,11 +17,14 @@
 pub mod cli;
 pub mod cmd;
 pub mod connect;
+pub mod declare;
 pub mod health;
+pub mod plan;
 pub mod remediate;
 pub mod settings;
 pub mod shutdown;
 pub mod snapshot;
+pub mod spec;
 pub mod telemetry;
 pub mod verdict;
 
@@ -40,6 +46,8 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Status(args) => one_shot()?.block_on(cmd::status::main(args)),
         cli::Command::Restart(args) => Ok(one_shot()?.block_on(cmd::restart::main(args))),
         cli::Command::Demo(args) => tokio::runtime::Runtime::new()?.block_on(cmd::demo::main(args)),
+        cli::Command::Diff(args) => Ok(one_shot()?.block_on(cmd::diff::main(args))),
+        cli::Command::Apply(args) => Ok(one_shot()?.block_on(cmd::apply::main(args))),
     }
 }
 

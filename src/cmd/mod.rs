@@ -1,6 +1,8 @@
 //! One file per subcommand: each turns parsed flags into settings and runs.
 
+pub mod apply;
 pub mod demo;
+pub mod diff;
 pub mod probe;
 pub mod restart;
 pub mod serve;

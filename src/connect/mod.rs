@@ -5,6 +5,7 @@
 mod restart;
 mod tls;
 pub mod types;
+mod write;
 
 use std::time::Duration;
 
@@ -153,14 +154,29 @@ impl ConnectClient {
         &self.base
     }
 
-    async fn call(&self, method: Method, path: &str) -> Result<Answer, ConnectError> {
-        let call = format!("{method} {path}");
-        let mut request = self.http.request(method, format!("{}{path}", self.base));
+    /// A request to `path` with the credentials set.
+    fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        let request = self.http.request(method, format!("{}{path}", self.base));
         if let Some((user, password)) = &self.options.basic_auth {
-            request = request.basic_auth(user, Some(password));
+            request.basic_auth(user, Some(password))
         } else if let Some(token) = &self.options.bearer_token {
-            request = request.bearer_auth(token);
+            request.bearer_auth(token)
+        } else {
+            request
         }
+    }
+
+    async fn call(&self, method: Method, path: &str) -> Result<Answer, ConnectError> {
+        self.send(format!("{method} {path}"), self.request(method, path))
+            .await
+    }
+
+    /// Sends a built request; `call` names it in errors.
+    async fn send(
+        &self,
+        call: String,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Answer, ConnectError> {
         let response = request
             .send()
             .await

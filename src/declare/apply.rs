@@ -1,0 +1,327 @@
+//! Carrying out a plan: every config write is validated first (nothing is written if
+//! any fails), then connectors change with bounded concurrency, each under its own
+//! deadline, with 409/rebalance retries and backoff, so one failing or hung connector
+//! never blocks the others.
+
+use std::{future::Future, hash::BuildHasher, time::Duration};
+
+use futures::{StreamExt, stream};
+use serde_json::Value;
+
+use crate::{
+    connect::{ConnectClient, ConnectError},
+    plan::{Config, Op, Plan, Step, TargetState, Transition},
+};
+
+/// How `apply` writes.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Connectors changed at once.
+    pub concurrency: usize,
+    /// Deadline of one connector's whole change, retries included.
+    pub timeout: Duration,
+    /// Retries of a 409 or rebalance answer.
+    pub retries: u32,
+    /// First retry delay; doubles each time, at most [`MAX_BACKOFF`].
+    pub backoff: Duration,
+    /// Whether creates may use `initial_state` (Kafka 3.7+).
+    pub initial_state: bool,
+}
+
+/// The longest wait between two retries.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+
+/// One connector's problems found by validation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invalid {
+    pub name: String,
+    /// `key: message`, or a connector-level message.
+    pub problems: Vec<String>,
+}
+
+/// The result of one step.
+#[derive(Debug)]
+pub struct Report {
+    pub name: String,
+    /// What was done, e.g. `updated (2 keys), then paused`.
+    pub action: String,
+    /// The step's verb, e.g. `update`.
+    pub verb: &'static str,
+    pub result: Result<(), ConnectError>,
+}
+
+/// Validates every config the plan writes; connectors with problems are returned.
+pub async fn validate(client: &ConnectClient, plan: &Plan, settings: &Settings) -> Vec<Invalid> {
+    let writes: Vec<(&str, &Config)> = plan
+        .steps
+        .iter()
+        .filter_map(|s| s.op.writes_config().map(|c| (s.name.as_str(), c)))
+        .collect();
+    stream::iter(writes)
+        .map(|(name, config)| async move {
+            let problems = validate_one(client, config, settings).await;
+            Invalid {
+                name: name.to_string(),
+                problems,
+            }
+        })
+        .buffered(settings.concurrency.max(1))
+        .filter(|invalid| std::future::ready(!invalid.problems.is_empty()))
+        .collect()
+        .await
+}
+
+async fn validate_one(client: &ConnectClient, config: &Config, settings: &Settings) -> Vec<String> {
+    let Some(class) = config
+        .get("connector.class")
+        .filter(|c| !c.trim().is_empty())
+    else {
+        return vec!["connector.class is missing".into()];
+    };
+    let report = retry(settings, || client.validate(class, config)).await;
+    match report {
+        Ok(report) => key_errors(&report),
+        Err(e) => vec![e.to_string()],
+    }
+}
+
+/// `key: error` for every error in a validate report (spec §14).
+fn key_errors(report: &Value) -> Vec<String> {
+    let configs = report["configs"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    configs
+        .iter()
+        .flat_map(|c| {
+            let key = c["value"]["name"].as_str().unwrap_or("?").to_string();
+            let errors = c["value"]["errors"].as_array().cloned().unwrap_or_default();
+            errors
+                .into_iter()
+                .map(move |e| format!("{key}: {}", e.as_str().unwrap_or_default()))
+        })
+        .collect()
+}
+
+/// Runs every changing step, `settings.concurrency` at a time; `done` sees each
+/// report as it finishes.
+pub async fn execute(
+    client: &ConnectClient,
+    plan: &Plan,
+    settings: &Settings,
+    mut done: impl FnMut(&Report),
+) -> Vec<Report> {
+    let mut reports = Vec::new();
+    let mut running = stream::iter(plan.changes())
+        .map(|step| run_step(client, step, settings))
+        .buffer_unordered(settings.concurrency.max(1));
+    while let Some(report) = running.next().await {
+        done(&report);
+        reports.push(report);
+    }
+    reports
+}
+
+async fn run_step(client: &ConnectClient, step: &Step, settings: &Settings) -> Report {
+    let work = steps_of(client, step, settings);
+    let result = match tokio::time::timeout(settings.timeout, work).await {
+        Ok(result) => result,
+        Err(_) => Err(ConnectError::Timeout {
+            call: format!("the change of {}", step.name),
+            timeout_ms: settings.timeout.as_millis(),
+        }),
+    };
+    Report {
+        name: step.name.clone(),
+        action: describe(&step.op),
+        verb: verb(&step.op),
+        result,
+    }
+}
+
+async fn steps_of(client: &ConnectClient, step: &Step, s: &Settings) -> Result<(), ConnectError> {
+    let name = step.name.as_str();
+    match &step.op {
+        Op::Create { config, state } => create(client, name, config, *state, s).await,
+        Op::Update { config, then, .. } => {
+            retry(s, || client.put_config(name, config)).await?;
+            match then {
+                Some(t) => transition(client, name, *t, s).await,
+                None => Ok(()),
+            }
+        }
+        Op::Transition(t) => transition(client, name, *t, s).await,
+        Op::Delete => retry(s, || client.delete(name)).await,
+        Op::Unchanged => Ok(()),
+    }
+}
+
+/// A running connector is created with PUT; a paused or stopped one with
+/// `initial_state` on 3.7+ (it never starts), else created and then paused/stopped.
+async fn create(
+    client: &ConnectClient,
+    name: &str,
+    config: &Config,
+    state: TargetState,
+    s: &Settings,
+) -> Result<(), ConnectError> {
+    let then = match state {
+        TargetState::Running => None,
+        TargetState::Paused => Some(Transition::Pause),
+        TargetState::Stopped => Some(Transition::Stop),
+    };
+    match then {
+        Some(_) if s.initial_state => {
+            let initial = state.as_str().to_ascii_uppercase();
+            retry(s, || client.create(name, config, &initial)).await
+        }
+        _ => {
+            retry(s, || client.put_config(name, config)).await?;
+            match then {
+                Some(t) => transition(client, name, t, s).await,
+                None => Ok(()),
+            }
+        }
+    }
+}
+
+async fn transition(
+    client: &ConnectClient,
+    name: &str,
+    t: Transition,
+    s: &Settings,
+) -> Result<(), ConnectError> {
+    match t {
+        Transition::Pause => retry(s, || client.pause(name)).await,
+        Transition::Resume => retry(s, || client.resume(name)).await,
+        Transition::Stop => retry(s, || client.stop(name)).await,
+    }
+}
+
+/// Whether Connect asked us to come back later: 409 (rebalance, spec §18), or a 500
+/// that reads `Request timed out` or `a rebalance is expected` (spec §20.1).
+pub fn retryable(error: &ConnectError) -> bool {
+    match error {
+        ConnectError::Conflict { message, .. } => !message.contains("already exists"),
+        ConnectError::Status {
+            status: 500,
+            message,
+            ..
+        } => message.starts_with("Request timed out") || message.contains("rebalance is expected"),
+        _ => false,
+    }
+}
+
+/// Calls `f` until it succeeds, fails for good, or `settings.retries` retries are spent.
+async fn retry<T, F, Fut>(settings: &Settings, mut f: F) -> Result<T, ConnectError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ConnectError>>,
+{
+    let mut attempt = 0;
+    loop {
+        match f().await {
+            Err(e) if retryable(&e) && attempt < settings.retries => {
+                tokio::time::sleep(backoff(settings.backoff, attempt)).await;
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// `base × 2^attempt`, capped, with jitter in its upper half so that many connectors
+/// retrying after one rebalance do not all come back at once.
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let full = base.saturating_mul(1 << attempt.min(16)).min(MAX_BACKOFF);
+    let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
+    let half = full / 2;
+    half + half.mul_f64((random % 1000) as f64 / 1000.0)
+}
+
+/// The past-tense line of a step, e.g. `updated (2 keys), then paused`.
+pub fn describe(op: &Op) -> String {
+    match op {
+        Op::Create { state, .. } => format!("created ({})", state.as_str()),
+        Op::Update {
+            changes,
+            then,
+            adopt,
+            ..
+        } => {
+            let adopted = if *adopt { "adopted and " } else { "" };
+            let then = then
+                .map(|t| format!(", then {}", past(t)))
+                .unwrap_or_default();
+            let keys = match changes.len() {
+                1 => "1 key".to_string(),
+                n => format!("{n} keys"),
+            };
+            format!("{adopted}updated ({keys}){then}")
+        }
+        Op::Transition(t) => past(*t).to_string(),
+        Op::Delete => "deleted".into(),
+        Op::Unchanged => "unchanged".into(),
+    }
+}
+
+/// The step's verb: `create`, `update`, `pause`, `resume`, `stop` or `delete`.
+pub fn verb(op: &Op) -> &'static str {
+    match op {
+        Op::Create { .. } => "create",
+        Op::Update { .. } => "update",
+        Op::Transition(t) => t.as_str(),
+        Op::Delete => "delete",
+        Op::Unchanged => "unchanged",
+    }
+}
+
+fn past(t: Transition) -> &'static str {
+    match t {
+        Transition::Pause => "paused",
+        Transition::Resume => "resumed",
+        Transition::Stop => "stopped",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let base = Duration::from_millis(200);
+        for attempt in 0..20 {
+            let full = base.saturating_mul(1 << attempt.min(16)).min(MAX_BACKOFF);
+            let got = backoff(base, attempt);
+            assert!(got >= full / 2 && got <= full, "{attempt}: {got:?}");
+        }
+    }
+
+    #[test]
+    fn only_rebalance_answers_are_retried() {
+        let conflict = |message: &str| ConnectError::Conflict {
+            call: "PUT x".into(),
+            message: message.into(),
+        };
+        let status = |status, message: &str| ConnectError::Status {
+            call: "PUT x".into(),
+            status,
+            message: message.into(),
+        };
+        assert!(retryable(&conflict(
+            "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
+        )));
+        assert!(!retryable(&conflict("Connector a already exists")));
+        assert!(retryable(&status(
+            500,
+            "Request cannot be completed because a rebalance is expected"
+        )));
+        assert!(retryable(&status(500, "Request timed out")));
+        assert!(!retryable(&status(500, "Failed to find any class")));
+        assert!(!retryable(&status(
+            400,
+            "Connector configuration is invalid"
+        )));
+    }
+}

@@ -1,0 +1,131 @@
+//! The IO side of `diff` and `apply`: read what Connect runs, plan against the
+//! manifests with the pure [`crate::plan`], then (in [`apply`]) validate and write.
+
+pub mod apply;
+
+use std::collections::BTreeMap;
+
+use futures::{StreamExt, TryStreamExt, stream};
+use serde_json::Value;
+
+use crate::{
+    cli::DeclareArgs,
+    connect::{ConnectClient, ConnectError},
+    plan::{self, Live, Plan, PlanError, TargetState, redact::Redactor},
+    settings::{self, SettingsError},
+    spec::{self, Manifests, SpecError},
+};
+
+/// Everything that stops `diff` or `apply` before a single write.
+#[derive(Debug, thiserror::Error)]
+pub enum DeclareError {
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error(transparent)]
+    Spec(#[from] SpecError),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+}
+
+/// The manifests, loaded and rendered, and a client for Connect.
+pub struct Loaded {
+    pub client: ConnectClient,
+    pub manifests: Manifests,
+    /// Redacts every printed value and message from here on.
+    pub redactor: Redactor,
+    pub options: plan::Options,
+}
+
+/// The planner options from the flags.
+pub fn options(args: &DeclareArgs) -> Result<plan::Options, SettingsError> {
+    let owner = args.owner.trim();
+    if owner.is_empty() {
+        return Err(SettingsError {
+            flag: "owner",
+            reason: "must not be empty".into(),
+        });
+    }
+    Ok(plan::Options {
+        owner: owner.to_string(),
+        ignore: args.ignore_keys.clone(),
+        prune: args.prune,
+        force: args.force,
+    })
+}
+
+/// Loads the manifests, templated with this process's environment. Its errors never
+/// hold a `--vars` value.
+pub fn load(args: &DeclareArgs) -> Result<Loaded, DeclareError> {
+    let options = options(args)?;
+    let client = ConnectClient::new(settings::client_options(&args.connect)?)?;
+    let env: BTreeMap<String, String> = std::env::vars().collect();
+    let manifests = spec::load_all(&args.files, args.vars.as_deref(), env)?;
+    Ok(Loaded {
+        client,
+        redactor: manifests.redactor(),
+        manifests,
+        options,
+    })
+}
+
+impl Loaded {
+    /// Reads Connect and plans; print errors through [`Loaded::redactor`].
+    pub async fn plan(&self) -> Result<Plan, DeclareError> {
+        let live = live(&self.client).await?;
+        Ok(plan::plan(&self.manifests.desired(), &live, &self.options)?)
+    }
+}
+
+/// How many per-connector reads run at once (older workers, or connectors the
+/// expanded list leaves out).
+const READ_CONCURRENCY: usize = 8;
+
+/// Every connector with its stored config and state: one expanded call on 2.3+, plus a
+/// per-connector read for names it leaves out (no status record yet, spec §2.2).
+pub async fn live(client: &ConnectClient) -> Result<Vec<Live>, ConnectError> {
+    let mut found: BTreeMap<String, Live> = match client.expanded_info().await? {
+        Value::Object(map) => map.into_iter().filter_map(from_expanded).collect(),
+        _ => BTreeMap::new(),
+    };
+    let missing: Vec<String> = client
+        .connector_names()
+        .await?
+        .into_iter()
+        .filter(|n| !found.contains_key(n))
+        .collect();
+    let read: Vec<Option<Live>> = stream::iter(missing)
+        .map(|name| one(client, name))
+        .buffered(READ_CONCURRENCY)
+        .try_collect()
+        .await?;
+    found.extend(read.into_iter().flatten().map(|l| (l.name.clone(), l)));
+    Ok(found.into_values().collect())
+}
+
+fn from_expanded((name, entry): (String, Value)) -> Option<(String, Live)> {
+    let config = serde_json::from_value(entry["info"]["config"].clone()).ok()?;
+    let state = TargetState::from_status(entry["status"]["connector"]["state"].as_str());
+    let live = Live {
+        name: name.clone(),
+        config,
+        state,
+    };
+    Some((name, live))
+}
+
+/// One connector's config and state; `None` when it vanished meanwhile (404).
+async fn one(client: &ConnectClient, name: String) -> Result<Option<Live>, ConnectError> {
+    let config = match client.config(&name).await {
+        Err(ConnectError::Status { status: 404, .. }) => return Ok(None),
+        other => other?,
+    };
+    let status = client.status(&name).await?;
+    let state = TargetState::from_status(status.as_ref().map(|s| s.connector.state.as_str()));
+    Ok(Some(Live {
+        name,
+        config,
+        state,
+    }))
+}

@@ -1,0 +1,175 @@
+//! Planning: which [`Step`] each connector needs, and [`simulate`], which applies a
+//! plan the way Connect would (for property tests).
+
+use std::collections::BTreeMap;
+
+use super::{
+    Config, Desired, Live, Op, Options, Plan, PlanError, Step, Transition, comparable, key_changes,
+    owned, to_write,
+};
+
+/// Plans the changes that turn `live` into `desired`.
+pub fn plan(desired: &[Desired], live: &[Live], options: &Options) -> Result<Plan, PlanError> {
+    let wanted = by_name(desired, |d| &d.name)?;
+    let present = by_name(live, |l| &l.name)?;
+    let mut steps: Vec<Step> = wanted
+        .values()
+        .map(|d| step_for(d, present.get(d.name.as_str()).copied(), options))
+        .collect();
+    if options.prune {
+        let doomed: Vec<&Live> = present
+            .values()
+            .filter(|l| !wanted.contains_key(l.name.as_str()) && owned(l, &options.owner))
+            .copied()
+            .collect();
+        refuse_prune_all(desired.is_empty(), doomed.len(), options)?;
+        steps.extend(doomed.iter().map(|l| Step {
+            name: l.name.clone(),
+            op: Op::Delete,
+        }));
+    }
+    steps.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Plan { steps })
+}
+
+fn refuse_prune_all(empty: bool, doomed: usize, options: &Options) -> Result<(), PlanError> {
+    match empty && doomed > 0 && !options.force {
+        true => Err(PlanError::PruneEverything {
+            owner: options.owner.clone(),
+            count: doomed,
+        }),
+        false => Ok(()),
+    }
+}
+
+fn by_name<T>(items: &[T], name: impl Fn(&T) -> &String) -> Result<BTreeMap<&str, &T>, PlanError> {
+    let mut map = BTreeMap::new();
+    for item in items {
+        if map.insert(name(item).as_str(), item).is_some() {
+            return Err(PlanError::Duplicate(name(item).clone()));
+        }
+    }
+    Ok(map)
+}
+
+fn step_for(desired: &Desired, live: Option<&Live>, options: &Options) -> Step {
+    let config = to_write(desired, &options.owner);
+    let op = match live {
+        None => Op::Create {
+            config,
+            state: desired.state,
+        },
+        Some(live) => update_or_transition(desired, live, config, options),
+    };
+    Step {
+        name: desired.name.clone(),
+        op,
+    }
+}
+
+fn update_or_transition(desired: &Desired, live: &Live, config: Config, options: &Options) -> Op {
+    let changes = key_changes(
+        &comparable(&live.config, options),
+        &comparable(&config, options),
+    );
+    let then = Transition::between(live.state, desired.state);
+    match (changes.is_empty(), then) {
+        (true, None) => Op::Unchanged,
+        (true, Some(t)) => Op::Transition(t),
+        (false, then) => Op::Update {
+            config,
+            changes,
+            then,
+            adopt: !owned(live, &options.owner),
+        },
+    }
+}
+
+/// Applies a plan to live connectors the way Connect would (PUT replaces the config,
+/// transitions set the state, delete removes). Used by property tests and dry runs.
+pub fn simulate(plan: &Plan, live: &[Live]) -> Vec<Live> {
+    let mut result: BTreeMap<String, Live> =
+        live.iter().map(|l| (l.name.clone(), l.clone())).collect();
+    for step in &plan.steps {
+        let entry = result.get_mut(&step.name);
+        match (&step.op, entry) {
+            (Op::Create { config, state }, _) => {
+                let created = Live {
+                    name: step.name.clone(),
+                    config: config.clone(),
+                    state: *state,
+                };
+                result.insert(step.name.clone(), created);
+            }
+            (Op::Update { config, then, .. }, Some(l)) => {
+                l.config = config.clone();
+                l.state = then.map_or(l.state, Transition::target);
+            }
+            (Op::Transition(t), Some(l)) => l.state = t.target(),
+            (Op::Delete, Some(_)) => {
+                result.remove(&step.name);
+            }
+            _ => {}
+        }
+    }
+    result.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::{OWNER_KEY, TargetState, glob};
+
+    fn options() -> Options {
+        Options {
+            owner: "me".into(),
+            ignore: vec!["x.*.server".into()],
+            prune: true,
+            force: false,
+        }
+    }
+
+    #[test]
+    fn glob_matches_runs() {
+        assert!(glob("__internal.*", "__internal.config.version"));
+        assert!(glob("x.*.server", "x.a.b.server"));
+        assert!(!glob("x.*.server", "x.a.b.serverz"));
+        assert!(glob("a", "a") && !glob("a", "ab"));
+    }
+
+    #[test]
+    fn ignored_and_injected_keys_do_not_count() {
+        let desired = Desired {
+            name: "a".into(),
+            config: [("k".to_string(), "1".to_string())].into(),
+            state: TargetState::Running,
+        };
+        let mut live_config = to_write(&desired, "me");
+        live_config.insert("__internal.config.version".into(), "7".into());
+        live_config.insert("x.y.server".into(), "z".into());
+        let live = Live {
+            name: "a".into(),
+            config: live_config,
+            state: TargetState::Running,
+        };
+        let plan = plan(&[desired], &[live], &options()).unwrap();
+        assert!(plan.is_empty(), "{plan:?}");
+    }
+
+    #[test]
+    fn empty_declared_set_refuses_to_prune_everything() {
+        let live = Live {
+            name: "a".into(),
+            config: [(OWNER_KEY.to_string(), "me".to_string())].into(),
+            state: TargetState::Running,
+        };
+        let err = plan(&[], std::slice::from_ref(&live), &options()).unwrap_err();
+        assert!(matches!(err, PlanError::PruneEverything { count: 1, .. }));
+        let forced = Options {
+            force: true,
+            ..options()
+        };
+        let plan = plan(&[], &[live], &forced).unwrap();
+        assert_eq!(plan.steps[0].op, Op::Delete);
+    }
+}

@@ -1,0 +1,137 @@
+//! Secret redaction for everything `diff` and `apply` print: values of secret-looking
+//! keys, values that came from `--vars`, and any text (Connect's error messages echo
+//! configs, spec §3 step 3) that contains a `--vars` value.
+
+use std::{
+    borrow::Cow,
+    collections::{BTreeMap, BTreeSet},
+    sync::LazyLock,
+};
+
+use regex::Regex;
+
+/// What a redacted value prints as.
+pub const REDACTED: &str = "(redacted)";
+
+/// Key names whose values are secrets. `key` only as a last segment (`ssl.key`,
+/// `aws.secret.access.key`) so `key.converter` stays readable; `jaas` and `user.info`
+/// hold passwords inline (`sasl.jaas.config`, `basic.auth.user.info`).
+static SECRET_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)(password|passwd|secret|token|credential|jaas|user\.info|(^|[._-])key$|api[._-]?key|private[._-]?key)",
+    )
+    .expect("valid regex")
+});
+
+/// Values that carry a password whatever their key (e.g. a JDBC URL's `password=`).
+static SECRET_VALUE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)(password|passwd|pwd)=").expect("valid regex"));
+
+/// The shortest `--vars` value scrubbed from free text: shorter ones (`1`, `true`)
+/// would mangle messages without protecting anything.
+const MIN_SCRUB_LEN: usize = 4;
+
+/// Knows which values are secret.
+#[derive(Clone, Debug, Default)]
+pub struct Redactor {
+    /// Every `--vars` value, longest first (so overlapping values scrub fully).
+    secrets: Vec<String>,
+    /// Per connector, the keys whose rendered value used `--vars`.
+    from_vars: BTreeMap<String, BTreeSet<String>>,
+}
+
+impl Redactor {
+    /// A redactor for these `--vars` values and templated keys.
+    pub fn new(
+        secrets: impl IntoIterator<Item = String>,
+        from_vars: BTreeMap<String, BTreeSet<String>>,
+    ) -> Self {
+        let mut secrets: Vec<String> = secrets
+            .into_iter()
+            .filter(|s| s.len() >= MIN_SCRUB_LEN)
+            .collect();
+        secrets.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        secrets.dedup();
+        Self { secrets, from_vars }
+    }
+
+    /// Whether a key's value is secret for this connector.
+    pub fn secret_key(&self, connector: &str, key: &str) -> bool {
+        SECRET_KEY.is_match(key)
+            || self
+                .from_vars
+                .get(connector)
+                .is_some_and(|keys| keys.contains(key))
+    }
+
+    /// A config value as it may be printed.
+    pub fn value<'a>(&self, connector: &str, key: &str, value: &'a str) -> Cow<'a, str> {
+        let secret = self.secret_key(connector, key)
+            || SECRET_VALUE.is_match(value)
+            || self.secrets.iter().any(|s| value.contains(s.as_str()));
+        match secret {
+            true => Cow::Borrowed(REDACTED),
+            false => Cow::Borrowed(value),
+        }
+    }
+
+    /// Free text (an error message) with every `--vars` value cut out.
+    pub fn text(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for secret in &self.secrets {
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), REDACTED);
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_keys_match_and_ordinary_ones_do_not() {
+        let r = Redactor::default();
+        for key in [
+            "connection.password",
+            "database.password",
+            "sasl.jaas.config",
+            "aws.secret.access.key",
+            "ssl.key",
+            "api.key",
+            "apikey",
+            "schema.registry.basic.auth.user.info",
+            "bearer.token",
+            "my_key",
+        ] {
+            assert!(r.secret_key("c", key), "{key}");
+        }
+        for key in [
+            "key.converter",
+            "key.converter.schemas.enable",
+            "topics",
+            "connection.user",
+            "s3.bucket.name",
+            "keystore.type",
+            "primary.key.fields",
+        ] {
+            assert!(!r.secret_key("c", key), "{key}");
+        }
+    }
+
+    #[test]
+    fn vars_values_are_redacted_everywhere() {
+        let vars = BTreeMap::from([("c".to_string(), BTreeSet::from(["user".to_string()]))]);
+        let r = Redactor::new(["CANARY-s3cr3t".to_string(), "ab".to_string()], vars);
+        assert_eq!(r.value("c", "user", "bob"), REDACTED);
+        assert_eq!(r.value("d", "user", "bob"), "bob");
+        assert_eq!(r.value("d", "url", "x?u=CANARY-s3cr3t"), REDACTED);
+        assert_eq!(r.value("d", "url", "jdbc:x?password=p"), REDACTED);
+        assert_eq!(
+            r.text("Invalid value CANARY-s3cr3t for ab"),
+            "Invalid value (redacted) for ab"
+        );
+    }
+}

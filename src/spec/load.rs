@@ -1,0 +1,319 @@
+//! Finding manifest files and reading their documents into raw connectors: the Connect
+//! REST shape `{"name", "config", "state"?}` or a Strimzi `KafkaConnector` resource.
+
+use std::{
+    fs,
+    path::{Path, PathBuf},
+};
+
+use serde_json::{Map, Value};
+use serde_saphyr::Spanned;
+
+use super::{Origin, SpecError};
+use crate::plan::TargetState;
+
+/// A connector as written in a manifest, before templating.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Raw {
+    pub name: String,
+    /// Values as parsed (strings, numbers, booleans, lists).
+    pub config: Map<String, Value>,
+    pub state: TargetState,
+    pub origin: Origin,
+}
+
+const EXTENSIONS: &[&str] = &["json", "yaml", "yml"];
+
+/// Every manifest file: explicit files as given, directories walked recursively in
+/// name order for `.json`/`.yaml`/`.yml`, skipping dot entries (a mounted ConfigMap's
+/// `..data` and `..2024_…` would otherwise be read twice).
+pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SpecError> {
+    let mut files = Vec::new();
+    for path in paths {
+        let meta = fs::metadata(path).map_err(|e| io_error(path, &e))?;
+        match meta.is_dir() {
+            true => {
+                let before = files.len();
+                walk(path, &mut files)?;
+                if files.len() == before {
+                    return Err(SpecError::Empty(path.display().to_string()));
+                }
+            }
+            false => files.push(path.clone()),
+        }
+    }
+    Ok(files)
+}
+
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), SpecError> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|e| io_error(dir, &e))?
+        .filter_map(Result::ok)
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            walk(&path, files)?;
+        } else if has_manifest_extension(&path) {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+fn has_manifest_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+fn io_error(path: &Path, e: &std::io::Error) -> SpecError {
+    SpecError::Io {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    }
+}
+
+/// The connectors declared in one file.
+pub fn connectors_in(file: &Path) -> Result<Vec<Raw>, SpecError> {
+    let text = fs::read_to_string(file).map_err(|e| io_error(file, &e))?;
+    let is_json = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"));
+    let documents = match is_json {
+        true => json_documents(file, &text)?,
+        false => yaml_documents(file, &text)?,
+    };
+    documents
+        .into_iter()
+        .enumerate()
+        .map(|(i, (line, value))| {
+            let origin = Origin {
+                file: file.to_path_buf(),
+                document: i + 1,
+                line,
+            };
+            shape(value, origin)
+        })
+        .collect()
+}
+
+/// A JSON file holds one object or an array of objects.
+fn json_documents(file: &Path, text: &str) -> Result<Vec<(Option<u64>, Value)>, SpecError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| SpecError::Syntax {
+        path: file.display().to_string(),
+        format: "JSON",
+        at: format!(" at line {}, column {}", e.line(), e.column()),
+        reason: strip_position(&e.to_string()),
+    })?;
+    Ok(match value {
+        Value::Array(items) => items.into_iter().map(|v| (None, v)).collect(),
+        other => vec![(Some(1), other)],
+    })
+}
+
+/// `serde_json` appends ` at line L column C`; the position is reported separately.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(cut) => message[..cut].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// YAML: one or many `---` documents; a document may also be a list of connectors.
+fn yaml_documents(file: &Path, text: &str) -> Result<Vec<(Option<u64>, Value)>, SpecError> {
+    let documents: Vec<Spanned<Value>> =
+        serde_saphyr::from_multiple(text).map_err(|e| yaml_error(file, text, &e))?;
+    let mut out = Vec::new();
+    for document in documents {
+        let line = Some(document.referenced.line());
+        match document.value {
+            Value::Array(items) => out.extend(items.into_iter().map(|v| (line, v))),
+            other => out.push((line, other)),
+        }
+    }
+    Ok(out)
+}
+
+fn yaml_error(file: &Path, text: &str, e: &serde_saphyr::Error) -> SpecError {
+    let at = match e.location() {
+        Some(loc) => {
+            let document = document_at(text, loc.line());
+            format!(
+                " at document {document}, line {}, column {}",
+                loc.line(),
+                loc.column()
+            )
+        }
+        None => String::new(),
+    };
+    SpecError::Syntax {
+        path: file.display().to_string(),
+        format: "YAML",
+        at,
+        reason: first_line(&e.to_string()),
+    }
+}
+
+/// The 1-based document holding `line`: one more than the `---` markers above it
+/// (a leading marker opens the first document).
+fn document_at(text: &str, line: u64) -> usize {
+    let lines: Vec<&str> = text.lines().take(line as usize).collect();
+    let markers = lines.iter().filter(|l| l.starts_with("---")).count();
+    let leading = text.trim_start().starts_with("---");
+    (markers + usize::from(!leading)).max(1)
+}
+
+/// The message's first line without the `error: line L column C: ` prefix (the
+/// position is reported separately).
+fn first_line(message: &str) -> String {
+    let line = message.lines().next().unwrap_or_default().trim();
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    match line
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(": "))
+    {
+        Some((_, reason)) => reason.to_string(),
+        None => line.to_string(),
+    }
+}
+
+/// Recognises one document's shape.
+fn shape(value: Value, origin: Origin) -> Result<Raw, SpecError> {
+    let shape_error = |reason: String| SpecError::Shape {
+        origin: origin.to_string(),
+        reason,
+    };
+    let Value::Object(map) = value else {
+        return Err(shape_error(format!(
+            "expected a connector object, found {}",
+            kind(&value)
+        )));
+    };
+    let parsed = match map.get("kind") {
+        Some(_) => strimzi(map),
+        None => rest(map),
+    };
+    let (name, config, state) = parsed.map_err(shape_error)?;
+    Ok(Raw {
+        name,
+        config,
+        state,
+        origin,
+    })
+}
+
+type Parsed = Result<(String, Map<String, Value>, TargetState), String>;
+
+/// `{"name": …, "config": {…}, "state": …}`; `tasks` and `type` (as in `GET
+/// /connectors/{name}` output) are accepted and ignored.
+fn rest(mut map: Map<String, Value>) -> Parsed {
+    let unknown: Vec<&String> = map
+        .keys()
+        .filter(|k| !["name", "config", "state", "tasks", "type"].contains(&k.as_str()))
+        .collect();
+    if !unknown.is_empty() || !map.contains_key("config") {
+        return Err(format!(
+            "unknown manifest shape: expected {{\"name\", \"config\", \"state\"?}} or a Strimzi KafkaConnector (apiVersion kafka.strimzi.io/…, kind KafkaConnector); found keys {:?}",
+            map.keys().collect::<Vec<_>>()
+        ));
+    }
+    let config = object(map.remove("config"), "config")?;
+    let name = match map.get("name") {
+        Some(v) => string(Some(v), "name")?,
+        None => string(config.get("name"), "name (or config.name)")?,
+    };
+    check_config_name(&name, &config)?;
+    Ok((name, config, state(map.get("state"), "state")?))
+}
+
+/// A Strimzi `KafkaConnector` (peers §3.1): `metadata.name`, `spec.class`,
+/// `spec.tasksMax`, `spec.version`, `spec.config`, `spec.state`.
+fn strimzi(mut map: Map<String, Value>) -> Parsed {
+    let api = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
+    if !api.starts_with("kafka.strimzi.io/") || kind != "KafkaConnector" {
+        return Err(format!(
+            "unknown manifest shape: apiVersion {api:?} kind {kind:?}; only kafka.strimzi.io/* KafkaConnector resources are read"
+        ));
+    }
+    let metadata = object(map.remove("metadata"), "metadata")?;
+    let mut spec = object(map.remove("spec"), "spec")?;
+    let name = string(metadata.get("name"), "metadata.name")?;
+    let mut config = match spec.remove("config") {
+        None => Map::new(),
+        some => object(some, "spec.config")?,
+    };
+    for forbidden in [
+        "name",
+        "connector.class",
+        "tasks.max",
+        "connector.plugin.version",
+    ] {
+        if config.contains_key(forbidden) {
+            return Err(format!(
+                "spec.config must not set {forbidden:?} (Strimzi ignores it); use metadata.name, spec.class, spec.tasksMax or spec.version"
+            ));
+        }
+    }
+    let class = spec.remove("class").ok_or("spec.class is missing")?;
+    config.insert("connector.class".into(), class);
+    for (field, key) in [
+        ("tasksMax", "tasks.max"),
+        ("version", "connector.plugin.version"),
+    ] {
+        if let Some(value) = spec.remove(field) {
+            config.insert(key.into(), value);
+        }
+    }
+    Ok((name, config, state(spec.get("state"), "spec.state")?))
+}
+
+fn object(value: Option<Value>, field: &str) -> Result<Map<String, Value>, String> {
+    match value {
+        Some(Value::Object(map)) => Ok(map),
+        Some(other) => Err(format!("{field} must be an object, found {}", kind(&other))),
+        None => Err(format!("{field} is missing")),
+    }
+}
+
+fn string(value: Option<&Value>, field: &str) -> Result<String, String> {
+    match value {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+        Some(Value::String(_)) => Err(format!("{field} is empty")),
+        Some(other) => Err(format!("{field} must be a string, found {}", kind(other))),
+        None => Err(format!("{field} is missing")),
+    }
+}
+
+fn state(value: Option<&Value>, field: &str) -> Result<TargetState, String> {
+    match value {
+        None | Some(Value::Null) => Ok(TargetState::Running),
+        Some(Value::String(s)) => TargetState::parse(s)
+            .ok_or_else(|| format!("{field} {s:?} is not one of running, paused, stopped")),
+        Some(other) => Err(format!("{field} must be a string, found {}", kind(other))),
+    }
+}
+
+/// Connect answers 400 when `config.name` differs from the connector's name (spec §3).
+fn check_config_name(name: &str, config: &Map<String, Value>) -> Result<(), String> {
+    match config.get("name") {
+        Some(Value::String(inner)) if inner.trim() != name => Err(format!(
+            "config.name {inner:?} does not match the connector name {name:?}"
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}

@@ -1,0 +1,156 @@
+//! Declared connectors: manifest files (JSON or YAML, Connect's REST shape or a
+//! Strimzi `KafkaConnector`) loaded from files and directories, templated with
+//! `{{ env.X }}` and `{{ vars.X }}`, and turned into [`Desired`] connectors. Every
+//! error names the file and the document (and line/column where the parser knows it).
+
+mod load;
+mod render;
+mod vars;
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    fmt,
+    path::{Path, PathBuf},
+};
+
+pub use render::Context;
+pub use vars::load_vars;
+
+use crate::plan::{Desired, redact::Redactor};
+
+/// Where a connector was declared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Origin {
+    pub file: PathBuf,
+    /// 1-based index of the document in the file (YAML `---` or a JSON array element).
+    pub document: usize,
+    /// 1-based line where the document starts, when known.
+    pub line: Option<u64>,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (document {}", self.file.display(), self.document)?;
+        match self.line {
+            Some(line) => write!(f, ", line {line})"),
+            None => f.write_str(")"),
+        }
+    }
+}
+
+/// One declared connector, rendered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Declared {
+    pub desired: Desired,
+    pub origin: Origin,
+    /// Keys whose rendered value used `{{ vars.… }}` (always redacted).
+    pub from_vars: BTreeSet<String>,
+}
+
+/// Everything declared, plus the `--vars` values (to scrub them from any output).
+#[derive(Clone, Debug, Default)]
+pub struct Manifests {
+    pub connectors: Vec<Declared>,
+    pub vars: BTreeMap<String, String>,
+}
+
+impl Manifests {
+    /// The desired connectors.
+    pub fn desired(&self) -> Vec<Desired> {
+        self.connectors.iter().map(|d| d.desired.clone()).collect()
+    }
+
+    /// A redactor that knows every `--vars` value and every templated key.
+    pub fn redactor(&self) -> Redactor {
+        let from_vars = self
+            .connectors
+            .iter()
+            .map(|d| (d.desired.name.clone(), d.from_vars.clone()))
+            .collect();
+        Redactor::new(self.vars.values().cloned(), from_vars)
+    }
+}
+
+/// Why the manifests cannot be used. Messages never hold a `--vars` value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    #[error("{path}: {reason}")]
+    Io { path: String, reason: String },
+    #[error("{path}: invalid {format}{at}: {reason}")]
+    Syntax {
+        path: String,
+        format: &'static str,
+        /// ` at document N, line L, column C`, as far as known.
+        at: String,
+        reason: String,
+    },
+    #[error("{origin}: {reason}")]
+    Shape { origin: String, reason: String },
+    #[error("connector {name:?} is declared twice: in {first} and in {second}")]
+    Duplicate {
+        name: String,
+        first: String,
+        second: String,
+    },
+    #[error("{origin}: connector {connector:?}, key {key:?}: {reason}")]
+    Template {
+        origin: String,
+        connector: String,
+        key: String,
+        reason: String,
+    },
+    #[error("--vars {path}: {reason}")]
+    Vars { path: String, reason: String },
+    #[error("no manifests (.json, .yaml, .yml) found in {0}")]
+    Empty(String),
+}
+
+/// Loads, renders and checks every manifest under `paths`.
+pub fn load(paths: &[PathBuf], context: &Context) -> Result<Vec<Declared>, SpecError> {
+    let mut declared: Vec<Declared> = Vec::new();
+    for file in load::files(paths)? {
+        for raw in load::connectors_in(&file)? {
+            let (config, from_vars) = render::config(&raw, context)?;
+            let connector = Declared {
+                desired: Desired {
+                    name: raw.name,
+                    config,
+                    state: raw.state,
+                },
+                origin: raw.origin,
+                from_vars,
+            };
+            refuse_duplicate(&declared, &connector)?;
+            declared.push(connector);
+        }
+    }
+    Ok(declared)
+}
+
+/// Loads manifests and `--vars` into [`Manifests`], with `env` as `{{ env.X }}`.
+pub fn load_all(
+    paths: &[PathBuf],
+    vars_path: Option<&Path>,
+    env: BTreeMap<String, String>,
+) -> Result<Manifests, SpecError> {
+    let vars = match vars_path {
+        Some(path) => load_vars(path)?,
+        None => BTreeMap::new(),
+    };
+    let context = Context::new(env, vars.clone());
+    Ok(Manifests {
+        connectors: load(paths, &context)?,
+        vars,
+    })
+}
+
+fn refuse_duplicate(declared: &[Declared], new: &Declared) -> Result<(), SpecError> {
+    match declared.iter().find(|d| d.desired.name == new.desired.name) {
+        Some(first) => Err(SpecError::Duplicate {
+            name: new.desired.name.clone(),
+            first: first.origin.to_string(),
+            second: new.origin.to_string(),
+        }),
+        None => Ok(()),
+    }
+}

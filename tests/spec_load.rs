@@ -1,0 +1,196 @@
+//! Loading manifests from files and directories: shapes, multi-document files,
+//! templating with `--vars` laid out like a Kubernetes Secret volume, and errors that
+//! name the file and position.
+
+use std::{collections::BTreeMap, fs, path::Path};
+
+use connect_sentinel::{
+    plan::TargetState,
+    spec::{self, SpecError},
+};
+
+fn write(dir: &Path, name: &str, text: &str) {
+    let path = dir.join(name);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+fn load(paths: &[&Path], vars: Option<&Path>) -> Result<spec::Manifests, SpecError> {
+    let paths: Vec<_> = paths.iter().map(|p| p.to_path_buf()).collect();
+    let env = BTreeMap::from([("DB_HOST".to_string(), "orders-db".to_string())]);
+    spec::load_all(&paths, vars, env)
+}
+
+const STRIMZI: &str = r#"
+apiVersion: kafka.strimzi.io/v1
+kind: KafkaConnector
+metadata:
+  name: audit-sink
+  labels: {strimzi.io/cluster: my-connect}
+spec:
+  class: org.apache.kafka.connect.file.FileStreamSinkConnector
+  tasksMax: 2
+  state: paused
+  config:
+    topics: [audit, audit-eu]
+    file: /tmp/audit.log
+"#;
+
+/// Both shapes, YAML multi-document files, JSON arrays and nested directories load in
+/// name order; dot entries (a ConfigMap's `..data`) are skipped.
+#[test]
+fn shapes_documents_and_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "a/strimzi.yaml", STRIMZI);
+    write(
+        dir.path(),
+        "b.yml",
+        "name: one\nconfig: {connector.class: X, tasks.max: 1}\n---\nname: two\nstate: STOPPED\nconfig:\n  connector.class: Y\n",
+    );
+    write(
+        dir.path(),
+        "c.json",
+        r#"[{"name": "three", "config": {"connector.class": "Z", "batch": 1.5, "on": true}}]"#,
+    );
+    write(dir.path(), "..data/ignored.yaml", "not: [valid");
+    write(dir.path(), "notes.txt", "not a manifest");
+    let manifests = load(&[dir.path()], None).unwrap();
+    let names: Vec<&str> = manifests
+        .connectors
+        .iter()
+        .map(|c| c.desired.name.as_str())
+        .collect();
+    assert_eq!(names, ["audit-sink", "one", "two", "three"]);
+    let audit = &manifests.connectors[0].desired;
+    assert_eq!(audit.state, TargetState::Paused);
+    assert_eq!(audit.config["tasks.max"], "2");
+    assert_eq!(audit.config["topics"], "audit,audit-eu");
+    assert_eq!(
+        audit.config["connector.class"],
+        "org.apache.kafka.connect.file.FileStreamSinkConnector"
+    );
+    let two = &manifests.connectors[2];
+    assert_eq!(two.desired.state, TargetState::Stopped);
+    assert_eq!((two.origin.document, two.origin.line), (2, Some(4)));
+    assert_eq!(manifests.connectors[3].desired.config["batch"], "1.5");
+}
+
+/// `--vars` as a Kubernetes Secret volume: `key -> ..data/key -> ..2024_…/key`; one
+/// trailing newline trimmed; dot entries skipped; values tracked for redaction.
+#[cfg(unix)]
+#[test]
+fn vars_from_a_secret_volume_layout() {
+    use std::os::unix::fs::symlink;
+    let vars = tempfile::tempdir().unwrap();
+    let v = vars.path();
+    fs::create_dir(v.join("..2024_05_01_10_00_00.123")).unwrap();
+    fs::write(
+        v.join("..2024_05_01_10_00_00.123/db-password"),
+        "CANARY-s3cr3t-9f2b\n",
+    )
+    .unwrap();
+    symlink("..2024_05_01_10_00_00.123", v.join("..data")).unwrap();
+    symlink("..data/db-password", v.join("db-password")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "c.yaml",
+        "name: src\nconfig:\n  connection.url: 'jdbc:postgresql://{{ env.DB_HOST }}/x'\n  connection.password: \"{{ vars['db-password'] }}\"\n  transforms.r.replacement: '${topic}-copy'\n",
+    );
+    let manifests = load(&[dir.path()], Some(v)).unwrap();
+    assert_eq!(manifests.vars.len(), 1, "{:?}", manifests.vars.keys());
+    let c = &manifests.connectors[0];
+    assert_eq!(
+        c.desired.config["connection.password"],
+        "CANARY-s3cr3t-9f2b"
+    );
+    assert_eq!(
+        c.desired.config["connection.url"],
+        "jdbc:postgresql://orders-db/x"
+    );
+    assert_eq!(
+        c.desired.config["transforms.r.replacement"],
+        "${topic}-copy"
+    );
+    assert!(c.from_vars.contains("connection.password"));
+    let redactor = manifests.redactor();
+    assert!(!redactor.text("x CANARY-s3cr3t-9f2b y").contains("CANARY"));
+}
+
+/// A `.properties` file works as `--vars` too.
+#[test]
+fn vars_from_a_properties_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "vars.properties", "# db\ndb.user=connect\n");
+    write(
+        dir.path(),
+        "m/c.json",
+        r#"{"name": "c", "config": {"connection.user": "{{ vars['db.user'] }}"}}"#,
+    );
+    let manifests = load(
+        &[&dir.path().join("m")],
+        Some(&dir.path().join("vars.properties")),
+    )
+    .unwrap();
+    assert_eq!(
+        manifests.connectors[0].desired.config["connection.user"],
+        "connect"
+    );
+}
+
+fn error_of(files: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        write(dir.path(), name, text);
+    }
+    let err = load(&[dir.path()], None).unwrap_err().to_string();
+    err.replace(&format!("{}/", dir.path().display()), "")
+}
+
+/// Errors name the file and the document, line and column where known.
+#[test]
+fn errors_name_file_and_position() {
+    let cases: [(&[(&str, &str)], &str); 7] = [
+        (
+            &[
+                ("a.yaml", "name: x\nconfig: {}\n"),
+                ("b.json", r#"{"name": "x", "config": {}}"#),
+            ],
+            "connector \"x\" is declared twice: in a.yaml (document 1, line 1) and in b.json (document 1, line 1)",
+        ),
+        (
+            &[("a.yaml", "name: x\nconfig: {}\n---\nname: y\nconfig: [a\n")],
+            "a.yaml: invalid YAML at document 2, line 5, column 9: unclosed bracket '['",
+        ),
+        (
+            &[("a.json", "{\"name\": \"x\",\n \"config\": {,}}")],
+            "a.json: invalid JSON at line 2, column 13: key must be a string",
+        ),
+        (
+            &[("a.yaml", "name: x\nconfig: {}\n---\nnme: y\nconfig: {}\n")],
+            "a.yaml (document 2, line 4): unknown manifest shape",
+        ),
+        (
+            &[(
+                "a.yaml",
+                "apiVersion: kafka.strimzi.io/v1\nkind: KafkaConnect\nmetadata: {name: x}\n",
+            )],
+            "a.yaml (document 1, line 1): unknown manifest shape: apiVersion \"kafka.strimzi.io/v1\" kind \"KafkaConnect\"",
+        ),
+        (
+            &[("a.yaml", "name: x\nstate: sleeping\nconfig: {}\n")],
+            "a.yaml (document 1, line 1): state \"sleeping\" is not one of running, paused, stopped",
+        ),
+        (
+            &[("a.yaml", "name: x\nconfig: {k: '{{ vars.pw }}'}\n")],
+            "a.yaml (document 1, line 1): connector \"x\", key \"k\": undefined variable vars.pw",
+        ),
+    ];
+    for (files, expected) in cases {
+        let error = error_of(files);
+        assert!(
+            error.starts_with(expected),
+            "{error}\n  expected {expected}"
+        );
+    }
+}
