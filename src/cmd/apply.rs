@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::diff::{fail, print_plan};
 use crate::{
-    cli::{ApplyArgs, PlanOutput},
+    cli::{ApplyArgs, PlanOutput, WriteArgs},
     declare::{
         self, Loaded,
         apply::{self, Invalid, Report, Settings},
@@ -44,13 +44,21 @@ async fn settings(
     loaded: &Loaded,
 ) -> Result<Settings, crate::connect::ConnectError> {
     let version = loaded.client.version().await?;
-    Ok(Settings {
+    Ok(write_settings(
+        &args.write,
+        supports_initial_state(&version),
+    ))
+}
+
+/// The write settings from the flags.
+pub fn write_settings(args: &WriteArgs, initial_state: bool) -> Settings {
+    Settings {
         concurrency: usize::from(args.concurrency),
         timeout: args.timeout,
         retries: args.retries,
         backoff: args.retry_backoff,
-        initial_state: supports_initial_state(&version),
-    })
+        initial_state,
+    }
 }
 
 /// Validates, then writes; prints one line per change (or one JSON document).

@@ -57,7 +57,10 @@ pub async fn validate(client: &ConnectClient, plan: &Plan, settings: &Settings) 
         .iter()
         .filter_map(|s| s.op.writes_config().map(|c| (s.name.as_str(), c)))
         .collect();
-    stream::iter(writes)
+    // The futures are built up front: a lazy `map` over borrowed items makes the
+    // future not `Send` for every lifetime, so it could not run in a spawned task.
+    let checks: Vec<_> = writes
+        .into_iter()
         .map(|(name, config)| async move {
             let problems = validate_one(client, config, settings).await;
             Invalid {
@@ -65,10 +68,12 @@ pub async fn validate(client: &ConnectClient, plan: &Plan, settings: &Settings) 
                 problems,
             }
         })
+        .collect();
+    let all: Vec<Invalid> = stream::iter(checks)
         .buffered(settings.concurrency.max(1))
-        .filter(|invalid| std::future::ready(!invalid.problems.is_empty()))
         .collect()
-        .await
+        .await;
+    all.into_iter().filter(|i| !i.problems.is_empty()).collect()
 }
 
 async fn validate_one(client: &ConnectClient, config: &Config, settings: &Settings) -> Vec<String> {
@@ -112,9 +117,11 @@ pub async fn execute(
     mut done: impl FnMut(&Report),
 ) -> Vec<Report> {
     let mut reports = Vec::new();
-    let mut running = stream::iter(plan.changes())
+    let steps: Vec<_> = plan
+        .changes()
         .map(|step| run_step(client, step, settings))
-        .buffer_unordered(settings.concurrency.max(1));
+        .collect();
+    let mut running = stream::iter(steps).buffer_unordered(settings.concurrency.max(1));
     while let Some(report) = running.next().await {
         done(&report);
         reports.push(report);

@@ -95,8 +95,8 @@ pub async fn live(client: &ConnectClient) -> Result<Vec<Live>, ConnectError> {
         .into_iter()
         .filter(|n| !found.contains_key(n))
         .collect();
-    let read: Vec<Option<Live>> = stream::iter(missing)
-        .map(|name| one(client, name))
+    let reads: Vec<_> = missing.into_iter().map(|name| one(client, name)).collect();
+    let read: Vec<Option<Live>> = stream::iter(reads)
         .buffered(READ_CONCURRENCY)
         .try_collect()
         .await?;
