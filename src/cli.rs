@@ -52,6 +52,9 @@ pub enum Command {
     /// update, pause, resume, stop and (with --prune) delete. Exit 0 all applied,
     /// 1 some failed, 2 bad input, invalid config or Connect unreachable.
     Apply(ApplyArgs),
+    /// Keep Connect in line with the manifests: apply at start-up, on every file or
+    /// `--vars` change, and every --interval; serves /livez, /readyz and /metrics.
+    Reconcile(ReconcileArgs),
 }
 
 /// Output format of `diff` and `apply --dry-run`.
@@ -123,8 +126,15 @@ pub struct ApplyArgs {
     /// Only print the plan (the same output as `diff`); write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// How changes are written (`apply`, `reconcile`).
+#[derive(Clone, Debug, Args)]
+pub struct WriteArgs {
     /// How many connectors change at once.
-    #[arg(long, env = "CONNECT_SENTINEL_CONCURRENCY", default_value_t = 8,
+    #[arg(long, env = "CONNECT_SENTINEL_CONCURRENCY", default_value_t = 16,
           value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
     /// Deadline of one connector's whole change, retries included.
@@ -138,6 +148,29 @@ pub struct ApplyArgs {
     pub retry_backoff: Duration,
 }
 
+/// `reconcile` flags.
+#[derive(Clone, Debug, Args)]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    pub declare: DeclareArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+    /// Full resync this often, correcting drift made by hand (a file change or a
+    /// rotated `--vars` value triggers a pass at once).
+    #[arg(long, env = "CONNECT_SENTINEL_INTERVAL", value_parser = duration, default_value = "1m")]
+    pub interval: Duration,
+    /// Quiet time after a file change before re-reading (editors and Kubernetes
+    /// volume updates write in bursts).
+    #[arg(long, env = "CONNECT_SENTINEL_DEBOUNCE", value_parser = duration, default_value = "500ms")]
+    pub debounce: Duration,
+    /// Port of /livez, /readyz, /metrics and / (the last pass as JSON).
+    #[arg(long, env = "CONNECT_SENTINEL_PORT", default_value_t = 18084)]
+    pub port: u16,
+    /// Address to bind: `::` is dual-stack, falling back to 0.0.0.0.
+    #[arg(long, env = "CONNECT_SENTINEL_BIND", default_value = "::")]
+    pub bind: std::net::IpAddr,
+}
+
 /// `demo` flags.
 #[derive(Clone, Debug, Args)]
 pub struct DemoArgs {
@@ -147,6 +180,9 @@ pub struct DemoArgs {
     /// Port of the simulated Connect REST API (0 picks a free one).
     #[arg(long, default_value_t = 8083)]
     pub sim_port: u16,
+    /// Port of the reconcile loop's server (0 picks a free one).
+    #[arg(long, default_value_t = 18084)]
+    pub reconcile_port: u16,
     /// How often the flaky connector's task fails (auto-restart brings it back).
     #[arg(long, value_parser = duration, default_value = "20s")]
     pub fail_every: Duration,

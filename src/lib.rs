@@ -11,6 +11,7 @@
 //! - [`declare`]: the IO side of `diff`/`apply`: read Connect, validate, write.
 //! - [`plan`]: the pure diff core, desired + live → plan, with redaction and rendering.
 //! - [`health`]: the poller, shared state, HTTP router and metrics of `serve`.
+//! - [`reconcile`]: the `reconcile` loop, its file watcher, server and metrics.
 //! - [`remediate`]: the pure auto-restart core (schedule, ledger) and its executor.
 //! - [`shutdown`] and [`telemetry`]: SIGTERM and logging.
 
@@ -20,6 +21,7 @@ pub mod connect;
 pub mod declare;
 pub mod health;
 pub mod plan;
+pub mod reconcile;
 pub mod remediate;
 pub mod settings;
 pub mod shutdown;
@@ -48,6 +50,9 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Demo(args) => tokio::runtime::Runtime::new()?.block_on(cmd::demo::main(args)),
         cli::Command::Diff(args) => Ok(one_shot()?.block_on(cmd::diff::main(args))),
         cli::Command::Apply(args) => Ok(one_shot()?.block_on(cmd::apply::main(args))),
+        cli::Command::Reconcile(args) => one_shot()?
+            .block_on(cmd::reconcile::main(args))
+            .map(|()| ExitCode::SUCCESS),
     }
 }
 

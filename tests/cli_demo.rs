@@ -20,6 +20,8 @@ async fn demo_runs_and_stops_by_itself() {
             "0",
             "--sim-port",
             "0",
+            "--reconcile-port",
+            "0",
             "--fail-every",
             "2s",
             "--duration",
@@ -52,6 +54,34 @@ async fn demo_runs_and_stops_by_itself() {
             .any(|l| l.contains("s3-archive-sink") && l.contains("1/2")),
         "{lines:?}"
     );
+    let reconciler = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Reconciler:"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let mut passes = 0;
+    for _ in 0..100 {
+        let status: serde_json::Value = common::http()
+            .get(&reconciler)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_ne!(status["last"]["outcome"], "invalid", "{status}");
+        passes = status["passes"].as_u64().unwrap();
+        if passes > 0 {
+            assert_eq!(status["last"]["outcome"], "applied", "{status}");
+            assert_eq!(status["declared"], 4, "{status}");
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(passes, 1, "the first reconcile pass");
     let ping = common::http()
         .get(format!("{health}/ping"))
         .send()

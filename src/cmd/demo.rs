@@ -1,8 +1,14 @@
 //! `connect-sentinel demo`: an embedded connect-sim with a few realistic connectors
 //! (one of which fails now and then) and the health server in front of it, with
-//! auto-restart on, so anyone can try everything with one command. Loopback only.
+//! auto-restart on, and a reconcile loop over the example manifests, so anyone can try
+//! everything with one command. Loopback only.
 
-use std::{net::SocketAddr, process::ExitCode, time::Duration};
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    process::ExitCode,
+    time::Duration,
+};
 
 use anyhow::Context;
 use connect_sim::{SimConfig, seed::SeedBody};
@@ -10,7 +16,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     cli::{Cli, Command, DemoArgs},
-    cmd::{serve, status},
+    cmd::{reconcile, serve, status},
     health::Observed,
     snapshot::Poller,
 };
@@ -39,12 +45,106 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let health = format!("http://{}", listener.local_addr()?);
     print_intro(&sim.url(), &health).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let root = manifests_dir()?;
+    let reconciler = start_reconcile(&sim.url(), &root, args.reconcile_port, stop_rx.clone()).await;
+    match &reconciler {
+        Ok(url) => print_reconcile(url, &root),
+        Err(e) => println!("demo: reconcile not started: {e:#}"),
+    }
+    println!(
+        "Task {FLAKY}-1 fails now and then; auto-restart brings it back. Ctrl-C stops the demo."
+    );
     tokio::spawn(flaky_task(sim.url(), args.fail_every, stop_rx));
     let shutdown = until(args.duration);
     serve::run(server, listener, shutdown).await?;
     let _ = stop_tx.send(true);
     sim.stop().await?;
+    let _ = std::fs::remove_dir_all(&root);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The example manifests (and their `--vars`), written to a fresh directory the user
+/// may edit while the demo runs.
+const MANIFESTS: [(&str, &str); 4] = [
+    (
+        "connectors/orders-jdbc-source.yaml",
+        include_str!("../../examples/connectors/orders-jdbc-source.yaml"),
+    ),
+    (
+        "connectors/platform.yaml",
+        include_str!("../../examples/connectors/platform.yaml"),
+    ),
+    (
+        "connectors/s3-archive-sink.json",
+        include_str!("../../examples/connectors/s3-archive-sink.json"),
+    ),
+    (
+        "vars/orders_db_password",
+        include_str!("../../examples/vars/orders_db_password"),
+    ),
+];
+
+fn manifests_dir() -> anyhow::Result<PathBuf> {
+    let root = std::env::temp_dir().join(format!("connect-sentinel-demo-{}", std::process::id()));
+    for (path, text) in MANIFESTS {
+        let file = root.join(path);
+        std::fs::create_dir_all(file.parent().unwrap_or(&root))?;
+        std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
+    }
+    Ok(root)
+}
+
+/// `reconcile` over the demo's manifests (resync every 10 s); its URL.
+async fn start_reconcile(
+    connect: &str,
+    root: &Path,
+    port: u16,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<String> {
+    let (files, vars) = (root.join("connectors"), root.join("vars"));
+    let port = port.to_string();
+    let argv = [
+        "connect-sentinel",
+        "reconcile",
+        "--connect-url",
+        connect,
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--interval",
+        "10s",
+    ];
+    let mut argv: Vec<std::ffi::OsString> = argv.iter().map(Into::into).collect();
+    argv.extend([
+        "-f".into(),
+        files.into_os_string(),
+        "--vars".into(),
+        vars.into_os_string(),
+    ]);
+    let Some(Command::Reconcile(args)) = <Cli as clap::Parser>::try_parse_from(argv)?.command
+    else {
+        anyhow::bail!("internal error: the demo's reconcile flags did not parse");
+    };
+    let built = reconcile::build(&args)?;
+    let listener = reconcile::bind(&args).await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(reconcile::run(built, listener, async move {
+        let _ = stop.wait_for(|s| *s).await;
+    }));
+    Ok(url)
+}
+
+fn print_reconcile(url: &str, root: &Path) {
+    println!("Reconciler:                 {url}  (/, /readyz, /metrics)");
+    println!(
+        "  It adopts the four connectors declared in {}",
+        root.join("connectors").display()
+    );
+    println!(
+        "  (secrets from {}); edit a file and watch it apply.",
+        root.join("vars").display()
+    );
 }
 
 /// `serve` flags for the demo: poll every 500 ms, forgive transitions for 10 s, restart
@@ -114,9 +214,6 @@ async fn print_intro(connect: &str, health: &str) {
         "  connect-sentinel probe --connect-url {connect} --connector customers-cdc; echo \"exit $?\""
     );
     println!("  connect-sentinel restart --connect-url {connect} {FLAKY} --failed");
-    println!(
-        "Task {FLAKY}-1 fails now and then; auto-restart brings it back. Ctrl-C stops the demo."
-    );
 }
 
 /// Fails the flaky task every `every` through the simulator's control API; auto-restart

@@ -4,6 +4,7 @@ pub mod apply;
 pub mod demo;
 pub mod diff;
 pub mod probe;
+pub mod reconcile;
 pub mod restart;
 pub mod serve;
 pub mod status;

@@ -66,12 +66,17 @@ pub fn build(args: &ServeArgs) -> anyhow::Result<Server> {
 
 /// Binds `--bind`:`--port`; `::` falls back to 0.0.0.0 where IPv6 is unavailable.
 pub async fn bind(args: &ServeArgs) -> anyhow::Result<TcpListener> {
-    let addr = SocketAddr::new(args.bind, args.port);
+    listen(args.bind, args.port).await
+}
+
+/// Binds `ip`:`port`; `::` falls back to 0.0.0.0 where IPv6 is unavailable.
+pub async fn listen(ip: IpAddr, port: u16) -> anyhow::Result<TcpListener> {
+    let addr = SocketAddr::new(ip, port);
     match TcpListener::bind(addr).await {
         Ok(listener) => Ok(listener),
-        Err(e) if args.bind.is_unspecified() && args.bind.is_ipv6() => {
+        Err(e) if ip.is_unspecified() && ip.is_ipv6() => {
             tracing::debug!(error = %e, "IPv6 unavailable, binding 0.0.0.0");
-            let v4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), args.port);
+            let v4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port);
             TcpListener::bind(v4)
                 .await
                 .with_context(|| format!("cannot listen on {v4}"))

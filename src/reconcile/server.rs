@@ -1,0 +1,77 @@
+//! `reconcile`'s HTTP surface: `/livez` (the loop keeps iterating), `/readyz` (the last
+//! pass converged), `/metrics`, and `/` (the last pass as JSON).
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde_json::json;
+use tokio::{sync::watch, time::Instant};
+
+use super::{Status, metrics::Metrics};
+
+/// What the handlers read; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct ServerState {
+    pub status: watch::Receiver<Status>,
+    pub heartbeat: Arc<Mutex<Instant>>,
+    /// Past this without a heartbeat, the loop is considered stuck.
+    pub stall: Duration,
+    pub metrics: Arc<Metrics>,
+}
+
+/// The router over shared state.
+pub fn router(state: ServerState) -> Router {
+    Router::new()
+        .route("/", get(root))
+        .route("/livez", get(livez))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+async fn root(State(state): State<ServerState>) -> Response {
+    Json(state.status.borrow().clone()).into_response()
+}
+
+async fn livez(State(state): State<ServerState>) -> Response {
+    let beat = *state.heartbeat.lock().unwrap_or_else(|e| e.into_inner());
+    match beat.elapsed() <= state.stall {
+        true => Json(json!({"status": "UP"})).into_response(),
+        false => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "DOWN", "reason": "the reconcile loop has stopped iterating"})),
+        )
+            .into_response(),
+    }
+}
+
+async fn readyz(State(state): State<ServerState>) -> Response {
+    let status = state.status.borrow().clone();
+    let reason = match &status.last {
+        None => "no reconcile pass has finished yet".to_string(),
+        Some(outcome) if outcome.converged() => {
+            return Json(json!({"ready": true})).into_response();
+        }
+        Some(outcome) => serde_json::to_string(outcome).unwrap_or_default(),
+    };
+    let body = json!({"ready": false, "reason": reason, "last": status.last});
+    (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+}
+
+async fn metrics(State(state): State<ServerState>) -> Response {
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    (
+        [(header::CONTENT_TYPE, content_type)],
+        state.metrics.encode(),
+    )
+        .into_response()
+}

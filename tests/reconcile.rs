@@ -1,0 +1,241 @@
+//! `reconcile` against connect-sim, in process: the start-up pass, a file change, drift
+//! corrected on resync, secret rotation through a Kubernetes-style `..data` symlink
+//! swap, and a broken manifest that writes nothing and keeps the loop alive. Waits are
+//! on published passes, never on the clock.
+
+mod common;
+
+use std::{fs, os::unix::fs::symlink, path::Path, time::Duration};
+
+use connect_sentinel::{
+    cli::{Cli, Command},
+    cmd::reconcile,
+    reconcile::Status,
+};
+use connect_sim::Running;
+use serde_json::{Value, json};
+use tokio::sync::{oneshot, watch};
+
+const CANARY: &str = "CANARY-r0tate-1111";
+const ROTATED: &str = "CANARY-r0tate-2222";
+
+struct Reconciling {
+    url: String,
+    status: watch::Receiver<Status>,
+    _stop: oneshot::Sender<()>,
+}
+
+impl Reconciling {
+    /// Waits (bounded, generously) until a pass satisfies `f`.
+    async fn until(&self, what: &str, f: impl Fn(&Status) -> bool) -> Status {
+        let mut rx = self.status.clone();
+        let wait = rx.wait_for(|s| f(s));
+        match tokio::time::timeout(Duration::from_secs(20), wait).await {
+            Ok(status) => status.unwrap().clone(),
+            Err(_) => panic!("never: {what}; last: {:?}", self.status.borrow()),
+        }
+    }
+
+    async fn get(&self, path: &str) -> (u16, String) {
+        let r = common::http()
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+}
+
+async fn start(sim: &Running, dir: &Path, extra: &[&str]) -> Reconciling {
+    let dir = dir.to_str().unwrap();
+    let url = sim.url();
+    let mut argv = vec![
+        "connect-sentinel",
+        "reconcile",
+        "-f",
+        dir,
+        "--connect-url",
+        &url,
+    ];
+    argv.extend(["--bind", "127.0.0.1", "--port", "0", "--debounce", "50ms"]);
+    argv.extend(extra);
+    let Some(Command::Reconcile(args)) =
+        <Cli as clap::Parser>::try_parse_from(argv).unwrap().command
+    else {
+        unreachable!()
+    };
+    let built = reconcile::build(&args).unwrap();
+    let listener = reconcile::bind(&args).await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let status = built.reconciler.subscribe();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(reconcile::run(built, listener, async move {
+        let _ = stopped.await;
+    }));
+    Reconciling {
+        url,
+        status,
+        _stop: stop,
+    }
+}
+
+fn sink(file: &str, password: &str) -> Value {
+    json!({"name": "files-sink", "config": {
+        "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+        "topics": "orders", "file": file, "tasks.max": 1, "connection.password": password,
+    }})
+}
+
+fn write(dir: &Path, name: &str, body: &Value) {
+    fs::write(dir.join(name), serde_json::to_vec_pretty(body).unwrap()).unwrap();
+}
+
+async fn live_config(sim: &Running) -> Value {
+    let url = format!("{}/connectors/files-sink/config", sim.url());
+    common::http()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+fn outcome(s: &Status) -> &str {
+    s.last.as_ref().map_or("", |o| o.label())
+}
+
+/// The first pass creates; editing the file applies the change; /readyz and /metrics.
+#[tokio::test]
+async fn applies_at_start_and_on_file_change() {
+    let sim = common::sim("3.9.0").await;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "sink.json", &sink("/tmp/a.txt", "x"));
+    let r = start(&sim, dir.path(), &["--interval", "1h"]).await;
+    r.until("created", |s| s.passes == 1).await;
+    assert_eq!(outcome(&r.status.borrow()), "applied");
+    assert_eq!(
+        live_config(&sim).await["connect-sentinel.owner"],
+        "connect-sentinel"
+    );
+    assert_eq!(r.get("/readyz").await.0, 200);
+    write(dir.path(), "sink.json", &sink("/tmp/b.txt", "x"));
+    r.until("updated", |s| s.passes >= 2 && outcome(s) == "applied")
+        .await;
+    assert_eq!(live_config(&sim).await["file"], "/tmp/b.txt");
+    let metrics = r.get("/metrics").await.1;
+    for series in [
+        r#"connect_sentinel_reconcile_passes_total{trigger="resync",outcome="applied"} 1"#,
+        r#"connect_sentinel_reconcile_passes_total{trigger="files",outcome="applied"}"#,
+        r#"connect_sentinel_reconcile_changes_total{action="create"} 1"#,
+        r#"connect_sentinel_reconcile_changes_total{action="update"} 1"#,
+        "connect_sentinel_reconcile_last_success_timestamp_seconds",
+    ] {
+        assert!(metrics.contains(series), "{series}\n{metrics}");
+    }
+    assert_eq!(r.get("/livez").await.0, 200);
+}
+
+/// A config changed by hand is put back on the next resync and counted as drift; a
+/// pass with nothing to do reads twice and writes nothing.
+#[tokio::test]
+async fn drift_is_corrected_on_resync() {
+    let sim = common::sim("3.9.0").await;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "sink.json", &sink("/tmp/a.txt", "x"));
+    let r = start(&sim, dir.path(), &["--interval", "100ms"]).await;
+    r.until("created", |s| outcome(s) == "applied").await;
+    let passes = r.until("in sync", |s| outcome(s) == "in_sync").await.passes;
+    common::take_requests(&sim).await;
+    let now = r
+        .until("another quiet pass", |s| s.passes > passes)
+        .await
+        .passes;
+    let counts = common::take_requests(&sim).await;
+    assert!(
+        counts["total"].as_u64().unwrap() <= 3 * (now - passes),
+        "{counts}"
+    );
+    let mut by_hand = live_config(&sim).await;
+    by_hand["file"] = json!("/tmp/hand-edited.txt");
+    let url = format!("{}/connectors/files-sink/config", sim.url());
+    common::http().put(url).json(&by_hand).send().await.unwrap();
+    r.until("drift corrected", |s| {
+        s.passes > now && outcome(s) == "applied"
+    })
+    .await;
+    assert_eq!(live_config(&sim).await["file"], "/tmp/a.txt");
+    let metrics = r.get("/metrics").await.1;
+    assert!(
+        metrics.contains("connect_sentinel_reconcile_drift_total 1"),
+        "{metrics}"
+    );
+}
+
+/// A Kubernetes Secret volume: `password -> ..data/password`, `..data -> ..v1`. The
+/// kubelet's atomic swap of `..data` re-renders and re-applies; no pass, status or
+/// metric shows the secret.
+#[tokio::test]
+async fn secret_rotation_is_applied() {
+    let sim = common::sim("3.9.0").await;
+    let (dir, vars) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let secret = |version: &str, value: &str| {
+        fs::create_dir(vars.path().join(version)).unwrap();
+        fs::write(
+            vars.path().join(version).join("password"),
+            format!("{value}\n"),
+        )
+        .unwrap();
+        symlink(version, vars.path().join("..data_tmp")).unwrap();
+        fs::rename(vars.path().join("..data_tmp"), vars.path().join("..data")).unwrap();
+    };
+    secret("..v1", CANARY);
+    symlink("..data/password", vars.path().join("password")).unwrap();
+    write(
+        dir.path(),
+        "sink.json",
+        &sink("/tmp/a.txt", "{{ vars.password }}"),
+    );
+    let vars_arg = vars.path().to_str().unwrap().to_string();
+    let r = start(&sim, dir.path(), &["--interval", "1h", "--vars", &vars_arg]).await;
+    r.until("created", |s| outcome(s) == "applied").await;
+    assert_eq!(live_config(&sim).await["connection.password"], CANARY);
+    secret("..v2", ROTATED);
+    r.until("rotated", |s| s.passes >= 2 && outcome(s) == "applied")
+        .await;
+    assert_eq!(live_config(&sim).await["connection.password"], ROTATED);
+    let seen = format!(
+        "{}{}{}",
+        r.get("/").await.1,
+        r.get("/metrics").await.1,
+        r.get("/readyz").await.1
+    );
+    assert!(!seen.contains("CANARY"), "{seen}");
+}
+
+/// Broken YAML: the pass is refused naming the file, nothing is written, /readyz is
+/// 503 and the loop keeps going; fixing the file converges again.
+#[tokio::test]
+async fn a_broken_manifest_writes_nothing_and_recovers() {
+    let sim = common::sim("3.9.0").await;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "sink.json", &sink("/tmp/a.txt", "x"));
+    let r = start(&sim, dir.path(), &["--interval", "1h"]).await;
+    r.until("created", |s| outcome(s) == "applied").await;
+    fs::write(dir.path().join("more.yaml"), "name: [unclosed\n").unwrap();
+    write(dir.path(), "sink.json", &sink("/tmp/changed.txt", "x"));
+    r.until("refused", |s| outcome(s) == "invalid").await;
+    let (code, body) = r.get("/readyz").await;
+    assert_eq!(code, 503);
+    assert!(body.contains("more.yaml"), "{body}");
+    assert_eq!(
+        live_config(&sim).await["file"],
+        "/tmp/a.txt",
+        "nothing written"
+    );
+    fs::remove_file(dir.path().join("more.yaml")).unwrap();
+    r.until("recovered", |s| outcome(s) == "applied").await;
+    assert_eq!(live_config(&sim).await["file"], "/tmp/changed.txt");
+    assert_eq!(r.get("/readyz").await.0, 200);
+}
