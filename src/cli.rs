@@ -73,7 +73,6 @@ pub struct DeclareArgs {
         short = 'f',
         long = "filename",
         visible_alias = "file",
-        required = true,
         env = "CONNECT_SENTINEL_FILES",
         value_delimiter = ','
     )]
@@ -169,6 +168,60 @@ pub struct ReconcileArgs {
     /// Address to bind: `::` is dual-stack, falling back to 0.0.0.0.
     #[arg(long, env = "CONNECT_SENTINEL_BIND", default_value = "::")]
     pub bind: std::net::IpAddr,
+    /// Where manifests come from: `files` (-f) or `configmaps` (the Kubernetes API).
+    #[arg(long, env = "CONNECT_SENTINEL_SOURCE", value_enum, default_value_t = SourceKind::Files)]
+    pub source: SourceKind,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+}
+
+/// Where `reconcile` reads manifests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SourceKind {
+    Files,
+    Configmaps,
+}
+
+/// The Kubernetes side of `reconcile`: ConfigMap source and leader election.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Kubernetes")]
+pub struct KubeArgs {
+    /// Namespace of the ConfigMaps [default: POD_NAMESPACE, else the client's namespace].
+    #[arg(
+        long,
+        env = "CONNECT_SENTINEL_NAMESPACE",
+        conflicts_with = "all_namespaces"
+    )]
+    pub namespace: Option<String>,
+    /// Watch ConfigMaps in every namespace (needs a ClusterRole).
+    #[arg(long, env = "CONNECT_SENTINEL_ALL_NAMESPACES")]
+    pub all_namespaces: bool,
+    /// Label selector of the ConfigMaps that hold manifests (every key is one).
+    #[arg(
+        long,
+        env = "CONNECT_SENTINEL_SELECTOR",
+        default_value = "destination=connect"
+    )]
+    pub selector: String,
+    /// Run several replicas safely: only the holder of a coordination.k8s.io Lease writes.
+    #[arg(long, env = "CONNECT_SENTINEL_LEADER_ELECTION")]
+    pub leader_election: bool,
+    /// Name of the Lease.
+    #[arg(
+        long,
+        env = "CONNECT_SENTINEL_LEASE_NAME",
+        default_value = "connect-sentinel-reconciler"
+    )]
+    pub lease_name: String,
+    /// Namespace of the Lease [default: as --namespace].
+    #[arg(long, env = "CONNECT_SENTINEL_LEASE_NAMESPACE")]
+    pub lease_namespace: Option<String>,
+    /// How long a leader keeps the Lease without renewing it (renewed every third).
+    #[arg(long, env = "CONNECT_SENTINEL_LEASE_DURATION", value_parser = duration, default_value = "15s")]
+    pub lease_duration: Duration,
+    /// This replica's identity in the Lease [default: POD_NAME, else HOSTNAME].
+    #[arg(long, env = "CONNECT_SENTINEL_IDENTITY")]
+    pub identity: Option<String>,
 }
 
 /// `demo` flags.

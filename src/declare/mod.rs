@@ -59,6 +59,13 @@ pub fn options(args: &DeclareArgs) -> Result<plan::Options, SettingsError> {
 /// hold a `--vars` value.
 pub fn load(args: &DeclareArgs) -> Result<Loaded, DeclareError> {
     let options = options(args)?;
+    if args.files.is_empty() {
+        return Err(SettingsError {
+            flag: "filename",
+            reason: "give at least one manifest file or directory (-f)".into(),
+        }
+        .into());
+    }
     let client = ConnectClient::new(settings::client_options(&args.connect)?)?;
     let env: BTreeMap<String, String> = std::env::vars().collect();
     let manifests = spec::load_all(&args.files, args.vars.as_deref(), env)?;

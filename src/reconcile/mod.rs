@@ -2,10 +2,13 @@
 //! manifest and `--vars` value, plans against what Connect runs (the pure
 //! [`crate::plan`]), validates every config it would write, and applies; a pass that
 //! finds nothing to change writes nothing (two reads). Passes run at start-up, after
-//! a debounced file change ([`watch`]), and every `--interval` (drift made by hand).
+//! a debounced file or ConfigMap change ([`watch`], `k8s`), on becoming leader, and every
+//! `--interval` (drift made by hand).
 //!
 //! Data flows one way: files → render → normalise → plan → apply → Connect.
 
+#[cfg(feature = "k8s")]
+pub mod k8s;
 pub mod metrics;
 pub mod server;
 pub mod watch;
@@ -67,6 +70,8 @@ pub enum Outcome {
     Unreachable { reason: String },
     /// The plan was refused (e.g. pruning every owned connector without --force).
     Refused { reason: String },
+    /// Another replica holds the leader lease: this one only watches.
+    Standby,
 }
 
 impl Outcome {
@@ -79,6 +84,7 @@ impl Outcome {
             Self::Invalid { .. } => "invalid",
             Self::Unreachable { .. } => "unreachable",
             Self::Refused { .. } => "refused",
+            Self::Standby => "standby",
         }
     }
 
@@ -103,14 +109,60 @@ pub struct Status {
     pub last_success: Option<SystemTime>,
 }
 
+/// Where manifests are read from.
+#[derive(Clone, Debug)]
+pub enum Origin {
+    /// Files and directories (`-f`).
+    Files(Vec<PathBuf>),
+    /// Every key of the watched ConfigMaps.
+    #[cfg(feature = "k8s")]
+    ConfigMaps(k8s::ConfigMaps),
+}
+
 /// Where the manifests come from and how to write them.
 #[derive(Clone, Debug)]
 pub struct Source {
-    pub files: Vec<PathBuf>,
+    pub origin: Origin,
     pub vars: Option<PathBuf>,
     pub options: plan::Options,
     /// Write settings; `initial_state` is found out from Connect's version.
     pub write: Settings,
+}
+
+impl Source {
+    /// The rendered manifests; `Ok(None)` while a ConfigMap source has not listed yet.
+    fn load(&self) -> Result<Option<Manifests>, spec::SpecError> {
+        match &self.origin {
+            Origin::Files(files) => spec::load_all(files, self.vars.as_deref(), env()).map(Some),
+            #[cfg(feature = "k8s")]
+            Origin::ConfigMaps(maps) if !maps.ready() => Ok(None),
+            #[cfg(feature = "k8s")]
+            Origin::ConfigMaps(maps) => {
+                let vars = spec::vars(self.vars.as_deref())?;
+                let context = spec::Context::new(env(), vars.clone());
+                let connectors = spec::load_texts(&maps.documents(), &context)?;
+                Ok(Some(Manifests { connectors, vars }))
+            }
+        }
+    }
+
+    /// Tells Kubernetes how a pass went: a Warning Event on the ConfigMap a refusal
+    /// names, or `Applied` on every watched ConfigMap.
+    async fn report(&self, _outcome: &Outcome) {
+        #[cfg(feature = "k8s")]
+        if let Origin::ConfigMaps(maps) = &self.origin {
+            match _outcome {
+                Outcome::Invalid { reason } | Outcome::Refused { reason } => {
+                    maps.invalid(reason).await
+                }
+                Outcome::Applied { changes } => {
+                    maps.applied(&format!("{changes} change(s) applied to Connect"))
+                        .await
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 /// One reconciler: the client, the source, and what the last pass saw.
@@ -125,6 +177,10 @@ pub struct Reconciler {
     metrics: Arc<metrics::Metrics>,
     status: channel::Sender<Status>,
     heartbeat: Arc<Mutex<Instant>>,
+    /// With leader election: whether this replica leads (only the leader writes).
+    leader: Option<channel::Receiver<bool>>,
+    /// Connectors declared in the last readable manifests.
+    declared: usize,
 }
 
 impl Reconciler {
@@ -137,7 +193,15 @@ impl Reconciler {
             metrics,
             status: channel::Sender::new(Status::default()),
             heartbeat: Arc::new(Mutex::new(Instant::now())),
+            leader: None,
+            declared: 0,
         }
+    }
+
+    /// Writes only while `leader` says this replica leads.
+    pub fn with_leader(mut self, leader: channel::Receiver<bool>) -> Self {
+        self.leader = Some(leader);
+        self
     }
 
     /// Readers of the published [`Status`].
@@ -154,12 +218,17 @@ impl Reconciler {
     pub async fn pass(&mut self, trigger: Trigger) -> Outcome {
         self.beat();
         let started = Instant::now();
-        let outcome = match spec::load_all(&self.source.files, self.source.vars.as_deref(), env()) {
-            Ok(manifests) => self.converge(&manifests).await,
+        let outcome = match self.source.load() {
+            _ if self.leader.as_ref().is_some_and(|l| !*l.borrow()) => Outcome::Standby,
+            Ok(Some(manifests)) => self.converge(&manifests).await,
+            Ok(None) => Outcome::Unreachable {
+                reason: "the Kubernetes API has not listed the ConfigMaps yet".into(),
+            },
             Err(e) => Outcome::Invalid {
                 reason: e.to_string(),
             },
         };
+        self.source.report(&outcome).await;
         self.metrics
             .record_pass(trigger, &outcome, started.elapsed());
         self.publish(&outcome);
@@ -170,7 +239,7 @@ impl Reconciler {
     async fn converge(&mut self, manifests: &Manifests) -> Outcome {
         let redactor = manifests.redactor();
         let desired = manifests.desired();
-        self.status.send_modify(|s| s.declared = desired.len());
+        self.declared = desired.len();
         let live = match declare::live(&self.client).await {
             Ok(live) => live,
             Err(e) => {
@@ -260,6 +329,7 @@ impl Reconciler {
         }
         self.status.send_modify(|s| {
             s.passes += 1;
+            s.declared = self.declared;
             s.last = Some(outcome.clone());
             if outcome.converged() {
                 s.last_success = Some(SystemTime::now());
@@ -301,12 +371,22 @@ pub async fn run(
     tokio::pin!(shutdown);
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut leader = reconciler.leader.clone();
     loop {
         let trigger = tokio::select! {
             _ = &mut shutdown => return,
             _ = ticker.tick() => Trigger::Resync,
             Some(()) = files.recv() => Trigger::Files,
+            true = leadership_changed(&mut leader) => Trigger::Resync,
         };
         reconciler.pass(trigger).await;
+    }
+}
+
+/// Resolves when leadership changes; never without leader election.
+async fn leadership_changed(leader: &mut Option<channel::Receiver<bool>>) -> bool {
+    match leader {
+        Some(rx) => rx.changed().await.is_ok(),
+        None => std::future::pending().await,
     }
 }

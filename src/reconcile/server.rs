@@ -61,6 +61,9 @@ async fn readyz(State(state): State<ServerState>) -> Response {
         Some(outcome) if outcome.converged() => {
             return Json(json!({"ready": true})).into_response();
         }
+        Some(super::Outcome::Standby) => {
+            return Json(json!({"ready": true, "leader": false})).into_response();
+        }
         Some(outcome) => serde_json::to_string(outcome).unwrap_or_default(),
     };
     let body = json!({"ready": false, "reason": reason, "last": status.last});

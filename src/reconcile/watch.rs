@@ -32,6 +32,15 @@ pub fn watch(
     debounce: Duration,
 ) -> Result<(Watcher, mpsc::Receiver<()>), WatchError> {
     let (tx, rx) = mpsc::channel(1);
+    Ok((watch_into(paths, debounce, tx)?, rx))
+}
+
+/// Watches `paths`, signalling `tx` once per burst of changes.
+pub fn watch_into(
+    paths: &[PathBuf],
+    debounce: Duration,
+    tx: mpsc::Sender<()>,
+) -> Result<Watcher, WatchError> {
     let handler = move |result: DebounceEventResult| match result {
         Ok(events) if !events.is_empty() => {
             let _ = tx.try_send(());
@@ -57,7 +66,7 @@ pub fn watch(
                 reason: e.to_string(),
             })?;
     }
-    Ok((debouncer, rx))
+    Ok(debouncer)
 }
 
 /// A directory itself; a file through its parent directory.

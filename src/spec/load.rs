@@ -79,12 +79,18 @@ fn io_error(path: &Path, e: &std::io::Error) -> SpecError {
 /// The connectors declared in one file.
 pub fn connectors_in(file: &Path) -> Result<Vec<Raw>, SpecError> {
     let text = fs::read_to_string(file).map_err(|e| io_error(file, &e))?;
+    connectors_in_text(file, &text)
+}
+
+/// The connectors declared in `text`, named `file` in errors (a path, or a ConfigMap
+/// key such as `configmap/ns/name/key.yaml`); JSON when the name ends in `.json`.
+pub fn connectors_in_text(file: &Path, text: &str) -> Result<Vec<Raw>, SpecError> {
     let is_json = file
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
     let documents = match is_json {
-        true => json_documents(file, &text)?,
-        false => yaml_documents(file, &text)?,
+        true => json_documents(file, text)?,
+        false => yaml_documents(file, text)?,
     };
     documents
         .into_iter()

@@ -109,22 +109,54 @@ pub enum SpecError {
 pub fn load(paths: &[PathBuf], context: &Context) -> Result<Vec<Declared>, SpecError> {
     let mut declared: Vec<Declared> = Vec::new();
     for file in load::files(paths)? {
-        for raw in load::connectors_in(&file)? {
-            let (config, from_vars) = render::config(&raw, context)?;
-            let connector = Declared {
-                desired: Desired {
-                    name: raw.name,
-                    config,
-                    state: raw.state,
-                },
-                origin: raw.origin,
-                from_vars,
-            };
-            refuse_duplicate(&declared, &connector)?;
-            declared.push(connector);
-        }
+        declare(load::connectors_in(&file)?, context, &mut declared)?;
     }
     Ok(declared)
+}
+
+/// Like [`load`], from documents in memory: `(name, text)` pairs, e.g. every key of
+/// every watched ConfigMap.
+pub fn load_texts(
+    documents: &[(PathBuf, String)],
+    context: &Context,
+) -> Result<Vec<Declared>, SpecError> {
+    let mut declared: Vec<Declared> = Vec::new();
+    for (name, text) in documents {
+        declare(
+            load::connectors_in_text(name, text)?,
+            context,
+            &mut declared,
+        )?;
+    }
+    Ok(declared)
+}
+
+/// Renders `raws` and adds them to `declared`, refusing duplicate names.
+fn declare(
+    raws: Vec<load::Raw>,
+    context: &Context,
+    declared: &mut Vec<Declared>,
+) -> Result<(), SpecError> {
+    for raw in raws {
+        let (config, from_vars) = render::config(&raw, context)?;
+        let connector = Declared {
+            desired: Desired {
+                name: raw.name,
+                config,
+                state: raw.state,
+            },
+            origin: raw.origin,
+            from_vars,
+        };
+        refuse_duplicate(declared, &connector)?;
+        declared.push(connector);
+    }
+    Ok(())
+}
+
+/// `--vars` values, if a path is given.
+pub fn vars(path: Option<&Path>) -> Result<BTreeMap<String, String>, SpecError> {
+    path.map_or_else(|| Ok(BTreeMap::new()), load_vars)
 }
 
 /// Loads manifests and `--vars` into [`Manifests`], with `env` as `{{ env.X }}`.

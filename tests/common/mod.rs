@@ -1,6 +1,8 @@
 //! Shared helpers: connect-sim on 127.0.0.1:0 and clients for it.
 #![allow(dead_code)]
 
+pub mod kube_api;
+
 use std::{process::Output, time::Duration};
 
 use connect_sentinel::{

@@ -1,0 +1,158 @@
+//! The Kubernetes side of `reconcile` (the `k8s` feature): ConfigMaps as the manifest
+//! source, Events on them, and [`lease`] leader election.
+//!
+//! Every key of every ConfigMap matching `--selector` (in `--namespace`, or all) is a
+//! manifest, named `configmap/<namespace>/<name>/<key>` in errors; JSON when the key
+//! ends in `.json`, else YAML. A reflector keeps them in memory; every added, modified
+//! or deleted ConfigMap (each event of a batch) signals a pass, and watch errors are
+//! retried with kube's default backoff, so the watch never stops.
+
+pub mod lease;
+
+use std::{path::PathBuf, sync::Arc};
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::{ConfigMap, ObjectReference};
+use kube::{
+    Api, Client, Resource,
+    runtime::{
+        WatchStreamExt,
+        events::{Event, EventType, Recorder, Reporter},
+        reflector::{self, Store},
+        watcher,
+    },
+};
+use tokio::sync::mpsc;
+
+/// The ConfigMaps watched, kept in memory.
+#[derive(Clone)]
+pub struct ConfigMaps {
+    store: Store<ConfigMap>,
+    recorder: Arc<Recorder>,
+}
+
+impl std::fmt::Debug for ConfigMaps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigMaps")
+            .field("count", &self.store.len())
+            .finish()
+    }
+}
+
+/// Prefix of the document names of ConfigMap keys.
+const PREFIX: &str = "configmap/";
+
+/// Starts watching; `changes` gets a message after each applied or deleted ConfigMap.
+pub fn watch(
+    client: Client,
+    namespace: Option<&str>,
+    selector: &str,
+    changes: mpsc::Sender<()>,
+) -> ConfigMaps {
+    let api: Api<ConfigMap> = match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    let (store, writer) = reflector::store();
+    let config = watcher::Config::default().labels(selector);
+    let stream = reflector::reflector(writer, watcher(api, config)).default_backoff();
+    tokio::spawn(stream.for_each(move |event| {
+        match event {
+            Ok(watcher::Event::InitDone | watcher::Event::Apply(_) | watcher::Event::Delete(_)) => {
+                let _ = changes.try_send(());
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "ConfigMap watch failed; retrying with backoff"),
+        }
+        std::future::ready(())
+    }));
+    let reporter = Reporter {
+        controller: "connect-sentinel".into(),
+        instance: std::env::var("POD_NAME").ok(),
+    };
+    ConfigMaps {
+        store,
+        recorder: Arc::new(Recorder::new(client, reporter)),
+    }
+}
+
+impl ConfigMaps {
+    /// False until the first list has completed (an empty store then must not prune).
+    pub fn ready(&self) -> bool {
+        futures::FutureExt::now_or_never(self.store.wait_until_ready()).is_some_and(|r| r.is_ok())
+    }
+
+    /// Every key of every ConfigMap as `(name, text)`, in a stable order.
+    pub fn documents(&self) -> Vec<(PathBuf, String)> {
+        let mut maps = self.store.state();
+        maps.sort_by_key(|m| (m.metadata.namespace.clone(), m.metadata.name.clone()));
+        let mut documents = Vec::new();
+        for map in maps {
+            let (ns, name) = (
+                map.metadata.namespace.as_deref().unwrap_or(""),
+                map.metadata.name.as_deref().unwrap_or(""),
+            );
+            for (key, text) in map.data.iter().flatten() {
+                documents.push((
+                    PathBuf::from(format!("{PREFIX}{ns}/{name}/{key}")),
+                    text.clone(),
+                ));
+            }
+        }
+        documents
+    }
+
+    /// Posts a Warning Event on the ConfigMap a refusal names (`configmap/ns/name/…`),
+    /// so `kubectl describe configmap` shows why nothing was applied.
+    pub async fn invalid(&self, message: &str) {
+        let Some(reference) = self.referenced(message) else {
+            return;
+        };
+        let event = Event {
+            type_: EventType::Warning,
+            reason: "Invalid".into(),
+            note: Some(message.chars().take(1000).collect()),
+            action: "Reconcile".into(),
+            secondary: None,
+        };
+        if let Err(e) = self.recorder.publish(&event, &reference).await {
+            tracing::warn!(error = %e, "cannot publish an Event");
+        }
+    }
+
+    /// The first watched ConfigMap whose document name appears in `message`.
+    fn referenced(&self, message: &str) -> Option<ObjectReference> {
+        self.store.state().into_iter().find_map(|map| {
+            let (ns, name) = (
+                map.metadata.namespace.as_deref()?,
+                map.metadata.name.as_deref()?,
+            );
+            message
+                .contains(&format!("{PREFIX}{ns}/{name}/"))
+                .then(|| map.object_ref(&()))
+        })
+    }
+
+    /// Every watched ConfigMap's reference.
+    pub fn references(&self) -> Vec<ObjectReference> {
+        self.store
+            .state()
+            .iter()
+            .map(|m| m.object_ref(&()))
+            .collect()
+    }
+
+    /// Posts an `Applied` Event on every watched ConfigMap.
+    pub async fn applied(&self, note: &str) {
+        let event = Event {
+            type_: EventType::Normal,
+            reason: "Applied".into(),
+            note: Some(note.to_string()),
+            action: "Reconcile".into(),
+            secondary: None,
+        };
+        for reference in self.references() {
+            let _ = self.recorder.publish(&event, &reference).await;
+        }
+    }
+}
