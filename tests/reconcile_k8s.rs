@@ -105,6 +105,21 @@ fn outcome(s: &Status) -> &str {
     s.last.as_ref().map_or("", |o| o.label())
 }
 
+/// connect-sim, the mocked API with ConfigMap `sinks` declaring `a` (file /tmp/a1), and
+/// a reconciler with `extra` flags that has created it.
+async fn running(extra: &[&str]) -> (Running, KubeApi, Reconciling) {
+    let (sim, api) = (common::sim("3.9.0").await, KubeApi::start().await);
+    api.apply(
+        "team-a",
+        "sinks",
+        labels(),
+        json!({"a.json": sink("a", "/tmp/a1")}),
+    );
+    let r = start(&sim, &api, extra).await;
+    r.until("created", |s| outcome(s) == "applied").await;
+    (sim, api, r)
+}
+
 /// A ConfigMap listed at start-up is applied; a modified one updates the connector; a
 /// new one adds its connectors; a deleted one deletes its (owned) connectors with
 /// --prune. Other labels are ignored.
@@ -157,15 +172,7 @@ async fn configmaps_are_listed_watched_and_applied() {
 /// on, and fixing it applies everything.
 #[tokio::test]
 async fn a_malformed_configmap_gets_an_event_and_blocks_writes() {
-    let (sim, api) = (common::sim("3.9.0").await, KubeApi::start().await);
-    api.apply(
-        "team-a",
-        "good",
-        labels(),
-        json!({"a.json": sink("a", "/tmp/a1")}),
-    );
-    let r = start(&sim, &api, &[]).await;
-    r.until("created", |s| outcome(s) == "applied").await;
+    let (sim, api, r) = running(&[]).await;
     api.apply(
         "team-a",
         "bad",
@@ -174,7 +181,7 @@ async fn a_malformed_configmap_gets_an_event_and_blocks_writes() {
     );
     api.apply(
         "team-a",
-        "good",
+        "sinks",
         labels(),
         json!({"a.json": sink("a", "/tmp/a2")}),
     );
@@ -212,15 +219,7 @@ async fn a_malformed_configmap_gets_an_event_and_blocks_writes() {
 /// change made meanwhile is still applied.
 #[tokio::test]
 async fn a_watch_error_recovers() {
-    let (sim, api) = (common::sim("3.9.0").await, KubeApi::start().await);
-    api.apply(
-        "team-a",
-        "sinks",
-        labels(),
-        json!({"a.json": sink("a", "/tmp/a1")}),
-    );
-    let r = start(&sim, &api, &[]).await;
-    r.until("created", |s| outcome(s) == "applied").await;
+    let (sim, api, r) = running(&[]).await;
     api.break_watches(1);
     api.apply(
         "team-a",
