@@ -153,16 +153,27 @@ pub async fn run(
 ) {
     tokio::pin!(shutdown);
     let mut last_held = None::<tokio::time::Instant>;
+    // A leader that cannot renew steps down after two thirds of the duration, counted
+    // from before its last successful round, so it stops writing before anyone else may
+    // take the lease over (renew time + duration on the server).
+    let deadline = election.duration * 2 / 3;
     loop {
-        let held = match election.round().await {
-            Ok(held) => held,
-            Err(e) => {
+        let started = tokio::time::Instant::now();
+        // A hung API call must not keep a stale leader leading: bound each round.
+        let still = || last_held.is_some_and(|at: tokio::time::Instant| at.elapsed() < deadline);
+        let held = match tokio::time::timeout(election.duration / 3, election.round()).await {
+            Ok(Ok(held)) => held,
+            Ok(Err(e)) => {
                 tracing::warn!(error = %e, lease = %election.name, "leader election round failed");
-                last_held.is_some_and(|at| at.elapsed() < election.duration)
+                still()
+            }
+            Err(_) => {
+                tracing::warn!(lease = %election.name, "leader election round timed out");
+                still()
             }
         };
         if held {
-            last_held = Some(tokio::time::Instant::now());
+            last_held = Some(started);
         }
         if leading.send_replace(held) != held {
             tracing::info!(identity = %election.identity, leader = held, "leadership changed");
