@@ -281,3 +281,15 @@ async fn restart_trace_selects_what_to_restart() {
             .is_none()
     );
 }
+
+/// A restart slower than the read timeout (synchronous restarts, spec §7.4; queued
+/// behind a rebalance, §18) still succeeds: restarts get the write deadline.
+#[tokio::test]
+async fn a_slow_restart_is_not_cut_short() {
+    let sim = one_failed("c", "RUNNING").await;
+    common::faults(&sim, json!({"latency_ms": 700, "path_regex": "/restart$"})).await;
+    let served = common::serve(&sim, &["--auto-restart", "--connect-timeout", "200ms"]).await;
+    recovered(&served).await;
+    let entry = &served.state.latest().remediation[0];
+    assert_eq!((entry.attempts, entry.last_outcome.as_deref()), (1, Some("accepted")));
+}

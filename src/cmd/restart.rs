@@ -52,7 +52,11 @@ async fn run(args: &RestartArgs) -> anyhow::Result<ExitCode> {
     for name in &names {
         match restart(&client, name, mode).await {
             Ok(done) => println!("{name}: {done}"),
-            Err(e) if e.status().is_none_or(|s| s == 401 || s == 403) => bail!(e),
+            Err(
+                e @ (ConnectError::Unreachable { .. }
+                | ConnectError::Unauthorized { .. }
+                | ConnectError::Settings(_)),
+            ) => bail!(e),
             Err(e) => {
                 refused = true;
                 println!("{name}: failed: {e}");

@@ -39,9 +39,9 @@ pub fn build(args: &ServeArgs) -> anyhow::Result<Server> {
     );
     let restart = settings::restart_policy(&args.remediation)?;
     let client = ConnectClient::new(options)?;
-    let worker_scoped = policy.worker != WorkerScope::All;
     let remediation = restart.map(|r| {
-        let executor = Executor::new(client.clone(), worker_scoped, Retry::default());
+        let precise = policy.worker != WorkerScope::All || r.trace.is_some();
+        let executor = Executor::new(client.clone(), precise, Retry::default());
         Remediation::new(r, executor)
     });
     let (publisher, observed) = poller::channel();

@@ -2,7 +2,7 @@
 
 use reqwest::Method;
 
-use super::{ConnectClient, ConnectError, ConnectorStatus, check, segment};
+use super::{ConnectClient, ConnectError, ConnectorStatus, segment};
 
 /// What `POST /connectors/{name}/restart` did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,8 +27,9 @@ impl ConnectClient {
             "/connectors/{}/restart?includeTasks={include_tasks}&onlyFailed={only_failed}",
             segment(name)
         );
-        let answer = self.call(Method::POST, &path).await?;
-        check(&format!("POST {path}"), &answer)?;
+        // Restarts may be synchronous (§7.4, §8 204 path) and queue behind a rebalance
+        // (§18): they get the write deadline, not the probe-sized read timeout.
+        let answer = self.write(Method::POST, &path, None).await?;
         if answer.status.as_u16() == 202 {
             Ok(Restarted::Accepted(
                 serde_json::from_slice(&answer.body).ok(),
@@ -41,7 +42,6 @@ impl ConnectClient {
     /// `POST /connectors/{name}/tasks/{id}/restart` (spec §7.4).
     pub async fn restart_task(&self, name: &str, id: u32) -> Result<(), ConnectError> {
         let path = format!("/connectors/{}/tasks/{id}/restart", segment(name));
-        let answer = self.call(Method::POST, &path).await?;
-        check(&format!("POST {path}"), &answer)
+        self.write(Method::POST, &path, None).await.map(|_| ())
     }
 }

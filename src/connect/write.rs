@@ -26,7 +26,7 @@ struct CreateBody<'a> {
 }
 
 impl ConnectClient {
-    async fn write(
+    pub(super) async fn write(
         &self,
         method: Method,
         path: &str,

@@ -48,11 +48,12 @@ pub async fn run(
         let poll = poller.poll().await;
         let decision = match (&mut remediation, &poll) {
             (Some(r), Ok(snapshot)) => r.decide(snapshot, &state.policy, Instant::now()),
-            _ => Decision::default(),
+            (Some(r), Err(_)) => r.view(Instant::now()),
+            (None, _) => Decision::default(),
         };
         publish(&state, &publisher, poll, &decision);
-        if let Some(r) = &mut remediation {
-            r.perform(decision.due, &state.metrics).await;
+        if let Some(r) = &remediation {
+            r.perform(decision.due, state.metrics.clone());
         }
         *state.heartbeat.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
     }

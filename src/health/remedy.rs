@@ -2,7 +2,10 @@
 //! failures are held (still being remediated) and which restarts are due; after the
 //! publish they are performed, a few at a time, each logged and counted.
 
-use std::collections::BTreeSet;
+use std::{
+    collections::BTreeSet,
+    sync::{Arc, Mutex},
+};
 
 use futures::{StreamExt, stream};
 use tokio::time::Instant;
@@ -28,56 +31,78 @@ pub struct Decision {
     pub view: Vec<Entry>,
 }
 
-/// Auto-restart's state, owned by the poll loop.
+/// Auto-restart's state, owned by the poll loop; restarts run in their own tasks so a
+/// slow restart (synchronous, or queued behind a rebalance) never delays polling.
 #[derive(Debug)]
 pub struct Remediation {
-    policy: RestartPolicy,
+    policy: Arc<RestartPolicy>,
     executor: Executor,
-    ledger: Ledger,
+    ledger: Arc<Mutex<Ledger>>,
 }
 
 impl Remediation {
     pub fn new(policy: RestartPolicy, executor: Executor) -> Self {
         Self {
-            policy,
+            policy: Arc::new(policy),
             executor,
-            ledger: Ledger::default(),
+            ledger: Arc::default(),
         }
+    }
+
+    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Decides on one snapshot at `now`.
     pub fn decide(&mut self, snapshot: &Snapshot, scope: &Policy, now: Instant) -> Decision {
         let failed = remediate::failed(snapshot, scope, &self.policy);
-        let held = self.ledger.held(&failed, &self.policy);
-        let due = self.ledger.step(failed, &self.policy, now);
-        let view = self.ledger.view(&self.policy, now);
+        let mut ledger = self.ledger();
+        let held = ledger.held(&failed, &self.policy);
+        let due = ledger.step(failed, &self.policy, now);
+        let view = ledger.view(&self.policy, now);
         Decision { held, due, view }
     }
 
-    /// Performs the restarts, logging and counting each.
-    pub async fn perform(&mut self, due: Vec<Restart>, metrics: &Metrics) {
-        let executor = &self.executor;
-        let results: Vec<_> = stream::iter(due)
-            .map(|restart| async move {
-                let result = executor.restart(&restart.connector, &restart.failed).await;
-                (restart, result)
-            })
-            .buffer_unordered(PARALLELISM)
-            .collect()
-            .await;
-        for (restart, result) in results {
-            let outcome = match &result {
-                Ok(()) => "accepted".to_string(),
-                Err(e) => e.to_string(),
-            };
-            metrics.record_restart(
-                &restart.connector,
-                result.as_ref().map_or_else(|e| e.label(), |_| "accepted"),
-            );
-            log(&restart, &result);
-            self.ledger.outcome(&restart.connector, outcome);
+    /// The state as it stands, when a poll failed (nothing is decided then).
+    pub fn view(&self, now: Instant) -> Decision {
+        let view = self.ledger().view(&self.policy, now);
+        Decision {
+            view,
+            ..Decision::default()
         }
-        metrics.record_remediation(&self.ledger.view(&self.policy, Instant::now()));
+    }
+
+    /// Starts the restarts in the background, logging and counting each.
+    pub fn perform(&self, due: Vec<Restart>, metrics: Arc<Metrics>) {
+        if due.is_empty() {
+            return;
+        }
+        let calls: Vec<_> = due
+            .into_iter()
+            .map(|restart| {
+                let executor = self.executor.clone();
+                async move {
+                    let result = executor.restart(&restart.connector, &restart.failed).await;
+                    (restart, result)
+                }
+            })
+            .collect();
+        let (ledger, policy) = (self.ledger.clone(), self.policy.clone());
+        tokio::spawn(async move {
+            let results: Vec<_> = stream::iter(calls)
+                .buffer_unordered(PARALLELISM)
+                .collect()
+                .await;
+            let mut ledger = ledger.lock().unwrap_or_else(|e| e.into_inner());
+            for (restart, result) in results {
+                let label = result.as_ref().map_or_else(|e| e.label(), |_| "accepted");
+                metrics.record_restart(&restart.connector, label);
+                log(&restart, &result);
+                let outcome = result.map_or_else(|e| e.to_string(), |_| "accepted".to_string());
+                ledger.outcome(&restart.connector, outcome);
+            }
+            metrics.record_remediation(&ledger.view(&policy, Instant::now()));
+        });
     }
 }
 

@@ -5,8 +5,9 @@
 //!   its failed tasks (`includeTasks=true&onlyFailed=true`, spec §8). A 204 answer
 //!   means the worker predates 3.0 and restarted only the connector instance; from then
 //!   on (and right away) failed tasks are restarted one by one (spec §7.4).
-//! - One worker in scope (`--connect-worker-id`): only this worker's instances are
-//!   restarted, one call each, so N sidecars never restart the same task N times.
+//! - One worker in scope (`--connect-worker-id`), or a `--restart-trace` filter: only
+//!   the chosen instances are restarted, one call each, so N sidecars never restart the
+//!   same task N times and a non-matching failure is left alone.
 
 use std::{
     future::Future,
@@ -62,18 +63,20 @@ where
 #[derive(Clone, Debug)]
 pub struct Executor {
     client: ConnectClient,
-    /// Restart only this worker's instances, one call each.
-    worker_scoped: bool,
+    /// Restart exactly the instances given, one call each: with a worker id (only
+    /// this worker's) or a trace filter (only matching failures); the KIP-745 call
+    /// would restart every FAILED instance of the connector (spec §8).
+    precise: bool,
     /// Set once a worker answered the KIP-745 call with 204 (before 3.0).
     legacy: Arc<AtomicBool>,
     retry: Retry,
 }
 
 impl Executor {
-    pub fn new(client: ConnectClient, worker_scoped: bool, retry: Retry) -> Self {
+    pub fn new(client: ConnectClient, precise: bool, retry: Retry) -> Self {
         Self {
             client,
-            worker_scoped,
+            precise,
             legacy: Arc::default(),
             retry,
         }
@@ -81,7 +84,7 @@ impl Executor {
 
     /// Restarts `failed` instances of `connector`.
     pub async fn restart(&self, connector: &str, failed: &Failed) -> Result<(), ConnectError> {
-        if self.worker_scoped || self.legacy.load(Ordering::Relaxed) {
+        if self.precise || self.legacy.load(Ordering::Relaxed) {
             return self.one_by_one(connector, failed, failed.connector).await;
         }
         let call = || self.client.restart_connector(connector, true, true);
