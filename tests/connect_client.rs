@@ -185,6 +185,11 @@ fn bad_settings_are_refused() {
         with(|o| o.url = "http://u:p@127.0.0.1:1".into()).contains("must not hold credentials")
     );
     assert!(with(|o| o.url = "ftp://127.0.0.1".into()).contains("expected http"));
+    let unparsable = with(|o| o.url = "http://u:CANARY-pw@127.0.0.1:99999".into());
+    assert!(
+        unparsable.contains("invalid Connect URL \"http://***@127.0.0.1:99999\""),
+        "{unparsable}"
+    );
     assert!(
         with(|o| o.tls.ca_file = Some("/nonexistent/ca.pem".into()))
             .contains("/nonexistent/ca.pem")

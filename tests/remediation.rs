@@ -291,5 +291,8 @@ async fn a_slow_restart_is_not_cut_short() {
     let served = common::serve(&sim, &["--auto-restart", "--connect-timeout", "200ms"]).await;
     recovered(&served).await;
     let entry = &served.state.latest().remediation[0];
-    assert_eq!((entry.attempts, entry.last_outcome.as_deref()), (1, Some("accepted")));
+    assert_eq!(
+        (entry.attempts, entry.last_outcome.as_deref()),
+        (1, Some("accepted"))
+    );
 }

@@ -31,6 +31,7 @@ pub struct Reconcile {
     watcher: Option<Watcher>,
     changes: mpsc::Receiver<()>,
     interval: std::time::Duration,
+    debounce: std::time::Duration,
     #[cfg(feature = "k8s")]
     election: Option<(lease::Election, tokio::sync::watch::Sender<bool>)>,
 }
@@ -89,6 +90,7 @@ pub fn build_with(args: &ReconcileArgs, kube: Kube) -> anyhow::Result<Reconcile>
         watcher,
         changes,
         interval: args.interval,
+        debounce: args.debounce,
         #[cfg(feature = "k8s")]
         election,
     })
@@ -184,11 +186,16 @@ fn election(
         .or_else(|| std::env::var("HOSTNAME").ok())
         .filter(|i| !i.is_empty())
         .context("--leader-election needs an identity: set --identity or POD_NAME")?;
+    anyhow::ensure!(
+        args.kube.lease_duration >= std::time::Duration::from_secs(3),
+        "invalid --lease-duration: at least 3s (it is renewed every third)"
+    );
     let election = lease::Election {
         api: kube::Api::namespaced(client, &namespace),
         name: args.kube.lease_name.clone(),
         identity,
         duration: args.kube.lease_duration,
+        seen: Default::default(),
     };
     Ok(Some((election, tokio::sync::watch::Sender::new(false))))
 }
@@ -208,22 +215,28 @@ pub async fn run(
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|s| *s).await;
     };
+    // The campaign stops (and releases the lease) only after the loop has finished
+    // its pass, so a standby never takes over while this replica is still writing.
+    let (campaign_stop, campaign_rx) = tokio::sync::watch::channel(false);
     #[cfg(feature = "k8s")]
     let campaign = reconcile.election.map(|(election, leading)| {
-        tokio::spawn(lease::run(election, leading, stopped(stop_rx.clone())))
+        tokio::spawn(lease::run(election, leading, stopped(campaign_rx)))
     });
+    #[cfg(not(feature = "k8s"))]
+    drop(campaign_rx);
     let Reconcile {
         reconciler,
         state,
         watcher,
         changes,
         interval,
+        debounce,
         ..
     } = reconcile;
     let looping = tokio::spawn(reconcile::run(
         reconciler,
         changes,
-        interval,
+        (interval, debounce),
         stopped(stop_rx),
     ));
     let app = server::router(state);
@@ -233,6 +246,7 @@ pub async fn run(
     });
     serve.await.context("reconcile server failed")?;
     let _ = looping.await;
+    let _ = campaign_stop.send(true);
     #[cfg(feature = "k8s")]
     if let Some(campaign) = campaign {
         let _ = campaign.await;

@@ -318,8 +318,12 @@ fn root_cause(e: &reqwest::Error) -> String {
 }
 
 fn validate_url(url: &str) -> Result<String, ConnectError> {
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| ConnectError::Settings(format!("invalid Connect URL {url:?}: {e}")))?;
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        ConnectError::Settings(format!(
+            "invalid Connect URL {:?}: {e}",
+            without_userinfo(url)
+        ))
+    })?;
     if !parsed.username().is_empty() || parsed.password().is_some() {
         return Err(ConnectError::Settings(
             "the Connect URL must not hold credentials; use --basic-auth".into(),
@@ -331,6 +335,15 @@ fn validate_url(url: &str) -> Result<String, ConnectError> {
         )));
     }
     Ok(url.trim_end_matches('/').to_string())
+}
+
+/// `url` with anything between `//` and `@` masked: an unparsable URL may still hold
+/// credentials, and error messages must not.
+fn without_userinfo(url: &str) -> String {
+    match (url.find("//"), url.rfind('@')) {
+        (Some(start), Some(at)) if at > start => format!("{}***{}", &url[..start + 2], &url[at..]),
+        _ => url.to_string(),
+    }
 }
 
 fn extra_headers(headers: &[(String, String)]) -> Result<HeaderMap, ConnectError> {

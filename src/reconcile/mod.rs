@@ -271,7 +271,8 @@ impl Reconciler {
         outcome
     }
 
-    /// Validates, then applies the plan's changes.
+    /// Validates, then applies the plan's changes; stops writing at once if this
+    /// replica loses the leader lease meanwhile.
     async fn write(&mut self, plan: &Plan, redactor: &Redactor) -> Outcome {
         if plan.is_empty() {
             return Outcome::InSync;
@@ -281,6 +282,16 @@ impl Reconciler {
                 reason: redactor.text(&e.to_string()),
             };
         }
+        tokio::select! {
+            outcome = self.validate_and_apply(plan, redactor) => outcome,
+            () = lost(self.leader.clone()) => {
+                tracing::warn!("lost the leader lease during a pass: stopped writing");
+                Outcome::Standby
+            }
+        }
+    }
+
+    async fn validate_and_apply(&self, plan: &Plan, redactor: &Redactor) -> Outcome {
         let invalid = apply::validate(&self.client, plan, &self.source.write).await;
         if !invalid.is_empty() {
             let reasons: Vec<String> = invalid
@@ -294,9 +305,10 @@ impl Reconciler {
             tracing::error!(%reason, "pass refused");
             return Outcome::Invalid { reason };
         }
-        let metrics = &self.metrics;
+        self.beat();
         let reports = apply::execute(&self.client, plan, &self.source.write, |r| {
-            log(r, redactor, metrics)
+            self.beat();
+            log(r, redactor, &self.metrics)
         })
         .await;
         let failed = reports.iter().filter(|r| r.result.is_err()).count();
@@ -360,12 +372,13 @@ fn log(report: &Report, redactor: &Redactor, metrics: &metrics::Metrics) {
     }
 }
 
-/// Runs passes until `shutdown`: one at once, one per debounced file change (`files`),
-/// and one every `interval`.
+/// Runs passes until `shutdown`: one at once, one per burst of file or ConfigMap
+/// changes (`files`, settled for `debounce`), one on becoming leader, and one every
+/// `interval`.
 pub async fn run(
     mut reconciler: Reconciler,
     mut files: mpsc::Receiver<()>,
-    interval: Duration,
+    (interval, debounce): (Duration, Duration),
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
@@ -379,7 +392,23 @@ pub async fn run(
             Some(()) = files.recv() => Trigger::Files,
             true = leadership_changed(&mut leader) => Trigger::Resync,
         };
+        if trigger == Trigger::Files {
+            // Let a burst settle (several ConfigMaps changed by one `kubectl apply`, a
+            // connector moved between two of them) before reading: one pass for all.
+            tokio::time::sleep(debounce).await;
+            while files.try_recv().is_ok() {}
+        }
         reconciler.pass(trigger).await;
+    }
+}
+
+/// Resolves when this replica stops leading; never without leader election.
+async fn lost(leader: Option<channel::Receiver<bool>>) {
+    match leader {
+        Some(mut rx) => {
+            let _ = rx.wait_for(|leading| !*leading).await;
+        }
+        None => std::future::pending().await,
     }
 }
 

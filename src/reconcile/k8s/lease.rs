@@ -3,15 +3,18 @@
 //! it renews every third of the lease duration, steps down when it cannot renew in
 //! time, and releases the lease on shutdown so a standby takes over at once.
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use k8s_openapi::{
     api::coordination::v1::{Lease, LeaseSpec},
     apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta},
-    jiff::{SignedDuration, Timestamp},
+    jiff::Timestamp,
 };
 use kube::{Api, api::PostParams};
-use tokio::sync::watch;
+use tokio::{sync::watch, time::Instant};
 
 /// What to do with the lease as it stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,25 +29,21 @@ pub enum Step {
     Follow { holder: String },
 }
 
-/// Decides from the lease's spec (`None`: no lease) at `now`.
-pub fn decide(spec: Option<&LeaseSpec>, me: &str, now: Timestamp) -> Step {
+/// Decides from the lease's spec (`None`: no lease); `expired` says whether its
+/// record has stayed unchanged for a whole lease duration as *we* observed it (our own
+/// clock only, as client-go does, so clock skew between replicas does not matter).
+pub fn decide(spec: Option<&LeaseSpec>, me: &str, expired: bool) -> Step {
     let Some(spec) = spec else {
         return Step::Create;
     };
     let holder = spec.holder_identity.as_deref().filter(|h| !h.is_empty());
     match holder {
         Some(h) if h == me => Step::Renew,
-        Some(h) if !expired(spec, now) => Step::Follow {
+        Some(h) if !expired => Step::Follow {
             holder: h.to_string(),
         },
         _ => Step::TakeOver,
     }
-}
-
-fn expired(spec: &LeaseSpec, now: Timestamp) -> bool {
-    let seconds = i64::from(spec.lease_duration_seconds.unwrap_or(15));
-    let renewed = spec.renew_time.as_ref().or(spec.acquire_time.as_ref());
-    renewed.is_none_or(|t| t.0 + SignedDuration::from_secs(seconds) <= now)
 }
 
 /// The lease spec we write when holding it.
@@ -76,6 +75,8 @@ pub struct Election {
     pub name: String,
     pub identity: String,
     pub duration: Duration,
+    /// The lease record last seen (its resourceVersion) and when we first saw it.
+    pub seen: Arc<Mutex<Option<(String, Instant)>>>,
 }
 
 impl Election {
@@ -83,9 +84,9 @@ impl Election {
     pub async fn round(&self) -> Result<bool, kube::Error> {
         let lease = self.api.get_opt(&self.name).await?;
         let spec = lease.as_ref().and_then(|l| l.spec.as_ref());
-        let now = Timestamp::now();
-        let next = held_by(&self.identity, spec, self.duration, now);
-        match decide(spec, &self.identity, now) {
+        let next = held_by(&self.identity, spec, self.duration, Timestamp::now());
+        let expired = self.expired(lease.as_ref());
+        match decide(spec, &self.identity, expired) {
             Step::Follow { .. } => Ok(false),
             Step::Create => {
                 let lease = Lease {
@@ -134,6 +135,28 @@ impl Election {
             .await;
     }
 
+    /// True when the lease record has not changed for its whole duration since we
+    /// first saw this version of it.
+    fn expired(&self, lease: Option<&Lease>) -> bool {
+        let Some(lease) = lease else { return false };
+        let version = lease.metadata.resource_version.clone().unwrap_or_default();
+        let seconds = lease
+            .spec
+            .as_ref()
+            .and_then(|s| s.lease_duration_seconds)
+            .unwrap_or(15);
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        match &*seen {
+            Some((v, at)) if *v == version => {
+                at.elapsed() >= Duration::from_secs(seconds.max(1) as u64)
+            }
+            _ => {
+                *seen = Some((version, Instant::now()));
+                false
+            }
+        }
+    }
+
     fn meta(&self, resource_version: Option<String>) -> ObjectMeta {
         ObjectMeta {
             name: Some(self.name.clone()),
@@ -152,35 +175,48 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     tokio::pin!(shutdown);
-    let mut last_held = None::<tokio::time::Instant>;
-    // A leader that cannot renew steps down after two thirds of the duration, counted
-    // from before its last successful round, so it stops writing before anyone else may
-    // take the lease over (renew time + duration on the server).
-    let deadline = election.duration * 2 / 3;
+    let mut last_held = None::<Instant>;
+    // A leader that cannot renew steps down two thirds of the duration after its last
+    // good round began, before anyone else may take the lease over; rounds and pauses
+    // are cut short so that moment is never overslept, and a hung API call cannot keep
+    // a stale leader leading.
+    let (deadline, period) = (election.duration * 2 / 3, election.duration / 3);
     loop {
-        let started = tokio::time::Instant::now();
-        // A hung API call must not keep a stale leader leading: bound each round.
-        let still = || last_held.is_some_and(|at: tokio::time::Instant| at.elapsed() < deadline);
-        let held = match tokio::time::timeout(election.duration / 3, election.round()).await {
-            Ok(Ok(held)) => held,
+        let started = Instant::now();
+        let left = |from: Option<Instant>| {
+            from.map_or(period, |at| {
+                (at + deadline)
+                    .saturating_duration_since(Instant::now())
+                    .min(period)
+            })
+        };
+        let budget = if *leading.borrow() {
+            left(last_held)
+        } else {
+            period
+        };
+        let still = || last_held.is_some_and(|at| at.elapsed() < deadline);
+        let (held, renewed) = match tokio::time::timeout(budget, election.round()).await {
+            Ok(Ok(held)) => (held, held),
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, lease = %election.name, "leader election round failed");
-                still()
+                (still(), false)
             }
             Err(_) => {
                 tracing::warn!(lease = %election.name, "leader election round timed out");
-                still()
+                (still(), false)
             }
         };
-        if held {
+        if renewed {
             last_held = Some(started);
         }
         if leading.send_replace(held) != held {
             tracing::info!(identity = %election.identity, leader = held, "leadership changed");
         }
+        let pause = if held { left(last_held) } else { period };
         tokio::select! {
             _ = &mut shutdown => break,
-            _ = tokio::time::sleep(election.duration / 3) => {}
+            _ = tokio::time::sleep(pause) => {}
         }
     }
     if *leading.borrow() {
@@ -190,6 +226,8 @@ pub async fn run(
 
 #[cfg(test)]
 mod tests {
+    use k8s_openapi::jiff::SignedDuration;
+
     use super::*;
 
     fn spec(holder: Option<&str>, renewed_secs_ago: i64) -> LeaseSpec {
@@ -204,20 +242,16 @@ mod tests {
 
     #[test]
     fn create_renew_follow_take_over() {
-        let now = Timestamp::now();
-        assert_eq!(decide(None, "a", now), Step::Create);
-        assert_eq!(decide(Some(&spec(Some("a"), 1)), "a", now), Step::Renew);
+        assert_eq!(decide(None, "a", false), Step::Create);
+        assert_eq!(decide(Some(&spec(Some("a"), 1)), "a", false), Step::Renew);
+        let theirs = spec(Some("b"), 1);
         assert_eq!(
-            decide(Some(&spec(Some("b"), 1)), "a", now),
+            decide(Some(&theirs), "a", false),
             Step::Follow { holder: "b".into() }
         );
+        assert_eq!(decide(Some(&theirs), "a", true), Step::TakeOver, "expired");
         assert_eq!(
-            decide(Some(&spec(Some("b"), 16)), "a", now),
-            Step::TakeOver,
-            "expired"
-        );
-        assert_eq!(
-            decide(Some(&spec(None, 1)), "a", now),
+            decide(Some(&spec(None, 1)), "a", false),
             Step::TakeOver,
             "released"
         );
@@ -241,12 +275,18 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// An unexpired lease held by someone else is never taken.
+        /// A lease held by someone else is taken only once it expired as we saw it,
+        /// whatever its renew time says (clock skew), and our own is always renewed.
         #[test]
-        fn never_steals_a_live_lease(ago in 0i64..15, duration in 1i32..60) {
-            let live = LeaseSpec { lease_duration_seconds: Some(duration.max(ago as i32 + 1)), ..spec(Some("b"), ago) };
-            let step = decide(Some(&live), "a", Timestamp::now());
-            proptest::prop_assert_eq!(step, Step::Follow { holder: "b".into() });
+        fn never_steals_a_live_lease(ago in -3600i64..3600, expired: bool, ours: bool) {
+            let lease = spec(Some(if ours { "a" } else { "b" }), ago);
+            let step = decide(Some(&lease), "a", expired);
+            let want = match (ours, expired) {
+                (true, _) => Step::Renew,
+                (false, false) => Step::Follow { holder: "b".into() },
+                (false, true) => Step::TakeOver,
+            };
+            proptest::prop_assert_eq!(step, want);
         }
     }
 }
