@@ -11,8 +11,9 @@ use regex::Regex;
 
 use crate::{
     cli::RestartArgs,
+    connect::retry::retry,
     connect::{ConnectClient, ConnectError, ConnectorStatus, Restarted},
-    remediate::execute::{Retry, with_retry},
+    remediate::execute::RETRY,
     settings,
 };
 
@@ -87,17 +88,16 @@ async fn targets(client: &ConnectClient, args: &RestartArgs) -> anyhow::Result<V
 
 /// Restarts one connector as `mode` says; the text says what was restarted.
 async fn restart(client: &ConnectClient, name: &str, mode: Mode) -> Result<String, ConnectError> {
-    let retry = Retry::default();
     let (include_tasks, only_failed) = match mode {
         Mode::Task(id) => {
-            with_retry(retry, || client.restart_task(name, id)).await?;
+            retry(RETRY, || client.restart_task(name, id)).await?;
             return Ok(format!("restarted task {id}"));
         }
         Mode::Connector => (false, false),
         Mode::All => (true, false),
         Mode::Failed => (true, true),
     };
-    let answer = with_retry(retry, || {
+    let answer = retry(RETRY, || {
         client.restart_connector(name, include_tasks, only_failed)
     })
     .await?;
@@ -148,7 +148,7 @@ async fn legacy_tasks(
         .map(|t| t.id)
         .collect();
     for &id in &ids {
-        with_retry(Retry::default(), || client.restart_task(name, id)).await?;
+        retry(RETRY, || client.restart_task(name, id)).await?;
     }
     let list: Vec<String> = ids.iter().map(u32::to_string).collect();
     Ok(format!(

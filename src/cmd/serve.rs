@@ -15,7 +15,7 @@ use crate::{
     cli::ServeArgs,
     connect::ConnectClient,
     health::{HealthState, metrics::Metrics, poller, remedy::Remediation, router},
-    remediate::execute::{Executor, Retry},
+    remediate::execute::{Executor, RETRY},
     settings,
     snapshot::Poller,
     verdict::WorkerScope,
@@ -41,7 +41,7 @@ pub fn build(args: &ServeArgs) -> anyhow::Result<Server> {
     let client = ConnectClient::new(options)?;
     let remediation = restart.map(|r| {
         let precise = policy.worker != WorkerScope::All || r.trace.is_some();
-        let executor = Executor::new(client.clone(), precise, Retry::default());
+        let executor = Executor::new(client.clone(), precise, RETRY);
         Remediation::new(r, executor)
     });
     let (publisher, observed) = poller::channel();

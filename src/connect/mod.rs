@@ -3,6 +3,7 @@
 //! secret-free reason instead of a hang or a misparsed error body.
 
 mod restart;
+pub mod retry;
 mod tls;
 pub mod types;
 mod write;

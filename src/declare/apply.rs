@@ -3,13 +3,16 @@
 //! deadline, with 409/rebalance retries and backoff, so one failing or hung connector
 //! never blocks the others.
 
-use std::{future::Future, hash::BuildHasher, time::Duration};
+use std::time::Duration;
 
 use futures::{StreamExt, stream};
 use serde_json::Value;
 
 use crate::{
-    connect::{ConnectClient, ConnectError},
+    connect::{
+        ConnectClient, ConnectError,
+        retry::{Backoff, retry},
+    },
     plan::{Config, Op, Plan, Step, TargetState, Transition},
 };
 
@@ -22,14 +25,21 @@ pub struct Settings {
     pub timeout: Duration,
     /// Retries of a 409 or rebalance answer.
     pub retries: u32,
-    /// First retry delay; doubles each time, at most [`MAX_BACKOFF`].
+    /// First retry delay; doubles each time, at most [`crate::connect::retry::MAX_BACKOFF`].
     pub backoff: Duration,
     /// Whether creates may use `initial_state` (Kafka 3.7+).
     pub initial_state: bool,
 }
 
-/// The longest wait between two retries.
-pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
+impl Settings {
+    /// The retry policy of every call.
+    fn backoff(&self) -> Backoff {
+        Backoff {
+            retries: self.retries,
+            base: self.backoff,
+        }
+    }
+}
 
 /// One connector's problems found by validation.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,7 +93,7 @@ async fn validate_one(client: &ConnectClient, config: &Config, settings: &Settin
     else {
         return vec!["connector.class is missing".into()];
     };
-    let report = retry(settings, || client.validate(class, config)).await;
+    let report = retry(settings.backoff(), || client.validate(class, config)).await;
     match report {
         Ok(report) => key_errors(&report),
         Err(e) => vec![e.to_string()],
@@ -151,14 +161,14 @@ async fn steps_of(client: &ConnectClient, step: &Step, s: &Settings) -> Result<(
     match &step.op {
         Op::Create { config, state } => create(client, name, config, *state, s).await,
         Op::Update { config, then, .. } => {
-            retry(s, || client.put_config(name, config)).await?;
+            retry(s.backoff(), || client.put_config(name, config)).await?;
             match then {
                 Some(t) => transition(client, name, *t, s).await,
                 None => Ok(()),
             }
         }
         Op::Transition(t) => transition(client, name, *t, s).await,
-        Op::Delete => retry(s, || client.delete(name)).await,
+        Op::Delete => retry(s.backoff(), || client.delete(name)).await,
         Op::Unchanged => Ok(()),
     }
 }
@@ -180,10 +190,10 @@ async fn create(
     match then {
         Some(_) if s.initial_state => {
             let initial = state.as_str().to_ascii_uppercase();
-            retry(s, || client.create(name, config, &initial)).await
+            retry(s.backoff(), || client.create(name, config, &initial)).await
         }
         _ => {
-            retry(s, || client.put_config(name, config)).await?;
+            retry(s.backoff(), || client.put_config(name, config)).await?;
             match then {
                 Some(t) => transition(client, name, t, s).await,
                 None => Ok(()),
@@ -199,51 +209,10 @@ async fn transition(
     s: &Settings,
 ) -> Result<(), ConnectError> {
     match t {
-        Transition::Pause => retry(s, || client.pause(name)).await,
-        Transition::Resume => retry(s, || client.resume(name)).await,
-        Transition::Stop => retry(s, || client.stop(name)).await,
+        Transition::Pause => retry(s.backoff(), || client.pause(name)).await,
+        Transition::Resume => retry(s.backoff(), || client.resume(name)).await,
+        Transition::Stop => retry(s.backoff(), || client.stop(name)).await,
     }
-}
-
-/// Whether Connect asked us to come back later: 409 (rebalance, spec §18), or a 500
-/// that reads `Request timed out` or `a rebalance is expected` (spec §20.1).
-pub fn retryable(error: &ConnectError) -> bool {
-    match error {
-        ConnectError::Conflict { message, .. } => !message.contains("already exists"),
-        ConnectError::Status {
-            status: 500,
-            message,
-            ..
-        } => message.starts_with("Request timed out") || message.contains("rebalance is expected"),
-        _ => false,
-    }
-}
-
-/// Calls `f` until it succeeds, fails for good, or `settings.retries` retries are spent.
-async fn retry<T, F, Fut>(settings: &Settings, mut f: F) -> Result<T, ConnectError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, ConnectError>>,
-{
-    let mut attempt = 0;
-    loop {
-        match f().await {
-            Err(e) if retryable(&e) && attempt < settings.retries => {
-                tokio::time::sleep(backoff(settings.backoff, attempt)).await;
-                attempt += 1;
-            }
-            other => return other,
-        }
-    }
-}
-
-/// `base × 2^attempt`, capped, with jitter in its upper half so that many connectors
-/// retrying after one rebalance do not all come back at once.
-fn backoff(base: Duration, attempt: u32) -> Duration {
-    let full = base.saturating_mul(1 << attempt.min(16)).min(MAX_BACKOFF);
-    let random = std::collections::hash_map::RandomState::new().hash_one(attempt);
-    let half = full / 2;
-    half + half.mul_f64((random % 1000) as f64 / 1000.0)
 }
 
 /// The past-tense line of a step, e.g. `updated (2 keys), then paused`.
@@ -288,47 +257,5 @@ fn past(t: Transition) -> &'static str {
         Transition::Pause => "paused",
         Transition::Resume => "resumed",
         Transition::Stop => "stopped",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_with_jitter_and_is_capped() {
-        let base = Duration::from_millis(200);
-        for attempt in 0..20 {
-            let full = base.saturating_mul(1 << attempt.min(16)).min(MAX_BACKOFF);
-            let got = backoff(base, attempt);
-            assert!(got >= full / 2 && got <= full, "{attempt}: {got:?}");
-        }
-    }
-
-    #[test]
-    fn only_rebalance_answers_are_retried() {
-        let conflict = |message: &str| ConnectError::Conflict {
-            call: "PUT x".into(),
-            message: message.into(),
-        };
-        let status = |status, message: &str| ConnectError::Status {
-            call: "PUT x".into(),
-            status,
-            message: message.into(),
-        };
-        assert!(retryable(&conflict(
-            "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
-        )));
-        assert!(!retryable(&conflict("Connector a already exists")));
-        assert!(retryable(&status(
-            500,
-            "Request cannot be completed because a rebalance is expected"
-        )));
-        assert!(retryable(&status(500, "Request timed out")));
-        assert!(!retryable(&status(500, "Failed to find any class")));
-        assert!(!retryable(&status(
-            400,
-            "Connector configuration is invalid"
-        )));
     }
 }

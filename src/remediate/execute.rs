@@ -1,5 +1,5 @@
 //! The IO half of auto-remediation: performs the restarts the [`Ledger`](super::Ledger)
-//! decided, retrying 409s (rebalances, spec §18) with backoff and jitter.
+//! decided, retrying rebalance answers (spec §18) through [`crate::connect::retry`].
 //!
 //! - Every worker in scope (no worker id): one KIP-745 call restarts the connector and
 //!   its failed tasks (`includeTasks=true&onlyFailed=true`, spec §8). A 204 answer
@@ -10,7 +10,6 @@
 //!   same task N times and a non-matching failure is left alone.
 
 use std::{
-    future::Future,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -19,45 +18,17 @@ use std::{
 };
 
 use super::Failed;
-use crate::connect::{ConnectClient, ConnectError, Restarted};
+use crate::connect::{
+    ConnectClient, ConnectError, Restarted,
+    retry::{Backoff, retry},
+};
 
-/// How 409 answers are retried.
-#[derive(Clone, Copy, Debug)]
-pub struct Retry {
-    /// Calls in total, the first included.
-    pub calls: u32,
-    /// The first wait; each next one doubles, with ±50% jitter.
-    pub base: Duration,
-}
-
-impl Default for Retry {
-    fn default() -> Self {
-        Self {
-            calls: 4,
-            base: Duration::from_millis(200),
-        }
-    }
-}
-
-/// Calls `f` until it succeeds, fails with something other than 409, or `retry.calls`
-/// calls have been made.
-pub async fn with_retry<T, F, Fut>(retry: Retry, mut f: F) -> Result<T, ConnectError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, ConnectError>>,
-{
-    let mut wait = retry.base;
-    for _ in 1..retry.calls.max(1) {
-        match f().await {
-            Err(ConnectError::Conflict { .. }) => {
-                tokio::time::sleep(wait.mul_f64(0.5 + fastrand::f64())).await;
-                wait *= 2;
-            }
-            other => return other,
-        }
-    }
-    f().await
-}
+/// How restart calls are retried when Connect is rebalancing: three retries, waiting
+/// 200 ms, then doubling.
+pub const RETRY: Backoff = Backoff {
+    retries: 3,
+    base: Duration::from_millis(200),
+};
 
 /// Restarts failed instances through one Connect client.
 #[derive(Clone, Debug)]
@@ -69,11 +40,11 @@ pub struct Executor {
     precise: bool,
     /// Set once a worker answered the KIP-745 call with 204 (before 3.0).
     legacy: Arc<AtomicBool>,
-    retry: Retry,
+    retry: Backoff,
 }
 
 impl Executor {
-    pub fn new(client: ConnectClient, precise: bool, retry: Retry) -> Self {
+    pub fn new(client: ConnectClient, precise: bool, retry: Backoff) -> Self {
         Self {
             client,
             precise,
@@ -88,7 +59,7 @@ impl Executor {
             return self.one_by_one(connector, failed, failed.connector).await;
         }
         let call = || self.client.restart_connector(connector, true, true);
-        match with_retry(self.retry, call).await? {
+        match retry(self.retry, call).await? {
             Restarted::Accepted(_) => Ok(()),
             Restarted::ConnectorOnly => {
                 tracing::info!(
@@ -112,11 +83,11 @@ impl Executor {
         let mut first_error = None;
         if connector {
             let call = || self.client.restart_connector(name, false, false);
-            first_error = with_retry(self.retry, call).await.err();
+            first_error = retry(self.retry, call).await.err();
         }
         for &id in &failed.tasks {
             let call = || self.client.restart_task(name, id);
-            if let Err(e) = with_retry(self.retry, call).await {
+            if let Err(e) = retry(self.retry, call).await {
                 first_error.get_or_insert(e);
             }
         }
