@@ -8,10 +8,10 @@ use serde_json::json;
 
 use super::diff::{fail, print_plan};
 use crate::{
-    cli::{ApplyArgs, PlanOutput, WriteArgs},
+    cli::{ApplyArgs, PlanOutput},
     declare::{
         self, Loaded,
-        apply::{self, Invalid, Report, Settings},
+        apply::{self, Invalid, Report, Settings, supports_initial_state},
     },
     plan::Plan,
 };
@@ -44,21 +44,7 @@ async fn settings(
     loaded: &Loaded,
 ) -> Result<Settings, crate::connect::ConnectError> {
     let version = loaded.client.version().await?;
-    Ok(write_settings(
-        &args.write,
-        supports_initial_state(&version),
-    ))
-}
-
-/// The write settings from the flags.
-pub fn write_settings(args: &WriteArgs, initial_state: bool) -> Settings {
-    Settings {
-        concurrency: usize::from(args.concurrency),
-        timeout: args.timeout,
-        retries: args.retries,
-        backoff: args.retry_backoff,
-        initial_state,
-    }
+    Ok(Settings::new(&args.write, supports_initial_state(&version)))
 }
 
 /// Validates, then writes; prints one line per change (or one JSON document).
@@ -132,41 +118,4 @@ fn reports_json(reports: &[Report], scrub: Scrub) -> serde_json::Value {
         })
         .collect();
     json!({"applied": true, "results": items})
-}
-
-/// Whether `POST /connectors` takes `initial_state` (Kafka 3.7+, spec §19). Confluent
-/// Platform reports its own numbering (`7.7.1-ccs` is Kafka 3.7; 8.x is Kafka 4.x).
-pub fn supports_initial_state(version: &str) -> bool {
-    let mut parts = version.split(['.', '-']);
-    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    let confluent = version.contains("-c");
-    let (major, minor) = match (confluent, major) {
-        (true, 7) => (3, minor),
-        (true, m) if m >= 8 => (m - 4, minor),
-        _ => (major, minor),
-    };
-    (major, minor) >= (3, 7)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::supports_initial_state;
-
-    #[test]
-    fn initial_state_needs_kafka_3_7() {
-        for (version, yes) in [
-            ("3.9.0", true),
-            ("3.7.0", true),
-            ("3.6.2", false),
-            ("2.8.1", false),
-            ("4.0.0", true),
-            ("7.7.1-ccs", true),
-            ("7.6.0-ce", false),
-            ("8.0.0-ccs", true),
-            ("unknown", false),
-        ] {
-            assert_eq!(supports_initial_state(version), yes, "{version}");
-        }
-    }
 }

@@ -12,9 +12,8 @@ use tokio::{net::TcpListener, sync::mpsc};
 use crate::reconcile::k8s::{self, lease};
 use crate::{
     cli::{ReconcileArgs, SourceKind},
-    cmd::apply::write_settings,
     connect::ConnectClient,
-    declare,
+    declare::{self, apply::Settings},
     reconcile::{
         self, Origin, Reconciler, Source,
         metrics::Metrics,
@@ -62,7 +61,7 @@ pub fn build_with(args: &ReconcileArgs, kube: Kube) -> anyhow::Result<Reconcile>
         origin,
         vars: args.declare.vars.clone(),
         options: declare::options(&args.declare)?,
-        write: write_settings(&args.write, false),
+        write: Settings::new(&args.write, false),
     };
     let metrics = Arc::new(Metrics::default());
     let reconciler = Reconciler::new(client, source, metrics.clone());

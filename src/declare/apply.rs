@@ -9,6 +9,7 @@ use futures::{StreamExt, stream};
 use serde_json::Value;
 
 use crate::{
+    cli::WriteArgs,
     connect::{
         ConnectClient, ConnectError,
         retry::{Backoff, retry},
@@ -32,6 +33,17 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The write settings from the flags; `initial_state` from Connect's version.
+    pub fn new(args: &WriteArgs, initial_state: bool) -> Self {
+        Self {
+            concurrency: usize::from(args.concurrency),
+            timeout: args.timeout,
+            retries: args.retries,
+            backoff: args.retry_backoff,
+            initial_state,
+        }
+    }
+
     /// The retry policy of every call.
     fn backoff(&self) -> Backoff {
         Backoff {
@@ -257,5 +269,42 @@ fn past(t: Transition) -> &'static str {
         Transition::Pause => "paused",
         Transition::Resume => "resumed",
         Transition::Stop => "stopped",
+    }
+}
+
+/// Whether `POST /connectors` takes `initial_state` (Kafka 3.7+, spec §19). Confluent
+/// Platform reports its own numbering (`7.7.1-ccs` is Kafka 3.7; 8.x is Kafka 4.x).
+pub fn supports_initial_state(version: &str) -> bool {
+    let mut parts = version.split(['.', '-']);
+    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    let confluent = version.contains("-c");
+    let (major, minor) = match (confluent, major) {
+        (true, 7) => (3, minor),
+        (true, m) if m >= 8 => (m - 4, minor),
+        _ => (major, minor),
+    };
+    (major, minor) >= (3, 7)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::supports_initial_state;
+
+    #[test]
+    fn initial_state_needs_kafka_3_7() {
+        for (version, yes) in [
+            ("3.9.0", true),
+            ("3.7.0", true),
+            ("3.6.2", false),
+            ("2.8.1", false),
+            ("4.0.0", true),
+            ("7.7.1-ccs", true),
+            ("7.6.0-ce", false),
+            ("8.0.0-ccs", true),
+            ("unknown", false),
+        ] {
+            assert_eq!(supports_initial_state(version), yes, "{version}");
+        }
     }
 }

@@ -327,7 +327,7 @@ impl Reconciler {
     async fn learn_version(&mut self) -> Result<(), crate::connect::ConnectError> {
         if !self.version_known {
             let version = self.client.version().await?;
-            self.source.write.initial_state = crate::cmd::apply::supports_initial_state(&version);
+            self.source.write.initial_state = apply::supports_initial_state(&version);
             self.version_known = true;
         }
         Ok(())
