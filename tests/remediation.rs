@@ -100,6 +100,10 @@ async fn a_restart_that_helps_happens_once() {
         ),
         "{text}"
     );
+    assert!(
+        text.contains("connect_sentinel_remediating_connectors 0"),
+        "recovered: {text}"
+    );
 }
 
 /// A sticky failure is held while fewer than --escalate-after-restarts restarts have
@@ -135,6 +139,14 @@ async fn a_sticky_failure_escalates_and_stops_at_max_restarts() {
         (Some("escalated"), Some(3))
     );
     assert_eq!(entry["attempts_before_escalation"], 0);
+    let metrics = served.get("/metrics").await.1;
+    assert!(
+        metrics
+            .as_str()
+            .unwrap()
+            .contains("connect_sentinel_escalated_connectors 1"),
+        "{metrics}"
+    );
     let remediation = served.get("/remediation").await.1;
     assert_eq!(remediation["connectors"][0]["connector"], "jdbc");
 }

@@ -98,6 +98,7 @@ pub fn publish(state: &HealthState, publisher: &Publisher, poll: Poll, decision:
         next.verdict.as_ref().map(|v| v.healthy),
     );
     state.metrics.record(&poll, next.verdict.as_ref());
+    state.metrics.record_remediation(&decision.view);
     next.poll = Some(poll);
     publisher.tx.send_replace(Arc::new(next));
 }

@@ -35,7 +35,7 @@ pub struct Decision {
 /// slow restart (synchronous, or queued behind a rebalance) never delays polling.
 #[derive(Debug)]
 pub struct Remediation {
-    policy: Arc<RestartPolicy>,
+    policy: RestartPolicy,
     executor: Executor,
     ledger: Arc<Mutex<Ledger>>,
 }
@@ -43,7 +43,7 @@ pub struct Remediation {
 impl Remediation {
     pub fn new(policy: RestartPolicy, executor: Executor) -> Self {
         Self {
-            policy: Arc::new(policy),
+            policy,
             executor,
             ledger: Arc::default(),
         }
@@ -87,7 +87,7 @@ impl Remediation {
                 }
             })
             .collect();
-        let (ledger, policy) = (self.ledger.clone(), self.policy.clone());
+        let ledger = self.ledger.clone();
         tokio::spawn(async move {
             let results: Vec<_> = stream::iter(calls)
                 .buffer_unordered(PARALLELISM)
@@ -101,7 +101,6 @@ impl Remediation {
                 let outcome = result.map_or_else(|e| e.to_string(), |_| "accepted".to_string());
                 ledger.outcome(&restart.connector, outcome);
             }
-            metrics.record_remediation(&ledger.view(&policy, Instant::now()));
         });
     }
 }

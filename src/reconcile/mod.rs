@@ -218,14 +218,17 @@ impl Reconciler {
     pub async fn pass(&mut self, trigger: Trigger) -> Outcome {
         self.beat();
         let started = Instant::now();
-        let outcome = match self.source.load() {
-            _ if self.leader.as_ref().is_some_and(|l| !*l.borrow()) => Outcome::Standby,
-            Ok(Some(manifests)) => self.converge(&manifests).await,
-            Ok(None) => Outcome::Unreachable {
-                reason: "the Kubernetes API has not listed the ConfigMaps yet".into(),
-            },
-            Err(e) => Outcome::Invalid {
-                reason: e.to_string(),
+        let standby = self.leader.as_ref().is_some_and(|l| !*l.borrow());
+        let outcome = match standby {
+            true => Outcome::Standby,
+            false => match self.source.load() {
+                Ok(Some(manifests)) => self.converge(&manifests).await,
+                Ok(None) => Outcome::Unreachable {
+                    reason: "the Kubernetes API has not listed the ConfigMaps yet".into(),
+                },
+                Err(e) => Outcome::Invalid {
+                    reason: e.to_string(),
+                },
             },
         };
         self.source.report(&outcome).await;
