@@ -5,78 +5,21 @@
 
 mod common;
 
-use std::{fs, os::unix::fs::symlink, path::Path, time::Duration};
+use std::{fs, os::unix::fs::symlink, path::Path};
 
-use connect_sentinel::{
-    cli::{Cli, Command},
-    cmd::reconcile,
-    reconcile::Status,
-};
+use common::reconciling::{self, Reconciling};
+use connect_sentinel::reconcile::Status;
 use connect_sim::Running;
 use serde_json::{Value, json};
-use tokio::sync::{oneshot, watch};
 
 const CANARY: &str = "CANARY-r0tate-1111";
 const ROTATED: &str = "CANARY-r0tate-2222";
 
-struct Reconciling {
-    url: String,
-    status: watch::Receiver<Status>,
-    _stop: oneshot::Sender<()>,
-}
-
-impl Reconciling {
-    /// Waits (bounded, generously) until a pass satisfies `f`.
-    async fn until(&self, what: &str, f: impl Fn(&Status) -> bool) -> Status {
-        let mut rx = self.status.clone();
-        let wait = rx.wait_for(|s| f(s));
-        match tokio::time::timeout(Duration::from_secs(20), wait).await {
-            Ok(status) => status.unwrap().clone(),
-            Err(_) => panic!("never: {what}; last: {:?}", self.status.borrow()),
-        }
-    }
-
-    async fn get(&self, path: &str) -> (u16, String) {
-        let r = common::http()
-            .get(format!("{}{path}", self.url))
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.text().await.unwrap())
-    }
-}
-
 async fn start(sim: &Running, dir: &Path, extra: &[&str]) -> Reconciling {
-    let dir = dir.to_str().unwrap();
-    let url = sim.url();
-    let mut argv = vec![
-        "connect-sentinel",
-        "reconcile",
-        "-f",
-        dir,
-        "--connect-url",
-        &url,
-    ];
-    argv.extend(["--bind", "127.0.0.1", "--port", "0", "--debounce", "50ms"]);
+    let (dir, url) = (dir.to_str().unwrap(), sim.url());
+    let mut argv = vec!["-f", dir, "--connect-url", &url, "--debounce", "50ms"];
     argv.extend(extra);
-    let Some(Command::Reconcile(args)) =
-        <Cli as clap::Parser>::try_parse_from(argv).unwrap().command
-    else {
-        unreachable!()
-    };
-    let built = reconcile::build(&args).unwrap();
-    let listener = reconcile::bind(&args).await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let status = built.reconciler.subscribe();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(reconcile::run(built, listener, async move {
-        let _ = stopped.await;
-    }));
-    Reconciling {
-        url,
-        status,
-        _stop: stop,
-    }
+    reconciling::start(&argv, None).await
 }
 
 fn sink(file: &str, password: &str) -> Value {

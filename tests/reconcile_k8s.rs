@@ -5,78 +5,20 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::kube_api::KubeApi;
-use connect_sentinel::{
-    cli::{Cli, Command},
-    cmd::reconcile,
-    reconcile::Status,
+use common::{
+    kube_api::KubeApi,
+    reconciling::{self, Reconciling},
 };
+use connect_sentinel::reconcile::Status;
 use connect_sim::Running;
 use serde_json::{Value, json};
-use tokio::sync::{oneshot, watch};
-
-struct Reconciling {
-    status: watch::Receiver<Status>,
-    stop: Option<oneshot::Sender<()>>,
-    done: tokio::task::JoinHandle<anyhow::Result<()>>,
-}
-
-impl Reconciling {
-    async fn until(&self, what: &str, f: impl Fn(&Status) -> bool) -> Status {
-        let mut rx = self.status.clone();
-        let wait = rx.wait_for(|s| f(s));
-        match tokio::time::timeout(Duration::from_secs(20), wait).await {
-            Ok(status) => status.unwrap().clone(),
-            Err(_) => panic!("never: {what}; last: {:?}", self.status.borrow()),
-        }
-    }
-
-    async fn stop(mut self) {
-        drop(self.stop.take());
-        self.done.await.unwrap().unwrap();
-    }
-}
 
 async fn start(sim: &Running, api: &KubeApi, extra: &[&str]) -> Reconciling {
     let url = sim.url();
-    let mut argv = vec![
-        "connect-sentinel",
-        "reconcile",
-        "--source",
-        "configmaps",
-        "--namespace",
-        "team-a",
-    ];
-    argv.extend([
-        "--connect-url",
-        &url,
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--interval",
-        "1h",
-    ]);
+    let mut argv = vec!["--source", "configmaps", "--namespace", "team-a"];
+    argv.extend(["--connect-url", &url, "--interval", "1h"]);
     argv.extend(extra);
-    let Some(Command::Reconcile(args)) =
-        <Cli as clap::Parser>::try_parse_from(argv).unwrap().command
-    else {
-        unreachable!()
-    };
-    let built = reconcile::build_with(&args, Some(api.client())).unwrap();
-    let listener = reconcile::bind(&args).await.unwrap();
-    let status = built.reconciler.subscribe();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let done = tokio::spawn(reconcile::run(built, listener, async move {
-        let _ = stopped.await;
-    }));
-    Reconciling {
-        status,
-        stop: Some(stop),
-        done,
-    }
+    reconciling::start(&argv, Some(api.client())).await
 }
 
 fn labels() -> Value {

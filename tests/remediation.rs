@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::Served;
 use connect_sentinel::health::Observed;
 use connect_sim::{Running, SimConfig};
@@ -15,17 +13,7 @@ const TRACE: &str = "org.apache.kafka.connect.errors.ConnectException: connectio
 
 /// Waits (bounded, generously) until a published observation satisfies `f`.
 async fn until(served: &Served, what: &str, f: impl Fn(&Observed) -> bool) {
-    let mut rx = served.state.observed.clone();
-    let wait = rx.wait_for(|o| f(o));
-    tokio::time::timeout(Duration::from_secs(20), wait)
-        .await
-        .unwrap_or_else(|_| {
-            panic!(
-                "never: {what}; last: {:?}",
-                served.state.latest().remediation
-            )
-        })
-        .unwrap();
+    common::until(&served.state.observed, what, |o| f(o)).await;
 }
 
 fn attempts(o: &Observed, connector: &str) -> u32 {

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod kube_api;
+pub mod reconciling;
 
 use std::{process::Output, time::Duration};
 
@@ -189,4 +190,19 @@ pub fn text(out: &Output) -> (String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Waits (bounded, generously) until the watched value satisfies `f`; on timeout,
+/// panics naming `what` and showing the last value.
+pub async fn until<T: Clone + std::fmt::Debug>(
+    rx: &tokio::sync::watch::Receiver<T>,
+    what: &str,
+    f: impl Fn(&T) -> bool,
+) -> T {
+    let mut rx = rx.clone();
+    let last = rx.clone();
+    match tokio::time::timeout(Duration::from_secs(20), rx.wait_for(|v| f(v))).await {
+        Ok(value) => value.unwrap().clone(),
+        Err(_) => panic!("never: {what}; last: {:?}", *last.borrow()),
+    }
 }

@@ -1,0 +1,71 @@
+//! `reconcile` in process on 127.0.0.1:0.
+
+use connect_sentinel::{
+    cli::{Cli, Command},
+    cmd::reconcile,
+    reconcile::Status,
+};
+use tokio::sync::{oneshot, watch};
+
+/// A running reconciler: its URL and published status.
+pub struct Reconciling {
+    pub url: String,
+    pub status: watch::Receiver<Status>,
+    stop: Option<oneshot::Sender<()>>,
+    done: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Parses `reconcile` + `argv` (bound to 127.0.0.1:0), builds with `kube`, and runs it.
+pub async fn start(argv: &[&str], kube: reconcile::Kube) -> Reconciling {
+    let mut full = vec![
+        "connect-sentinel",
+        "reconcile",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        "0",
+    ];
+    full.extend(argv);
+    let Some(Command::Reconcile(args)) =
+        <Cli as clap::Parser>::try_parse_from(full).unwrap().command
+    else {
+        unreachable!()
+    };
+    let built = reconcile::build_with(&args, kube).unwrap();
+    let listener = reconcile::bind(&args).await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let status = built.reconciler.subscribe();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let done = tokio::spawn(reconcile::run(built, listener, async move {
+        let _ = stopped.await;
+    }));
+    Reconciling {
+        url,
+        status,
+        stop: Some(stop),
+        done,
+    }
+}
+
+impl Reconciling {
+    /// Waits until a published status satisfies `f`.
+    pub async fn until(&self, what: &str, f: impl Fn(&Status) -> bool) -> Status {
+        super::until(&self.status, what, f).await
+    }
+
+    /// `GET path`: status and body.
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let r = super::http()
+            .get(format!("{}{path}", self.url))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    /// Stops it and waits for a clean exit.
+    pub async fn stop(mut self) {
+        drop(self.stop.take());
+        self.done.await.unwrap().unwrap();
+    }
+}
