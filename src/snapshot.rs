@@ -111,10 +111,7 @@ impl Poller {
             Expanded::Names(names) => return self.one_by_one(names).await,
             Expanded::ByName(by_name) => by_name,
         };
-        let mut connectors: BTreeMap<String, Option<ConnectorStatus>> = by_name
-            .into_iter()
-            .map(|(name, entry)| (name, entry.status))
-            .collect();
+        let mut connectors = by_name;
         for name in names {
             connectors.entry(name).or_insert(None);
         }

@@ -139,7 +139,7 @@ impl ConnectClient {
             .connect_timeout(options.timeout)
             .pool_idle_timeout(Duration::from_secs(30))
             .default_headers(extra_headers(&options.headers)?);
-        builder = tls::configure(builder, &options.tls)?;
+        builder = tls::configure(builder, &options.tls, is_https(&base))?;
         let http = builder
             .build()
             .map_err(|e| ConnectError::Settings(format!("cannot build the HTTP client: {e}")))?;
@@ -183,8 +183,7 @@ impl ConnectClient {
             .await
             .map_err(|e| self.transport_error(&call, &e))?;
         let status = response.status();
-        let body = response
-            .bytes()
+        let body = read_body(response)
             .await
             .map_err(|e| self.transport_error(&call, &e))?;
         Ok(Answer { status, body })
@@ -338,6 +337,24 @@ fn validate_url(url: &str) -> Result<String, ConnectError> {
     Ok(url.trim_end_matches('/').to_string())
 }
 
+/// Reads a body into one buffer sized by `Content-Length`, dropping each chunk as it
+/// is copied. (`Response::bytes` keeps every chunk until the end and then copies them
+/// all: twice a 240 KB expanded-status body at the top of each poll.)
+async fn read_body(mut response: reqwest::Response) -> Result<bytes::Bytes, reqwest::Error> {
+    let hint = response.content_length().unwrap_or(0).min(1 << 20);
+    let mut body = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await? {
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.into())
+}
+
+/// Whether a validated URL's scheme is `https` (schemes are case-insensitive).
+fn is_https(url: &str) -> bool {
+    url.get(..6)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https:"))
+}
+
 /// `url` with anything between `//` and `@` masked: an unparsable URL may still hold
 /// credentials, and error messages must not.
 fn without_userinfo(url: &str) -> String {
@@ -359,4 +376,20 @@ fn extra_headers(headers: &[(String, String)]) -> Result<HeaderMap, ConnectError
         map.insert(name, value);
     }
     Ok(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_urls_load_a_trust_store() {
+        assert!(is_https("https://connect:8443"));
+        assert!(
+            is_https("HTTPS://connect:8443"),
+            "schemes are case-insensitive"
+        );
+        assert!(!is_https("http://connect:8083"));
+        assert!(!is_https("http:"));
+    }
 }

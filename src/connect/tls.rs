@@ -23,12 +23,18 @@ fn read(path: &Path, what: &str) -> Result<Vec<u8>, ConnectError> {
         .map_err(|e| ConnectError::Settings(format!("cannot read {what} {}: {e}", path.display())))
 }
 
-/// Applies the TLS options to a client builder.
+/// Applies the TLS options to a client builder. A plain-HTTP Connect URL
+/// (`https == false`) trusts nothing: the system trust store is never loaded, which
+/// keeps the sidecar's memory and start-up free of certificate parsing.
 pub fn configure(
     mut builder: reqwest::ClientBuilder,
     tls: &TlsOptions,
+    https: bool,
 ) -> Result<reqwest::ClientBuilder, ConnectError> {
     builder = builder.tls_backend_rustls();
+    if !https && tls.ca_file.is_none() {
+        builder = builder.tls_certs_only([]);
+    }
     if let Some(path) = &tls.ca_file {
         let pem = read(path, "CA file")?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {

@@ -1,6 +1,8 @@
 //! Serde types for the Connect REST bodies the product reads (spec §6, §16).
 //! States stay strings: Connect may add states, and the health check must not break.
 
+use std::collections::BTreeMap;
+
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
@@ -49,19 +51,20 @@ pub fn first_line(trace: &str) -> &str {
     trace.lines().next().unwrap_or_default().trim_end()
 }
 
-/// `GET /connectors?expand=status` (spec §2.2): statuses by name on 2.3+, or the plain
-/// name list older workers answer with. Deserialized in one pass, without an
-/// intermediate JSON tree (a 1,000-connector body is about 240 KB).
+/// `GET /connectors?expand=status` (spec §2.2): statuses by name on 2.3+ (`None` where
+/// an entry has no `status`), or the plain name list older workers answer with.
+/// Deserialized in one pass straight into the map the snapshot keeps: no intermediate
+/// JSON tree or second map (a 1,000-connector body is about 240 KB).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Expanded {
-    ByName(std::collections::BTreeMap<String, ExpandedEntry>),
+    ByName(BTreeMap<String, Option<ConnectorStatus>>),
     Names(Vec<String>),
 }
 
 /// One value of the expanded map; `status` is absent for `expand` values Connect ignores.
-#[derive(Debug, PartialEq, Eq, Deserialize)]
-pub struct ExpandedEntry {
-    pub status: Option<ConnectorStatus>,
+#[derive(Deserialize)]
+struct ExpandedEntry {
+    status: Option<ConnectorStatus>,
 }
 
 impl<'de> Deserialize<'de> for Expanded {
@@ -72,9 +75,19 @@ impl<'de> Deserialize<'de> for Expanded {
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("an object of connector statuses or an array of connector names")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Expanded, A::Error> {
-                Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    .map(Expanded::ByName)
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Expanded, A::Error> {
+                let mut by_name = BTreeMap::new();
+                while let Some((name, entry)) = map.next_entry::<String, ExpandedEntry>()? {
+                    let mut status = entry.status;
+                    if let Some(s) = &mut status {
+                        s.tasks.shrink_to_fit();
+                    }
+                    by_name.insert(name, status);
+                }
+                Ok(Expanded::ByName(by_name))
             }
             fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Expanded, A::Error> {
                 Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
