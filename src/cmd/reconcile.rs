@@ -55,7 +55,7 @@ pub fn build_with(args: &ReconcileArgs, kube: Kube) -> anyhow::Result<Reconcile>
         "invalid --interval: must be more than 0"
     );
     let (changes_tx, changes) = mpsc::channel(1);
-    let (origin, watcher) = origin(args, kube.clone(), changes_tx)?;
+    let (origin, watcher) = origin(args, &kube, changes_tx)?;
     let client = ConnectClient::new(settings::client_options(&args.declare.connect)?)?;
     let source = Source {
         origin,
@@ -99,7 +99,7 @@ pub fn build_with(args: &ReconcileArgs, kube: Kube) -> anyhow::Result<Reconcile>
 /// watched for both sources: secret rotation).
 fn origin(
     args: &ReconcileArgs,
-    _kube: Kube,
+    kube: &Kube,
     changes: mpsc::Sender<()>,
 ) -> anyhow::Result<(Origin, Option<Watcher>)> {
     let files = &args.declare.files;
@@ -118,7 +118,7 @@ fn origin(
                 files.is_empty(),
                 "invalid --filename: not with --source configmaps"
             );
-            configmaps(args, _kube, changes.clone())?
+            configmaps(args, kube, changes.clone())?
         }
     };
     let watcher = match watched.is_empty() {
@@ -131,10 +131,12 @@ fn origin(
 #[cfg(feature = "k8s")]
 fn configmaps(
     args: &ReconcileArgs,
-    kube: Kube,
+    kube: &Kube,
     changes: mpsc::Sender<()>,
 ) -> anyhow::Result<Origin> {
-    let client = kube.context("--source configmaps needs a Kubernetes client")?;
+    let client = kube
+        .clone()
+        .context("--source configmaps needs a Kubernetes client")?;
     let namespace = match args.kube.all_namespaces {
         true => None,
         false => Some(namespace(args, &client)),
@@ -144,7 +146,7 @@ fn configmaps(
 }
 
 #[cfg(not(feature = "k8s"))]
-fn configmaps(_: &ReconcileArgs, _: Kube, _: mpsc::Sender<()>) -> anyhow::Result<Origin> {
+fn configmaps(_: &ReconcileArgs, _: &Kube, _: mpsc::Sender<()>) -> anyhow::Result<Origin> {
     anyhow::bail!("--source configmaps needs the k8s feature (this binary was built without it)")
 }
 
