@@ -1,6 +1,6 @@
 //! `diff` and `apply` through the real binary against connect-sim: creates, updates,
 //! no-ops, deletes and target states, exit codes, ownership and prune, validation that
-//! blocks every write, and 409 storms.
+//! blocks every write, 409 storms, and a worker still starting up.
 
 mod common;
 
@@ -304,6 +304,35 @@ async fn a_validation_failure_blocks_all_writes() {
                         "connect-sentinel.owner": "connect-sentinel"});
     let report = answer(common::http().put(url).json(&config)).await;
     assert_eq!(report["error_count"], 0, "{report}");
+}
+
+/// A worker whose `GET /health` says starting (spec §16) may list no connectors yet
+/// (§20.2): diff and apply refuse to plan against it (exit 2) and write nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_starting_worker_is_not_planned_against() {
+    let sim = common::sim("3.9.0").await;
+    let m = Manifests::new();
+    m.set("a.yaml", &sink("a", "orders", "running"));
+    let health = format!("{}/_sim/health", sim.url());
+    let set = |status: &str| {
+        common::http()
+            .put(&health)
+            .json(&json!({ "status": status }))
+    };
+    assert!(set("starting").send().await.unwrap().status().is_success());
+    common::take_requests(&sim).await;
+    for command in ["diff", "apply"] {
+        let out = run(command, &sim, &["-f", m.dir()]).await;
+        assert_exit(&out, 2);
+        assert_has(
+            &text(&out).1,
+            &["the Connect worker is starting (GET /health): Worker is still starting up"],
+        );
+    }
+    assert_eq!(writes(&sim).await, 0);
+    assert!(set("healthy").send().await.unwrap().status().is_success());
+    assert_exit(&run("apply", &sim, &["-f", m.dir()]).await, 0);
+    assert_eq!(states(&sim).await["a"], "RUNNING");
 }
 
 /// 409s during a rebalance are retried; a connector stuck in a 409 storm, or hung past

@@ -1,7 +1,8 @@
 //! `reconcile` against connect-sim, in process: the start-up pass, a file change, drift
 //! corrected on resync, secret rotation through a Kubernetes-style `..data` symlink
-//! swap, and a broken manifest that writes nothing and keeps the loop alive. Waits are
-//! on published passes, never on the clock.
+//! swap, a broken manifest that writes nothing and keeps the loop alive, and a worker
+//! still starting up that gets no writes. Waits are on published passes, never on the
+//! clock.
 
 mod common;
 
@@ -81,7 +82,8 @@ async fn applies_at_start_and_on_file_change() {
 }
 
 /// A config changed by hand is put back on the next resync and counted as drift; a
-/// pass with nothing to do reads twice and writes nothing.
+/// pass with nothing to do reads three times (the expanded list, the names, `/health`)
+/// and writes nothing; one pass may be in flight at the edges of the count.
 #[tokio::test]
 async fn drift_is_corrected_on_resync() {
     let sim = common::sim("3.9.0").await;
@@ -97,7 +99,7 @@ async fn drift_is_corrected_on_resync() {
         .passes;
     let counts = common::take_requests(&sim).await;
     assert!(
-        counts["total"].as_u64().unwrap() <= 3 * (now - passes),
+        counts["total"].as_u64().unwrap() <= 3 * (now - passes + 1),
         "{counts}"
     );
     let mut by_hand = live_config(&sim).await;
@@ -181,4 +183,44 @@ async fn a_broken_manifest_writes_nothing_and_recovers() {
     r.until("recovered", |s| outcome(s) == "applied").await;
     assert_eq!(live_config(&sim).await["file"], "/tmp/changed.txt");
     assert_eq!(r.get("/readyz").await.0, 200);
+}
+
+/// A worker still starting up may list no connectors (spec §20.2), so a plan against it
+/// would re-create every one: while `GET /health` says starting (§16), passes write
+/// nothing and /readyz says why; once it is ready, the next pass applies.
+#[tokio::test]
+async fn a_starting_worker_gets_no_writes() {
+    let sim = common::sim("3.9.0").await;
+    set_health(&sim, "starting").await;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "sink.json", &sink("/tmp/a.txt", "x"));
+    let r = start(&sim, dir.path(), &["--interval", "50ms"]).await;
+    r.until("two passes", |s| s.passes >= 2).await;
+    assert_eq!(outcome(&r.status.borrow()), "unreachable");
+    let (code, body) = r.get("/readyz").await;
+    assert_eq!(code, 503);
+    assert!(body.contains("starting (GET /health)"), "{body}");
+    let counts = common::take_requests(&sim).await;
+    let writes: Vec<_> = counts["by_route"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|route| !route.starts_with("GET"))
+        .collect();
+    assert!(writes.is_empty(), "{counts}");
+    set_health(&sim, "healthy").await;
+    r.until("applied once ready", |s| outcome(s) == "applied")
+        .await;
+    assert_eq!(live_config(&sim).await["file"], "/tmp/a.txt");
+}
+
+async fn set_health(sim: &Running, status: &str) {
+    let url = format!("{}/_sim/health", sim.url());
+    let answer = common::http()
+        .put(url)
+        .json(&json!({ "status": status }))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
 }

@@ -39,6 +39,12 @@ pub enum ConnectError {
     },
     #[error("Connect answered {call} with invalid JSON: {reason}")]
     Garbage { call: String, reason: String },
+    #[error("the Connect worker is {state} (GET /health): {message}")]
+    NotReady {
+        /// `starting` (503) or `unhealthy` (spec §16).
+        state: &'static str,
+        message: String,
+    },
     #[error("invalid Connect client settings: {0}")]
     Settings(String),
 }
@@ -53,6 +59,7 @@ impl ConnectError {
             Self::Conflict { .. } => "conflict",
             Self::Status { .. } => "http_status",
             Self::Garbage { .. } => "invalid_json",
+            Self::NotReady { .. } => "not_ready",
             Self::Settings(_) => "settings",
         }
     }

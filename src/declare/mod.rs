@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::{
     cli::DeclareArgs,
-    connect::{ConnectClient, ConnectError},
+    connect::{ConnectClient, ConnectError, WorkerHealth},
     plan::{self, Live, Plan, PlanError, TargetState, redact::Redactor},
     settings::{self, SettingsError},
     spec::{self, Manifests, SpecError},
@@ -91,8 +91,14 @@ const READ_CONCURRENCY: usize = 8;
 
 /// Every connector with its stored config and state: one expanded call on 2.3+, plus a
 /// per-connector read for names it leaves out (no status record yet, spec §2.2).
+///
+/// A worker that says it is starting or unhealthy (`GET /health`, 3.9+) is an error:
+/// while it reads its config topic it may list no connectors at all (spec §20.2), and a
+/// plan against that would re-create, and so restart, every declared connector.
 pub async fn live(client: &ConnectClient) -> Result<Vec<Live>, ConnectError> {
-    let mut found: BTreeMap<String, Live> = match client.expanded_info().await? {
+    let (expanded, health) = tokio::join!(client.expanded_info(), client.health());
+    ready(health?)?;
+    let mut found: BTreeMap<String, Live> = match expanded? {
         Value::Object(map) => map.into_iter().filter_map(from_expanded).collect(),
         _ => BTreeMap::new(),
     };
@@ -109,6 +115,16 @@ pub async fn live(client: &ConnectClient) -> Result<Vec<Live>, ConnectError> {
         .await?;
     found.extend(read.into_iter().flatten().map(|l| (l.name.clone(), l)));
     Ok(found.into_values().collect())
+}
+
+/// `Ok` for a healthy worker, or one older than 3.9 (no `/health`, `None`).
+fn ready(health: Option<WorkerHealth>) -> Result<(), ConnectError> {
+    let (state, message) = match health {
+        None | Some(WorkerHealth::Healthy) => return Ok(()),
+        Some(WorkerHealth::Starting(message)) => ("starting", message),
+        Some(WorkerHealth::Unhealthy(message)) => ("unhealthy", message),
+    };
+    Err(ConnectError::NotReady { state, message })
 }
 
 fn from_expanded((name, entry): (String, Value)) -> Option<(String, Live)> {
