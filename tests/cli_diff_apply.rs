@@ -15,6 +15,15 @@ use tempfile::TempDir;
 
 /// Runs the binary off the async runtime (the simulator lives on it).
 async fn run(command: &str, sim: &Running, extra: &[&str]) -> Output {
+    run_env(command, sim, extra, &[]).await
+}
+
+/// [`run`] with extra environment variables.
+async fn run_env(command: &str, sim: &Running, extra: &[&str], env: &[(&str, &str)]) -> Output {
+    let env: Vec<(String, String)> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let mut args = vec![command.to_string(), "--connect-url".into(), sim.url()];
     args.extend(
         ["--retry-backoff".into(), "1ms".into()]
@@ -27,6 +36,7 @@ async fn run(command: &str, sim: &Running, extra: &[&str]) -> Output {
             .args(&args)
             .env_remove("CONNECT_SENTINEL_OWNER")
             .env_remove("HEALTHCHECK_CONNECT_TIMEOUT")
+            .envs(env)
             .output()
             .unwrap()
     })
@@ -434,6 +444,19 @@ async fn the_examples_apply_cleanly() {
     );
 }
 
+/// Makes `PUT /connectors/src/config` fail with a 400 that echoes `password`, as
+/// Connect's config errors echo whole configs (spec §3).
+async fn echo_password_on_put(sim: &Running, password: &str) {
+    let echo =
+        format!("Connector config {{connection.password={password}}} contains no connector type");
+    common::faults(
+        sim,
+        json!({"status": 400, "method": "PUT", "path_regex": "^/connectors/src/config$",
+        "body": {"error_code": 400, "message": echo}}),
+    )
+    .await;
+}
+
 /// A `--vars` value (laid out like a Kubernetes Secret volume) never appears in any
 /// output of diff or apply, text or JSON, success or error, even where Connect echoes
 /// it back in an error message.
@@ -475,14 +498,7 @@ async fn canary_secret_never_printed() {
     go("apply", &[], 2).await;
     go("apply", &["-o", "json"], 2).await;
     m.set("src.yaml", &manifest("  poll.interval.ms: 200\n"));
-    let echo =
-        format!("Connector config {{connection.password={CANARY}}} contains no connector type");
-    common::faults(
-        &sim,
-        json!({"status": 400, "method": "PUT", "path_regex": "^/connectors/src/config$",
-        "body": {"error_code": 400, "message": echo}}),
-    )
-    .await;
+    echo_password_on_put(&sim, CANARY).await;
     go("apply", &[], 1).await;
     go("apply", &["-o", "json"], 1).await;
     for (command, extra, out) in &outputs {
@@ -502,4 +518,38 @@ async fn canary_secret_never_printed() {
         stderr.contains("connection.password=(redacted)"),
         "{stderr}"
     );
+}
+
+/// A password written as `{{ env.X }}` is redacted in the diff and cut out of Connect's
+/// error messages that echo the config, as `--vars` values are.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_env_templated_secret_is_cut_from_connect_errors() {
+    const CANARY: &str = "CANARY-env-77e1";
+    let sim = common::sim("3.9.0").await;
+    let m = Manifests::new();
+    m.set(
+        "src.yaml",
+        "name: src\nconfig:\n  connector.class: FileStreamSink\n  topics: t\n  file: /tmp/src.log\n  connection.password: '{{ env.SINK_PASSWORD }}'\n",
+    );
+    echo_password_on_put(&sim, CANARY).await;
+    let env = [("SINK_PASSWORD", CANARY)];
+    let runs = [
+        ("diff", &[][..], 1),
+        ("apply", &[][..], 1),
+        ("apply", &["-o", "json"][..], 1),
+    ];
+    for (command, extra, code) in runs {
+        let mut args = vec!["-f", m.dir()];
+        args.extend(extra);
+        let out = run_env(command, &sim, &args, &env).await;
+        assert_exit(&out, code);
+        let (stdout, stderr) = text(&out);
+        assert!(
+            !stdout.contains("CANARY") && !stderr.contains("CANARY"),
+            "{command} {extra:?}:\n{stdout}\n{stderr}"
+        );
+        if command == "apply" && extra.is_empty() {
+            assert_has(&stderr, &["connection.password=(redacted)"]);
+        }
+    }
 }

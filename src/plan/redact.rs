@@ -1,6 +1,7 @@
 //! Secret redaction for everything `diff` and `apply` print: values of secret-looking
 //! keys, values that came from `--vars`, and any text (Connect's error messages echo
-//! configs, spec §3 step 3) that contains a `--vars` value.
+//! configs, spec §3 step 3) that contains a `--vars` value or a declared secret-looking
+//! key's value (however it was written: literally, `{{ env.X }}`, …).
 
 use std::{
     borrow::Cow,
@@ -27,6 +28,11 @@ static SECRET_KEY: LazyLock<Regex> = LazyLock::new(|| {
 static SECRET_VALUE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)(password|passwd|pwd)=").expect("valid regex"));
 
+/// Whether a key's name says its value is a secret (`connection.password`, …).
+pub fn secret_looking(key: &str) -> bool {
+    SECRET_KEY.is_match(key)
+}
+
 /// The shortest `--vars` value scrubbed from free text: shorter ones (`1`, `true`)
 /// would mangle messages without protecting anything.
 const MIN_SCRUB_LEN: usize = 4;
@@ -34,14 +40,15 @@ const MIN_SCRUB_LEN: usize = 4;
 /// Knows which values are secret.
 #[derive(Clone, Debug, Default)]
 pub struct Redactor {
-    /// Every `--vars` value, longest first (so overlapping values scrub fully).
+    /// Values cut from free text: every `--vars` value and every declared value of a
+    /// secret-looking key, longest first (so overlapping values scrub fully).
     secrets: Vec<String>,
     /// Per connector, the keys whose rendered value used `--vars`.
     from_vars: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Redactor {
-    /// A redactor for these `--vars` values and templated keys.
+    /// A redactor for these secret values (cut from text) and templated keys.
     pub fn new(
         secrets: impl IntoIterator<Item = String>,
         from_vars: BTreeMap<String, BTreeSet<String>>,
@@ -57,7 +64,7 @@ impl Redactor {
 
     /// Whether a key's value is secret for this connector.
     pub fn secret_key(&self, connector: &str, key: &str) -> bool {
-        SECRET_KEY.is_match(key)
+        secret_looking(key)
             || self
                 .from_vars
                 .get(connector)
@@ -75,7 +82,7 @@ impl Redactor {
         }
     }
 
-    /// Free text (an error message) with every `--vars` value cut out.
+    /// Free text (an error message) with every secret value cut out.
     pub fn text(&self, text: &str) -> String {
         let mut out = text.to_string();
         for secret in &self.secrets {

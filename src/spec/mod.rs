@@ -16,7 +16,10 @@ use std::{
 pub use render::Context;
 pub use vars::load_vars;
 
-use crate::plan::{Desired, redact::Redactor};
+use crate::plan::{
+    Desired,
+    redact::{self, Redactor},
+};
 
 /// Where a connector was declared.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,14 +63,25 @@ impl Manifests {
         self.connectors.iter().map(|d| d.desired.clone()).collect()
     }
 
-    /// A redactor that knows every `--vars` value and every templated key.
+    /// A redactor that knows every `--vars` value, every templated key, and the
+    /// declared values of secret-looking keys (an `{{ env.X }}` password included), so
+    /// Connect's error messages that echo a config lose them too.
     pub fn redactor(&self) -> Redactor {
         let from_vars = self
             .connectors
             .iter()
             .map(|d| (d.desired.name.clone(), d.from_vars.clone()))
             .collect();
-        Redactor::new(self.vars.values().cloned(), from_vars)
+        let declared_secrets = self
+            .connectors
+            .iter()
+            .flat_map(|d| &d.desired.config)
+            .filter(|(key, _)| redact::secret_looking(key))
+            .map(|(_, value)| value.clone());
+        Redactor::new(
+            self.vars.values().cloned().chain(declared_secrets),
+            from_vars,
+        )
     }
 }
 
