@@ -1,5 +1,5 @@
-//! Property tests of the pure plan core: applying a plan yields the declared state,
-//! equal sides plan nothing, nothing unchanged is written, and prune only ever
+//! Property tests of the pure plan core: applying a plan yields the declared state
+//! (a FAILED connector, which ignores pause, excepted), equal sides plan nothing, nothing unchanged is written, and prune only ever
 //! targets owned connectors.
 
 use std::collections::BTreeMap;
@@ -51,17 +51,21 @@ fn desired_set() -> impl Strategy<Value = Vec<Desired>> {
 /// Live connectors: owned by us, by someone else, or by nobody.
 fn live_set() -> impl Strategy<Value = Vec<Live>> {
     let owner = prop_oneof![Just(None), Just(Some(OWNER)), Just(Some("other"))];
-    prop::collection::btree_map(name(), (config(), state(), owner), 0..5).prop_map(|map| {
+    let entry = (config(), state(), owner, any::<bool>());
+    prop::collection::btree_map(name(), entry, 0..5).prop_map(|map| {
         map.into_iter()
-            .map(|(name, (mut config, state, owner))| {
+            .map(|(name, (mut config, state, owner, failed))| {
                 config.insert("name".into(), name.clone());
                 if let Some(owner) = owner {
                     config.insert(OWNER_KEY.into(), owner.into());
                 }
+                // Connect infers a FAILED connector's target state as started.
+                let state = if failed { TargetState::Running } else { state };
                 Live {
                     name,
                     config,
                     state,
+                    failed,
                 }
             })
             .collect()
@@ -95,7 +99,9 @@ proptest! {
         for d in &desired {
             let got = after_by_name[d.name.as_str()];
             prop_assert_eq!(comparable(&got.config, &options), comparable(&to_write(d, OWNER), &options));
-            prop_assert_eq!(got.state, d.state);
+            // A connector still FAILED ignores pause (spec §17): nothing is asked.
+            let ignored_pause = got.failed && d.state == TargetState::Paused;
+            prop_assert!(got.state == d.state || ignored_pause, "{:?} vs {:?}", got, d);
         }
         for l in &live {
             let declared = desired.iter().any(|d| d.name == l.name);
@@ -119,7 +125,7 @@ proptest! {
             let mut config = to_write(d, OWNER);
             config.insert("__internal.config.version".into(), extra.clone());
             config.insert("x.server.added".into(), extra.clone());
-            Live { name: d.name.clone(), config, state: d.state }
+            Live { name: d.name.clone(), config, state: d.state, failed: false }
         }).collect();
         let plan = plan(&desired, &live, &options).unwrap();
         prop_assert!(plan.is_empty(), "{:?}", plan);

@@ -1,7 +1,8 @@
 //! `reconcile` against connect-sim, in process: the start-up pass, a file change, drift
 //! corrected on resync, secret rotation through a Kubernetes-style `..data` symlink
-//! swap, a broken manifest that writes nothing and keeps the loop alive, and a worker
-//! still starting up that gets no writes. Waits are on published passes, never on the
+//! swap, a broken manifest that writes nothing and keeps the loop alive, a worker
+//! still starting up that gets no writes, and a FAILED connector not paused again and
+//! again. Waits are on published passes, never on the
 //! clock.
 
 mod common;
@@ -200,14 +201,7 @@ async fn a_starting_worker_gets_no_writes() {
     let (code, body) = r.get("/readyz").await;
     assert_eq!(code, 503);
     assert!(body.contains("starting (GET /health)"), "{body}");
-    let counts = common::take_requests(&sim).await;
-    let writes: Vec<_> = counts["by_route"]
-        .as_object()
-        .unwrap()
-        .keys()
-        .filter(|route| !route.starts_with("GET"))
-        .collect();
-    assert!(writes.is_empty(), "{counts}");
+    assert_no_writes(&sim).await;
     set_health(&sim, "healthy").await;
     r.until("applied once ready", |s| outcome(s) == "applied")
         .await;
@@ -223,4 +217,35 @@ async fn set_health(sim: &Running, status: &str) {
         .await
         .unwrap();
     assert!(answer.status().is_success());
+}
+
+/// A FAILED connector ignores pause (spec §17): declared paused, it is paused once
+/// while it runs, and once FAILED the passes stay quiet instead of pausing it again.
+#[tokio::test]
+async fn a_failed_connector_is_not_paused_on_every_pass() {
+    let sim = common::sim("3.9.0").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut paused = sink("/tmp/a.txt", "x");
+    paused["state"] = json!("paused");
+    write(dir.path(), "sink.json", &paused);
+    let r = start(&sim, dir.path(), &["--interval", "50ms"]).await;
+    let passes = r.until("in sync", |s| outcome(s) == "in_sync").await.passes;
+    let url = format!("{}/_sim/connectors/files-sink/state", sim.url());
+    let failed = json!({"state": "FAILED", "trace": "org.apache.kafka.connect.errors.ConnectException: boom"});
+    let answer = common::http().put(url).json(&failed).send().await.unwrap();
+    assert!(answer.status().is_success());
+    common::take_requests(&sim).await;
+    let status = r
+        .until("three more passes", |s| s.passes >= passes + 3)
+        .await;
+    assert_eq!(outcome(&status), "in_sync");
+    assert_no_writes(&sim).await;
+}
+
+/// Asserts that Connect got only reads since the last [`common::take_requests`].
+async fn assert_no_writes(sim: &Running) {
+    let counts = common::take_requests(sim).await;
+    let by_route = counts["by_route"].as_object().unwrap();
+    let writes = by_route.keys().filter(|route| !route.starts_with("GET"));
+    assert_eq!(writes.count(), 0, "{counts}");
 }

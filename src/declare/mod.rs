@@ -129,11 +129,12 @@ fn ready(health: Option<WorkerHealth>) -> Result<(), ConnectError> {
 
 fn from_expanded((name, entry): (String, Value)) -> Option<(String, Live)> {
     let config = serde_json::from_value(entry["info"]["config"].clone()).ok()?;
-    let state = TargetState::from_status(entry["status"]["connector"]["state"].as_str());
+    let status = entry["status"]["connector"]["state"].as_str();
     let live = Live {
         name: name.clone(),
         config,
-        state,
+        state: TargetState::from_status(status),
+        failed: status == Some("FAILED"),
     };
     Some((name, live))
 }
@@ -145,10 +146,11 @@ async fn one(client: &ConnectClient, name: String) -> Result<Option<Live>, Conne
         other => other?,
     };
     let status = client.status(&name).await?;
-    let state = TargetState::from_status(status.as_ref().map(|s| s.connector.state.as_str()));
+    let state = status.as_ref().map(|s| s.connector.state.as_str());
     Ok(Some(Live {
         name,
         config,
-        state,
+        state: TargetState::from_status(state),
+        failed: state == Some("FAILED"),
     }))
 }

@@ -75,6 +75,8 @@ fn update_or_transition(desired: &Desired, live: &Live, config: Config, options:
     let then = Transition::between(live.state, desired.state);
     match (changes.is_empty(), then) {
         (true, None) => Op::Unchanged,
+        // A FAILED connector ignores pause: asking again every pass changes nothing.
+        (true, Some(Transition::Pause)) if live.failed => Op::Unchanged,
         (true, Some(t)) => Op::Transition(t),
         (false, then) => Op::Update {
             config,
@@ -85,8 +87,9 @@ fn update_or_transition(desired: &Desired, live: &Live, config: Config, options:
     }
 }
 
-/// Applies a plan to live connectors the way Connect would (PUT replaces the config,
-/// transitions set the state, delete removes). Used by property tests and dry runs.
+/// Applies a plan to live connectors the way Connect would (PUT replaces the config and
+/// restarts the connector, transitions set the state, except pause and resume on a
+/// FAILED connector, delete removes). Used by property tests and dry runs.
 pub fn simulate(plan: &Plan, live: &[Live]) -> Vec<Live> {
     let mut result: BTreeMap<String, Live> =
         live.iter().map(|l| (l.name.clone(), l.clone())).collect();
@@ -98,14 +101,19 @@ pub fn simulate(plan: &Plan, live: &[Live]) -> Vec<Live> {
                     name: step.name.clone(),
                     config: config.clone(),
                     state: *state,
+                    failed: false,
                 };
                 result.insert(step.name.clone(), created);
             }
             (Op::Update { config, then, .. }, Some(l)) => {
                 l.config = config.clone();
+                l.failed = false;
                 l.state = then.map_or(l.state, Transition::target);
             }
-            (Op::Transition(t), Some(l)) => l.state = t.target(),
+            (Op::Transition(t), Some(l)) if !l.failed || *t == Transition::Stop => {
+                l.state = t.target();
+                l.failed = false;
+            }
             (Op::Delete, Some(_)) => {
                 result.remove(&step.name);
             }
@@ -151,9 +159,39 @@ mod tests {
             name: "a".into(),
             config: live_config,
             state: TargetState::Running,
+            failed: false,
         };
         let plan = plan(&[desired], &[live], &options()).unwrap();
         assert!(plan.is_empty(), "{plan:?}");
+    }
+
+    /// A FAILED connector ignores pause (spec §17), so none is planned, pass after
+    /// pass; stop does change it, and a config change restarts it.
+    #[test]
+    fn a_failed_connector_is_not_paused_again_and_again() {
+        let desired = |state, k: &str| Desired {
+            name: "a".into(),
+            config: [("k".to_string(), k.to_string())].into(),
+            state,
+        };
+        let live = Live {
+            name: "a".into(),
+            config: to_write(&desired(TargetState::Paused, "1"), "me"),
+            state: TargetState::Running,
+            failed: true,
+        };
+        let op = |d: Desired| plan(&[d], std::slice::from_ref(&live), &options()).unwrap();
+        assert!(op(desired(TargetState::Paused, "1")).is_empty());
+        let stop = op(desired(TargetState::Stopped, "1"));
+        assert_eq!(stop.steps[0].op, Op::Transition(Transition::Stop));
+        let changed = op(desired(TargetState::Paused, "2"));
+        assert!(matches!(
+            changed.steps[0].op,
+            Op::Update {
+                then: Some(Transition::Pause),
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -162,6 +200,7 @@ mod tests {
             name: "a".into(),
             config: [(OWNER_KEY.to_string(), "me".to_string())].into(),
             state: TargetState::Running,
+            failed: false,
         };
         let err = plan(&[], std::slice::from_ref(&live), &options()).unwrap_err();
         assert!(matches!(err, PlanError::PruneEverything { count: 1, .. }));

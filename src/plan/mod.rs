@@ -80,6 +80,9 @@ pub struct Live {
     pub name: String,
     pub config: Config,
     pub state: TargetState,
+    /// The connector instance is FAILED. It ignores pause and resume then; only a
+    /// restart (a config write restarts it) or stop change it (spec §17).
+    pub failed: bool,
 }
 
 /// What the plan may touch and how configs compare.
