@@ -8,10 +8,6 @@
 
 use std::{
     collections::BTreeMap,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
     time::{Duration, SystemTime},
 };
 
@@ -47,20 +43,16 @@ pub struct PollFailure {
 /// The outcome of one poll.
 pub type Poll = Result<Snapshot, PollFailure>;
 
-/// Polls Connect; remembers whether the worker has `GET /health` so that workers before
-/// 3.9 cost one call, not two, from the second poll on.
+/// Polls Connect. (The client remembers whether the worker has `GET /health`, so
+/// workers before 3.9 cost one call, not two, from the second poll on.)
 #[derive(Clone, Debug)]
 pub struct Poller {
     client: ConnectClient,
-    no_health_endpoint: Arc<AtomicBool>,
 }
 
 impl Poller {
     pub fn new(client: ConnectClient) -> Self {
-        Self {
-            client,
-            no_health_endpoint: Arc::new(AtomicBool::new(false)),
-        }
+        Self { client }
     }
 
     pub fn client(&self) -> &ConnectClient {
@@ -135,19 +127,9 @@ impl Poller {
         results.into_iter().collect()
     }
 
-    /// `GET /health` (spec §16), or `None` once the worker is known to predate 3.9.
+    /// `GET /health` (spec §16), or `None` when the worker predates 3.9.
     async fn health_endpoint(&self) -> Option<Result<WorkerHealth, ConnectError>> {
-        if self.no_health_endpoint.load(Ordering::Relaxed) {
-            return None;
-        }
-        match self.client.health().await {
-            Ok(None) => {
-                self.no_health_endpoint.store(true, Ordering::Relaxed);
-                None
-            }
-            Ok(Some(health)) => Some(Ok(health)),
-            Err(e) => Some(Err(e)),
-        }
+        self.client.health().await.transpose()
     }
 
     /// Before 3.9, a cheap read through the herder queue stands in for `/health`: the

@@ -8,7 +8,13 @@ mod tls;
 pub mod types;
 mod write;
 
-use std::time::Duration;
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use reqwest::{Method, StatusCode, header::HeaderMap};
@@ -128,6 +134,9 @@ pub struct ConnectClient {
     http: reqwest::Client,
     base: String,
     options: ClientOptions,
+    /// Set once `GET /health` answered 404 (a worker before 3.9): clones share it, so
+    /// pollers and reconcile passes ask once, not on every round.
+    no_health_endpoint: Arc<AtomicBool>,
 }
 
 /// One answer: status and raw body (parsed from bytes, never copied into a String).
@@ -154,6 +163,7 @@ impl ConnectClient {
             http,
             base,
             options,
+            no_health_endpoint: Arc::default(),
         })
     }
 
@@ -248,8 +258,12 @@ impl ConnectClient {
             .await
     }
 
-    /// `GET /health` (spec §16): `Ok(None)` when the worker predates 3.9 (404).
+    /// `GET /health` (spec §16): `Ok(None)` when the worker predates 3.9 (404), without
+    /// a call once that is known.
     pub async fn health(&self) -> Result<Option<WorkerHealth>, ConnectError> {
+        if self.no_health_endpoint.load(Ordering::Relaxed) {
+            return Ok(None);
+        }
         let answer = self.call(Method::GET, "/health").await?;
         let message = || {
             serde_json::from_slice::<Value>(&answer.body)
@@ -260,7 +274,10 @@ impl ConnectClient {
         match answer.status.as_u16() {
             200 => Ok(Some(WorkerHealth::Healthy)),
             503 => Ok(Some(WorkerHealth::Starting(message()))),
-            404 => Ok(None),
+            404 => {
+                self.no_health_endpoint.store(true, Ordering::Relaxed);
+                Ok(None)
+            }
             401 | 403 => Err(ConnectError::Unauthorized {
                 call: "GET /health".into(),
                 status: answer.status.as_u16(),

@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::{
     cli::DeclareArgs,
     connect::{ConnectClient, ConnectError, WorkerHealth},
-    plan::{self, Live, Plan, PlanError, TargetState, redact::Redactor},
+    plan::{self, Live, Plan, PlanError, redact::Redactor},
     settings::{self, SettingsError},
     spec::{self, Manifests, SpecError},
 };
@@ -130,13 +130,7 @@ fn ready(health: Option<WorkerHealth>) -> Result<(), ConnectError> {
 fn from_expanded((name, entry): (String, Value)) -> Option<(String, Live)> {
     let config = serde_json::from_value(entry["info"]["config"].clone()).ok()?;
     let status = entry["status"]["connector"]["state"].as_str();
-    let live = Live {
-        name: name.clone(),
-        config,
-        state: TargetState::from_status(status),
-        failed: status == Some("FAILED"),
-    };
-    Some((name, live))
+    Some((name.clone(), Live::observed(name, config, status)))
 }
 
 /// One connector's config and state; `None` when it vanished meanwhile (404).
@@ -147,10 +141,5 @@ async fn one(client: &ConnectClient, name: String) -> Result<Option<Live>, Conne
     };
     let status = client.status(&name).await?;
     let state = status.as_ref().map(|s| s.connector.state.as_str());
-    Ok(Some(Live {
-        name,
-        config,
-        state: TargetState::from_status(state),
-        failed: state == Some("FAILED"),
-    }))
+    Ok(Some(Live::observed(name, config, state)))
 }

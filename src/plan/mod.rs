@@ -85,6 +85,19 @@ pub struct Live {
     pub failed: bool,
 }
 
+impl Live {
+    /// A connector from its stored config and its instance's reported state (`None`:
+    /// no status record yet).
+    pub fn observed(name: String, config: Config, status: Option<&str>) -> Self {
+        Self {
+            name,
+            config,
+            state: TargetState::from_status(status),
+            failed: status == Some("FAILED"),
+        }
+    }
+}
+
 /// What the plan may touch and how configs compare.
 #[derive(Clone, Debug)]
 pub struct Options {
