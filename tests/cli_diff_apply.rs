@@ -9,6 +9,7 @@ use std::{
     process::{Command, Output},
 };
 
+use common::text;
 use connect_sim::Running;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -42,13 +43,6 @@ async fn run_env(command: &str, sim: &Running, extra: &[&str], env: &[(&str, &st
     })
     .await
     .unwrap()
-}
-
-fn text(out: &Output) -> (String, String) {
-    (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 fn assert_exit(out: &Output, code: i32) {
@@ -323,13 +317,7 @@ async fn a_starting_worker_is_not_planned_against() {
     let sim = common::sim("3.9.0").await;
     let m = Manifests::new();
     m.set("a.yaml", &sink("a", "orders", "running"));
-    let health = format!("{}/_sim/health", sim.url());
-    let set = |status: &str| {
-        common::http()
-            .put(&health)
-            .json(&json!({ "status": status }))
-    };
-    assert!(set("starting").send().await.unwrap().status().is_success());
+    common::control_put(&sim, "/_sim/health", json!({"status": "starting"})).await;
     common::take_requests(&sim).await;
     for command in ["diff", "apply"] {
         let out = run(command, &sim, &["-f", m.dir()]).await;
@@ -340,7 +328,7 @@ async fn a_starting_worker_is_not_planned_against() {
         );
     }
     assert_eq!(writes(&sim).await, 0);
-    assert!(set("healthy").send().await.unwrap().status().is_success());
+    common::control_put(&sim, "/_sim/health", json!({"status": "healthy"})).await;
     assert_exit(&run("apply", &sim, &["-f", m.dir()]).await, 0);
     assert_eq!(states(&sim).await["a"], "RUNNING");
 }

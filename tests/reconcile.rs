@@ -9,8 +9,7 @@ mod common;
 
 use std::{fs, os::unix::fs::symlink, path::Path};
 
-use common::reconciling::{self, Reconciling};
-use connect_sentinel::reconcile::Status;
+use common::reconciling::{self, Reconciling, outcome};
 use connect_sim::Running;
 use serde_json::{Value, json};
 
@@ -45,10 +44,6 @@ async fn live_config(sim: &Running) -> Value {
         .json()
         .await
         .unwrap()
-}
-
-fn outcome(s: &Status) -> &str {
-    s.last.as_ref().map_or("", |o| o.label())
 }
 
 /// The first pass creates; editing the file applies the change; /readyz and /metrics.
@@ -192,7 +187,7 @@ async fn a_broken_manifest_writes_nothing_and_recovers() {
 #[tokio::test]
 async fn a_starting_worker_gets_no_writes() {
     let sim = common::sim("3.9.0").await;
-    set_health(&sim, "starting").await;
+    common::control_put(&sim, "/_sim/health", json!({"status": "starting"})).await;
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "sink.json", &sink("/tmp/a.txt", "x"));
     let r = start(&sim, dir.path(), &["--interval", "50ms"]).await;
@@ -202,21 +197,10 @@ async fn a_starting_worker_gets_no_writes() {
     assert_eq!(code, 503);
     assert!(body.contains("starting (GET /health)"), "{body}");
     assert_no_writes(&sim).await;
-    set_health(&sim, "healthy").await;
+    common::control_put(&sim, "/_sim/health", json!({"status": "healthy"})).await;
     r.until("applied once ready", |s| outcome(s) == "applied")
         .await;
     assert_eq!(live_config(&sim).await["file"], "/tmp/a.txt");
-}
-
-async fn set_health(sim: &Running, status: &str) {
-    let url = format!("{}/_sim/health", sim.url());
-    let answer = common::http()
-        .put(url)
-        .json(&json!({ "status": status }))
-        .send()
-        .await
-        .unwrap();
-    assert!(answer.status().is_success());
 }
 
 /// A FAILED connector ignores pause (spec §17): declared paused, it is paused once
@@ -230,10 +214,8 @@ async fn a_failed_connector_is_not_paused_on_every_pass() {
     write(dir.path(), "sink.json", &paused);
     let r = start(&sim, dir.path(), &["--interval", "50ms"]).await;
     let passes = r.until("in sync", |s| outcome(s) == "in_sync").await.passes;
-    let url = format!("{}/_sim/connectors/files-sink/state", sim.url());
     let failed = json!({"state": "FAILED", "trace": "org.apache.kafka.connect.errors.ConnectException: boom"});
-    let answer = common::http().put(url).json(&failed).send().await.unwrap();
-    assert!(answer.status().is_success());
+    common::control_put(&sim, "/_sim/connectors/files-sink/state", failed).await;
     common::take_requests(&sim).await;
     let status = r
         .until("three more passes", |s| s.passes >= passes + 3)

@@ -7,9 +7,8 @@ mod common;
 
 use common::{
     kube_api::KubeApi,
-    reconciling::{self, Reconciling},
+    reconciling::{self, Reconciling, outcome},
 };
-use connect_sentinel::reconcile::Status;
 use connect_sim::Running;
 use serde_json::{Value, json};
 
@@ -41,10 +40,6 @@ async fn file_of(sim: &Running, name: &str) -> Option<String> {
             .map(String::from),
         _ => None,
     }
-}
-
-fn outcome(s: &Status) -> &str {
-    s.last.as_ref().map_or("", |o| o.label())
 }
 
 /// connect-sim, the mocked API with ConfigMap `sinks` declaring `a` (file /tmp/a1), and

@@ -69,3 +69,8 @@ impl Reconciling {
         self.done.await.unwrap().unwrap();
     }
 }
+
+/// The last pass's outcome label (`applied`, `in_sync`, …), or "" before the first.
+pub fn outcome(s: &Status) -> &str {
+    s.last.as_ref().map_or("", |o| o.label())
+}
