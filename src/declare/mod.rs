@@ -96,15 +96,17 @@ const READ_CONCURRENCY: usize = 8;
 /// while it reads its config topic it may list no connectors at all (spec §20.2), and a
 /// plan against that would re-create, and so restart, every declared connector.
 pub async fn live(client: &ConnectClient) -> Result<Vec<Live>, ConnectError> {
-    let (expanded, health) = tokio::join!(client.expanded_info(), client.health());
+    let (expanded, names, health) = tokio::join!(
+        client.expanded_info(),
+        client.connector_names(),
+        client.health()
+    );
     ready(health?)?;
     let mut found: BTreeMap<String, Live> = match expanded? {
         Value::Object(map) => map.into_iter().filter_map(from_expanded).collect(),
         _ => BTreeMap::new(),
     };
-    let missing: Vec<String> = client
-        .connector_names()
-        .await?
+    let missing: Vec<String> = names?
         .into_iter()
         .filter(|n| !found.contains_key(n))
         .collect();

@@ -26,15 +26,6 @@ pub struct WatchError {
     pub reason: String,
 }
 
-/// Watches `paths`; the receiver gets one message per burst of changes.
-pub fn watch(
-    paths: &[PathBuf],
-    debounce: Duration,
-) -> Result<(Watcher, mpsc::Receiver<()>), WatchError> {
-    let (tx, rx) = mpsc::channel(1);
-    Ok((watch_into(paths, debounce, tx)?, rx))
-}
-
 /// Watches `paths`, signalling `tx` once per burst of changes.
 pub fn watch_into(
     paths: &[PathBuf],
