@@ -216,7 +216,14 @@ pub fn evaluate_held(
         if policy.consider_connectors && policy.worker.matches(&status.connector.worker_id) {
             containers += 1;
             let c = &status.connector;
-            if judge(policy, &c.state, in_grace(None), name, None, &mut forgiven) {
+            if judge(
+                policy,
+                &c.state,
+                || in_grace(None),
+                name,
+                None,
+                &mut forgiven,
+            ) {
                 failures.push(Failure::Connector {
                     connector: name.clone(),
                     state: c.state.to_uppercase().into(),
@@ -233,7 +240,7 @@ pub fn evaluate_held(
             if judge(
                 policy,
                 &task.state,
-                in_grace(Some(task.id)),
+                || in_grace(Some(task.id)),
                 name,
                 Some(task.id),
                 &mut forgiven,
@@ -286,16 +293,17 @@ fn count_missing(
     }
 }
 
-/// True when the state is a failure; transitional states within grace are forgiven.
+/// True when the state is a failure; transitional states within grace are forgiven
+/// (`in_grace` is asked only for transitional states: it costs a lookup).
 fn judge(
     policy: &Policy,
     state: &str,
-    in_grace: bool,
+    in_grace: impl FnOnce() -> bool,
     name: &str,
     task: Option<u32>,
     forgiven: &mut Vec<Key>,
 ) -> bool {
-    if is_transitional(state) && in_grace {
+    if is_transitional(state) && in_grace() {
         forgiven.push(Key {
             connector: name.into(),
             task,
