@@ -333,6 +333,20 @@ async fn a_starting_worker_is_not_planned_against() {
     assert_eq!(states(&sim).await["a"], "RUNNING");
 }
 
+/// A busy herder answers `GET /health` slowly (seconds, during a real rebalance): the
+/// planning reads wait for it instead of failing at the 500 ms read deadline.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_health_answer_is_waited_for() {
+    let sim = common::sim("3.9.0").await;
+    let m = Manifests::new();
+    m.set("a.yaml", &sink("a", "orders", "running"));
+    let slow = json!({"latency_ms": 1500, "path_regex": "^/health$"});
+    common::faults(&sim, slow).await;
+    assert_exit(&run("apply", &sim, &["-f", m.dir()]).await, 0);
+    assert_eq!(states(&sim).await["a"], "RUNNING");
+    assert_exit(&run("diff", &sim, &["-f", m.dir()]).await, 0);
+}
+
 /// 409s during a rebalance are retried; a connector stuck in a 409 storm, or hung past
 /// its deadline, fails alone (exit 1) while the others are applied.
 #[tokio::test(flavor = "multi_thread")]

@@ -184,9 +184,18 @@ impl ConnectClient {
         }
     }
 
+    /// A clone (sharing the connection pool) whose calls wait at least `at_least`:
+    /// the planner's reads must outlast a busy herder, probes keep their short deadline.
+    pub fn patient(&self, at_least: Duration) -> Self {
+        let mut client = self.clone();
+        client.options.timeout = client.options.timeout.max(at_least);
+        client
+    }
+
     async fn call(&self, method: Method, path: &str) -> Result<Answer, ConnectError> {
-        self.send(format!("{method} {path}"), self.request(method, path))
-            .await
+        let request = self.request(method.clone(), path);
+        let request = request.timeout(self.options.timeout);
+        self.send(format!("{method} {path}"), request).await
     }
 
     /// Sends a built request; `call` names it in errors.

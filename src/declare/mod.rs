@@ -3,7 +3,7 @@
 
 pub mod apply;
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, time::Duration};
 
 use futures::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
@@ -89,6 +89,11 @@ impl Loaded {
 /// expanded list leaves out).
 const READ_CONCURRENCY: usize = 8;
 
+/// How long the planner's reads may take at least, whatever `--connect-timeout` says:
+/// `GET /health` waits for the herder thread, which a real rebalance or connectors
+/// starting keep busy for seconds on a loaded worker.
+const PLAN_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Every connector with its stored config and state: one expanded call on 2.3+, plus a
 /// per-connector read for names it leaves out (no status record yet, spec §2.2).
 ///
@@ -96,6 +101,7 @@ const READ_CONCURRENCY: usize = 8;
 /// while it reads its config topic it may list no connectors at all (spec §20.2), and a
 /// plan against that would re-create, and so restart, every declared connector.
 pub async fn live(client: &ConnectClient) -> Result<Vec<Live>, ConnectError> {
+    let client = &client.patient(PLAN_READ_TIMEOUT);
     let (expanded, names, health) = tokio::join!(
         client.expanded_info(),
         client.connector_names(),
