@@ -347,6 +347,25 @@ async fn a_slow_health_answer_is_waited_for() {
     assert_exit(&run("diff", &sim, &["-f", m.dir()]).await, 0);
 }
 
+/// A connector the expanded list leaves out (no status record yet, as right after an
+/// apply on real Connect) is read on its own; that herder-queued read may answer 409 or
+/// "a rebalance is expected" during a rebalance, and is retried instead of failing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rebalancing_per_connector_read_is_retried() {
+    let sim = common::sim("3.9.0").await;
+    let m = Manifests::new();
+    m.set("a.yaml", &sink("a", "orders", "running"));
+    let seeded =
+        json!({"name": "a", "state": "NONE", "config": {"connector.class": "FileStreamSink"}});
+    common::seed(&sim, json!({"connectors": [seeded]})).await;
+    let conflict =
+        json!({"status": 409, "path_regex": "^/connectors/a/config$", "method": "GET", "count": 2});
+    common::faults(&sim, conflict).await;
+    let out = run("diff", &sim, &["-f", m.dir()]).await;
+    assert_exit(&out, 1);
+    assert_has(&text(&out).0, &["~ update a (adopt)"]);
+}
+
 /// 409s during a rebalance are retried; a connector stuck in a 409 storm, or hung past
 /// its deadline, fails alone (exit 1) while the others are applied.
 #[tokio::test(flavor = "multi_thread")]

@@ -10,7 +10,10 @@ use serde_json::Value;
 
 use crate::{
     cli::DeclareArgs,
-    connect::{ConnectClient, ConnectError, WorkerHealth},
+    connect::{
+        ConnectClient, ConnectError, WorkerHealth,
+        retry::{Backoff, retry},
+    },
     plan::{self, Live, Plan, PlanError, redact::Redactor},
     settings::{self, SettingsError},
     spec::{self, Manifests, SpecError},
@@ -94,6 +97,13 @@ const READ_CONCURRENCY: usize = 8;
 /// starting keep busy for seconds on a loaded worker.
 const PLAN_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// `GET /connectors/{name}/config` waits for the herder, so during a rebalance it may
+/// answer 409 or "a rebalance is expected" like a write: retried as writes are by default.
+const READ_RETRY: Backoff = Backoff {
+    retries: 6,
+    base: Duration::from_millis(200),
+};
+
 /// Every connector with its stored config and state: one expanded call on 2.3+, plus a
 /// per-connector read for names it leaves out (no status record yet, spec §2.2).
 ///
@@ -143,7 +153,7 @@ fn from_expanded((name, entry): (String, Value)) -> Option<(String, Live)> {
 
 /// One connector's config and state; `None` when it vanished meanwhile (404).
 async fn one(client: &ConnectClient, name: String) -> Result<Option<Live>, ConnectError> {
-    let config = match client.config(&name).await {
+    let config = match retry(READ_RETRY, || client.config(&name)).await {
         Err(ConnectError::Status { status: 404, .. }) => return Ok(None),
         other => other?,
     };
