@@ -33,10 +33,51 @@ pub fn json(headers: &HeaderMap, bytes: &[u8]) -> ApiResult<Option<Value>> {
     }
     serde_json::from_slice(bytes)
         .map(Some)
-        .map_err(|e| ApiError::internal(jackson_parse_error(&e)))
+        .map_err(|e| ApiError::internal(jackson_parse_error(bytes, &e)))
 }
 
-fn jackson_parse_error(e: &serde_json::Error) -> String {
+/// The bare word (e.g. `not` in `not json`) a syntax error stopped in, with the
+/// 1-based column Jackson reports after it.
+fn bare_word(bytes: &[u8], e: &serde_json::Error) -> Option<(String, usize)> {
+    let line = bytes.split(|b| *b == b'\n').nth(e.line().checked_sub(1)?)?;
+    let at = e.column().checked_sub(1)?.min(line.len().checked_sub(1)?);
+    let word = |b: &u8| b.is_ascii_alphanumeric() || *b == b'_';
+    let start = line[..at]
+        .iter()
+        .rposition(|b| !word(b))
+        .map_or(0, |i| i + 1);
+    let end = line[at..]
+        .iter()
+        .position(|b| !word(b))
+        .map_or(line.len(), |i| at + i);
+    (start < end && !line[start].is_ascii_digit()).then(|| {
+        (
+            String::from_utf8_lossy(&line[start..end]).into_owned(),
+            end + 2,
+        )
+    })
+}
+
+fn jackson_parse_error(bytes: &[u8], e: &serde_json::Error) -> String {
+    let serde = e.to_string();
+    if serde.starts_with("key must be a string")
+        && let Some(line) = bytes.split(|b| *b == b'\n').nth(e.line().saturating_sub(1))
+        && let Some(&c) = line.get(e.column().saturating_sub(1))
+    {
+        return format!(
+            "Unexpected character ('{}' (code {c})): was expecting double-quote to start field name\n at [Source: REDACTED {SOURCE_SUFFIX}; line: {}, column: {}]",
+            c as char,
+            e.line(),
+            e.column()
+        );
+    }
+    let in_value = serde.starts_with("expected ident") || serde.starts_with("expected value");
+    if in_value && let Some((word, column)) = bare_word(bytes, e) {
+        return format!(
+            "Unrecognized token '{word}': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')\n at [Source: REDACTED {SOURCE_SUFFIX}; line: {}, column: {column}]",
+            e.line()
+        );
+    }
     let what = match e.classify() {
         serde_json::error::Category::Eof => {
             "Unexpected end-of-input: expected close marker for Object".to_string()

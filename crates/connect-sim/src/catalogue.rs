@@ -247,7 +247,7 @@ const MIRROR_SOURCE: &[Def] = &[
     def(
         "source.cluster.bootstrap.servers",
         "LIST",
-        Required,
+        Null,
         "HIGH",
         "Common",
         "Source bootstrap servers",

@@ -13,6 +13,7 @@ use tokio::time::{Duration, Instant};
 
 use crate::{
     config::SimConfig,
+    filestream,
     model::{Connector, Instance, Lingering, State, StatusView, Target},
     plugins,
 };
@@ -214,6 +215,7 @@ impl Cluster {
             return;
         };
         let plugin = c.class().and_then(plugins::find_connector);
+        let failure = filestream::start_failure(&c.config);
         c.task_count = c.desired_tasks(plugin.and_then(|p| p.max_tasks));
         c.tasks_generation = generation;
         c.tasks.retain(|id, _| *id < c.task_count);
@@ -224,9 +226,7 @@ impl Cluster {
                 .entry(id)
                 .or_insert_with(|| Instance::new(State::Unassigned, worker));
             task.restart_into(c.target, &format!("{name}-{id}"));
-        }
-        if c.offsets.is_empty() {
-            c.offsets = initial_offsets(c, plugin.map(|p| p.kind));
+            fail_on_start(task, failure.as_deref());
         }
         c.topics = topics_of(c);
         self.open_rebalance_window(at);
@@ -279,6 +279,7 @@ impl Cluster {
             return;
         };
         let target = c.target;
+        let failure = filestream::start_failure(&c.config);
         if let Some(status) = c.status.as_mut().filter(|s| s.state == State::Restarting) {
             status.restart_into(target, name);
         }
@@ -288,6 +289,7 @@ impl Cluster {
             .filter(|(_, t)| t.state == State::Restarting)
         {
             task.restart_into(target, &format!("{name}-{id}"));
+            fail_on_start(task, failure.as_deref());
         }
     }
 
@@ -354,14 +356,14 @@ impl Cluster {
     }
 }
 
-/// Offsets a connector has committed once it ran (spec §10 shapes).
-fn initial_offsets(c: &Connector, kind: Option<plugins::Kind>) -> Vec<Value> {
-    match kind {
-        Some(plugins::Kind::Sink) => topics_of(c)
-            .into_iter()
-            .map(|t| json!({"partition": {"kafka_topic": t, "kafka_partition": 0}, "offset": {"kafka_offset": 0}}))
-            .collect(),
-        _ => vec![json!({"partition": {"source": c.name}, "offset": {"position": 0}})],
+/// A task that cannot start (see [`filestream`]) is FAILED with that trace, whatever
+/// its restart outcome says; a healthy target state (not PAUSED/STOPPED) only.
+pub(crate) fn fail_on_start(task: &mut Instance, failure: Option<&str>) {
+    if let Some(trace) = failure
+        && task.state == State::Running
+    {
+        task.state = State::Failed;
+        task.trace = Some(trace.to_string());
     }
 }
 

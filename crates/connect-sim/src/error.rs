@@ -74,13 +74,15 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// The bare-text 401 of `BasicAuthSecurityRestExtension` (spec §0.2): not JSON.
+/// The bare-text 401 of `BasicAuthSecurityRestExtension` (spec §0.2): not JSON, though
+/// real workers (3.9.1, 4.3.1) label it `Content-Type: application/json`.
 pub fn unauthorized() -> Response {
     let mut response =
         (StatusCode::UNAUTHORIZED, "User cannot access the resource.").into_response();
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     response
 }
 

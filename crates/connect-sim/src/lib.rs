@@ -14,6 +14,7 @@
 //! - [`model`]: connectors, instances, states and their JSON views.
 //! - [`validate`], [`plugins`] and [`catalogue`]: config validation, plugin types and the
 //!   catalogue data (§12, §14).
+//! - [`filestream`]: FileStream tasks that cannot create their file fail, as real ones do.
 //! - [`body`]: Jersey/Jackson body handling (415s, 500s for bad JSON).
 //! - `routes`: the per-version router, the count → fault → auth middleware, handlers.
 //! - [`control`], [`seed`] and [`faults`]: the `/_sim` control API.
@@ -25,6 +26,7 @@ pub mod config;
 pub mod control;
 pub mod error;
 pub mod faults;
+pub mod filestream;
 pub mod model;
 pub mod ops;
 pub mod plugins;

@@ -172,6 +172,19 @@ pub fn find_connector(name: &str) -> Option<&'static Plugin> {
         .find(|p| p.kind.is_connector() && p.matches(name))
 }
 
+/// A plugin's whole `ConfigDef` as `GET /connector-plugins/{plugin}/config` lists it:
+/// for connectors the common `ConnectorConfig` keys and the sink or source extras come
+/// first, then the plugin's own keys (as a real worker lists them).
+pub fn all_defs(plugin: &'static Plugin) -> Vec<&'static Def> {
+    use crate::catalogue::{COMMON, SINK, SOURCE};
+    let (common, extra): (&[Def], &[Def]) = match plugin.kind {
+        Kind::Sink => (COMMON, SINK),
+        Kind::Source => (COMMON, SOURCE),
+        _ => (&[], &[]),
+    };
+    common.iter().chain(extra).chain(plugin.defs).collect()
+}
+
 /// Every installed plugin.
 pub fn all() -> &'static [Plugin] {
     CATALOGUE

@@ -109,6 +109,14 @@ fn check(def: &Def, value: Option<&Option<String>>) -> Vec<String> {
     };
     match def.ty {
         "INT" | "SHORT" | "LONG" => match v.trim().parse::<i64>() {
+            // The parse failure leaves null, which tasks.max's range validator refuses too.
+            Err(_) if def.name == "tasks.max" => vec![
+                invalid(&format!("Not a number of type {}", def.ty)).remove(0),
+                format!(
+                    "Invalid value null for configuration {}: Value must be non-null",
+                    def.name
+                ),
+            ],
             Err(_) => invalid(&format!("Not a number of type {}", def.ty)),
             Ok(n) if def.name == "tasks.max" && n < 1 => invalid("Value must be at least 1"),
             Ok(_) => vec![],

@@ -72,11 +72,13 @@ impl Cluster {
             return Ok(());
         };
         let target = c.target;
+        let failure = crate::filestream::start_failure(&c.config);
         let task = c
             .tasks
             .entry(id)
             .or_insert_with(|| Instance::new(State::Unassigned, worker));
         task.restart_into(target, &format!("{name}-{id}"));
+        crate::cluster::fail_on_start(task, failure.as_deref());
         Ok(())
     }
 

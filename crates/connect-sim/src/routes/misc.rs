@@ -21,7 +21,7 @@ use crate::{
 /// The git id every simulated worker reports.
 pub const COMMIT: &str = "a60e31147e6b01ee";
 /// The Kafka cluster id every simulated worker reports.
-pub const KAFKA_CLUSTER_ID: &str = "Sim3dE_fGhIjK-LmNoPqRsT";
+pub const KAFKA_CLUSTER_ID: &str = "Sim3dE_fGhIjK-LmNoPqRs";
 
 /// `GET /` (spec §1): answered without the herder, even when it is stuck.
 pub async fn root(State(sim): State<Sim>) -> Json<Value> {
@@ -84,9 +84,8 @@ pub async fn plugins(State(sim): State<Sim>, RawQuery(query): RawQuery) -> Json<
 pub async fn plugin_config(Path(plugin): Path<String>) -> ApiResult<Json<Value>> {
     let found = plugins::find(&plugin)
         .ok_or_else(|| ApiError::not_found(format!("Unknown plugin {plugin}.")))?;
-    let defs: Vec<Value> = found
-        .defs
-        .iter()
+    let defs: Vec<Value> = plugins::all_defs(found)
+        .into_iter()
         .enumerate()
         .map(|(i, d)| d.to_json(i + 1))
         .collect();
