@@ -95,6 +95,16 @@ impl Cluster {
         self.urls[i].trim_start_matches("http://").to_string()
     }
 
+    /// The broker's bootstrap address (`127.0.0.1:BROKER_PORT` from `cluster.env`).
+    pub fn broker(&self) -> String {
+        let env = std::fs::read_to_string(self.dir.path().join("cluster.env")).unwrap();
+        let port = env
+            .lines()
+            .find_map(|l| l.strip_prefix("BROKER_PORT="))
+            .expect("cluster.env names BROKER_PORT");
+        format!("127.0.0.1:{}", port.trim_matches('\''))
+    }
+
     /// SIGTERM (or SIGKILL with `hard`) worker `i`.
     pub fn kill_worker(&self, i: usize, hard: bool) {
         let i = i.to_string();

@@ -10,6 +10,7 @@
 
 mod cluster;
 mod http;
+mod proxy;
 mod scenarios;
 mod sentinel;
 

@@ -2,7 +2,8 @@
 //! `SCENARIOS` list; scenarios that damage the cluster (`Needs::Destructive`) run after
 //! the others of their version.
 
-mod conformance;
+mod declare;
+mod declare_reconcile;
 mod health;
 
 use crate::{Needs, Scenario};
@@ -10,10 +11,14 @@ use crate::{Needs, Scenario};
 /// Shared scenarios first, destructive ones last (each of those gets the cluster last
 /// and discards it).
 pub fn all() -> Vec<&'static Scenario> {
-    let mut all: Vec<&'static Scenario> = [health::SCENARIOS, conformance::SCENARIOS]
-        .into_iter()
-        .flatten()
-        .collect();
+    let mut all: Vec<&'static Scenario> = [
+        health::SCENARIOS,
+        declare::SCENARIOS,
+        declare_reconcile::SCENARIOS,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     all.sort_by_key(|s| s.needs == Needs::Destructive);
     all
 }
