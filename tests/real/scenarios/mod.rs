@@ -2,6 +2,7 @@
 //! `SCENARIOS` list; scenarios that damage the cluster (`Needs::Destructive`) run after
 //! the others of their version.
 
+mod conformance;
 mod declare;
 mod declare_reconcile;
 mod health;
@@ -13,6 +14,7 @@ use crate::{Needs, Scenario};
 pub fn all() -> Vec<&'static Scenario> {
     let mut all: Vec<&'static Scenario> = [
         health::SCENARIOS,
+        conformance::SCENARIOS,
         declare::SCENARIOS,
         declare_reconcile::SCENARIOS,
     ]
