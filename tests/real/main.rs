@@ -27,8 +27,8 @@ use libtest_mimic::{Arguments, Failed, Trial};
 pub enum Needs {
     /// The shared cluster of its version, reset to no connectors.
     Shared,
-    /// The shared cluster, which it damages (stops workers or the broker): the cluster
-    /// is discarded after it, so the next scenario gets a fresh one.
+    /// The shared cluster, which it damages and then restores (stops and starts workers
+    /// or the broker). These run after the others of their version.
     Destructive,
 }
 
@@ -86,8 +86,8 @@ fn trial(clusters: Arc<Mutex<Clusters>>, version: String, scenario: &'static Sce
                 )))
             }
         };
-        if scenario.needs == Needs::Destructive || result.is_err() {
-            guard.current = None;
+        if result.is_err() {
+            guard.current = None; // a failed scenario may leave it damaged: start afresh
         }
         result
     })

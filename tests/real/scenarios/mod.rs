@@ -1,19 +1,21 @@
 //! Every real-tier scenario, grouped by what it exercises. Each group exports a
-//! `SCENARIOS` list; scenarios that damage the cluster (`Needs::Destructive`) run after
-//! the others of their version.
+//! `SCENARIOS` list; scenarios that damage the cluster and restore it
+//! (`Needs::Destructive`) run after the others of their version.
 
 mod conformance;
 mod declare;
 mod declare_reconcile;
+mod faults;
 mod health;
+pub mod support;
 
 use crate::{Needs, Scenario};
 
-/// Shared scenarios first, destructive ones last (each of those gets the cluster last
-/// and discards it).
+/// Shared scenarios first, destructive ones (which restore what they break) last.
 pub fn all() -> Vec<&'static Scenario> {
     let mut all: Vec<&'static Scenario> = [
         health::SCENARIOS,
+        faults::SCENARIOS,
         conformance::SCENARIOS,
         declare::SCENARIOS,
         declare_reconcile::SCENARIOS,

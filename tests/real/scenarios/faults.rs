@@ -1,0 +1,103 @@
+//! Cluster faults seen through serve: a worker stopped (its tasks move to the others),
+//! a worker killed (stale RUNNING statuses with the dead worker's id until the group
+//! notices), and the broker stopped and started. No restart storm in any of them.
+
+use serde_json::Value;
+
+use super::support::{LIFECYCLE, file_sink, metric, tasks_in, wait_status};
+use crate::{Needs, Scenario, cluster::Cluster, http, scenario, sentinel};
+
+pub static SCENARIOS: &[Scenario] = &[
+    scenario!(worker_stopped_its_tasks_move, Needs::Destructive),
+    scenario!(worker_killed_stale_then_reassigned, Needs::Destructive),
+    scenario!(broker_stopped_then_started, Needs::Destructive),
+];
+
+/// A healthy three-task sink, and serve (auto-restart on) polling worker 0.
+async fn healthy_sink(cluster: &Cluster, name: &str) -> sentinel::Running {
+    let dir = cluster.scratch(name);
+    file_sink(cluster, name, dir.join("out.txt").to_str().unwrap(), 3).await;
+    tasks_in(cluster, name, "RUNNING").await;
+    let served = sentinel::Running::serve(cluster.url(), &["--auto-restart"]);
+    wait_status(&served.url, "/", 200).await;
+    served
+}
+
+/// Waits until no task of `name` is on `worker` and all run; returns the status.
+async fn moved_off(cluster: &Cluster, name: &str, worker: &str) -> Value {
+    let url = format!("{}/connectors/{name}/status", cluster.url());
+    http::eventually(
+        &format!("{name}'s tasks off {worker}"),
+        LIFECYCLE,
+        || async {
+            let status = http::json(&url).await;
+            let tasks = status["tasks"].as_array()?;
+            let moved = tasks
+                .iter()
+                .all(|t| t["state"] == "RUNNING" && t["worker_id"] != worker);
+            (moved && tasks.len() == 3).then_some(status.clone())
+        },
+    )
+    .await
+}
+
+/// `/` answered 200 and no restart was made, sampled while `moved` resolves.
+async fn stays_healthy_until<F: std::future::Future<Output = Value>>(
+    served: &sentinel::Running,
+    moved: F,
+) -> Value {
+    let sampler = async {
+        loop {
+            let (status, body) = http::get(&format!("{}/", served.url)).await;
+            assert_eq!(status, 200, "/ while the worker was away: {body}");
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+    };
+    let status = tokio::select! { s = moved => s, () = sampler => unreachable!() };
+    let restarts = metric(&served.url, "connect_sentinel_restarts_total", "").await;
+    assert_eq!(restarts, 0.0, "no restarts:\n{}", served.logs());
+    status
+}
+
+async fn worker_stopped_its_tasks_move(cluster: &Cluster) {
+    let served = healthy_sink(cluster, "moving-sink").await;
+    let gone = cluster.worker_id(2);
+    cluster.kill_worker(2, false);
+    stays_healthy_until(&served, moved_off(cluster, "moving-sink", &gone)).await;
+    cluster.start_worker(2);
+}
+
+async fn worker_killed_stale_then_reassigned(cluster: &Cluster) {
+    let served = healthy_sink(cluster, "orphan-sink").await;
+    let before = tasks_in(cluster, "orphan-sink", "RUNNING").await;
+    let victim = (1..3).find(|&i| before.to_string().contains(&cluster.worker_id(i)));
+    let victim = victim.unwrap_or(1);
+    let gone = cluster.worker_id(victim);
+    cluster.kill_worker(victim, true);
+    let url = format!("{}/connectors/orphan-sink/status", cluster.url());
+    let stale = http::json(&url).await;
+    assert!(
+        stale.to_string().contains(&gone),
+        "right after SIGKILL Connect still reports the dead worker's instances: {stale}"
+    );
+    stays_healthy_until(&served, moved_off(cluster, "orphan-sink", &gone)).await;
+    cluster.start_worker(victim);
+}
+
+async fn broker_stopped_then_started(cluster: &Cluster) {
+    let served = healthy_sink(cluster, "patient-sink").await;
+    cluster.stop_broker();
+    let ready = wait_status(&served.url, "/readyz", 503).await;
+    assert!(ready["reason"].is_string(), "{ready}");
+    let body = wait_status(&served.url, "/", 503).await;
+    assert!(body["failures"].to_string().contains("broker"), "{body}");
+    let (status, _) = http::get(&format!("{}/livez", served.url)).await;
+    assert_eq!(status, 200, "/livez stays up while the broker is away");
+    cluster.start_broker();
+    wait_status(&served.url, "/readyz", 200).await;
+    let body = wait_status(&served.url, "/", 200).await;
+    assert_eq!(body["healthy"], true, "{body}");
+    let restarts = metric(&served.url, "connect_sentinel_restarts_total", "").await;
+    assert_eq!(restarts, 0.0, "no restart storm:\n{}", served.logs());
+    tasks_in(cluster, "patient-sink", "RUNNING").await;
+}
