@@ -252,6 +252,7 @@ print(json.dumps({
     "probes_sent": sent, "probes_skipped": skipped, "probes_answered": len(answered),
     "probes_failed": len(failed), "failures": sorted(set(failed)),
     "probe_p50_ms": pct(50), "probe_p99_ms": pct(99),
+    "loadavg_1m_at_end": float(open("/proc/loadavg").read().split()[0]),
 }))
 PY
 }
@@ -340,7 +341,9 @@ for n in sorted({r["connectors"] for r in rows}):
     b = statistics.mean(r["workers_cpu_s_per_min"] for r in base)
     noise = max(r["workers_cpu_s_per_min"] for r in base) - min(r["workers_cpu_s_per_min"] for r in base)
     print()
-    print("%d connectors: baseline %s CPU s/min (two baselines %s apart)" % (n, f(b), f(noise)))
+    print("%d connectors: baseline %s CPU s/min (two baselines %s apart); machine load average %s..%s"
+          % (n, f(b), f(noise), f(min(r.get("loadavg_1m_at_end", 0) for r in rs), "%.1f"),
+             f(max(r.get("loadavg_1m_at_end", 0) for r in rs), "%.1f")))
     print("%-29s %5s %9s %7s %10s %10s %11s %9s %9s" % ("", "rate", "CPU s/min", "extra", "REST req/m",
           "own CPU", "answered", "p50 ms", "p99 ms"))
     for r in rs:
