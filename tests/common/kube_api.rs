@@ -1,8 +1,7 @@
-//! A mocked Kubernetes API server on 127.0.0.1:0, just enough for `reconcile`:
-//! ConfigMaps (list with a label selector, and watch as a stream of JSON lines),
-//! coordination.k8s.io Leases (get, create, replace with resourceVersion conflicts) and
-//! events.k8s.io Events (recorded for assertions). Tests change ConfigMaps directly and
-//! can make the next watch requests fail.
+//! A mocked Kubernetes API server on 127.0.0.1:0, just enough for what the real one in
+//! the Kubernetes tier (tests/kube) cannot do on demand: ConfigMaps (list with a label
+//! selector, and watch as a stream of JSON lines) whose next watch requests fail with
+//! 500. events.k8s.io Events are accepted and dropped. Tests change ConfigMaps directly.
 
 use std::{
     collections::BTreeMap,
@@ -26,8 +25,6 @@ use tokio_stream::wrappers::BroadcastStream;
 struct Store {
     version: u64,
     configmaps: BTreeMap<(String, String), Value>,
-    leases: BTreeMap<(String, String), Value>,
-    events: Vec<Value>,
     /// Every ConfigMap watch event, for watches resuming from a resourceVersion.
     history: Vec<Value>,
     failing_watches: u32,
@@ -55,20 +52,8 @@ impl KubeApi {
         let app = Router::new()
             .route("/api/v1/namespaces/{ns}/configmaps", get(configmaps))
             .route(
-                "/apis/coordination.k8s.io/v1/namespaces/{ns}/leases",
-                axum::routing::post(create_lease),
-            )
-            .route(
-                "/apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name}",
-                get(get_lease).put(put_lease),
-            )
-            .route(
                 "/apis/events.k8s.io/v1/namespaces/{ns}/events",
                 axum::routing::post(event),
-            )
-            .route(
-                "/apis/events.k8s.io/v1/namespaces/{ns}/events/{name}",
-                axum::routing::patch(event_patch),
             )
             .with_state(api.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -103,35 +88,10 @@ impl KubeApi {
         let _ = self.changes.send(event);
     }
 
-    /// Deletes a ConfigMap, and tells the watchers.
-    pub fn delete(&self, ns: &str, name: &str) {
-        let mut store = self.lock();
-        store.version += 1;
-        if let Some(mut object) = store.configmaps.remove(&(ns.to_string(), name.to_string())) {
-            object["metadata"]["resourceVersion"] = json!(store.version.to_string());
-            let event = json!({"type": "DELETED", "object": object});
-            store.history.push(event.clone());
-            let _ = self.changes.send(event);
-        }
-    }
-
     /// Ends every open watch and answers the next `n` watch requests with 500.
     pub fn break_watches(&self, n: u32) {
         self.lock().failing_watches = n;
         let _ = self.changes.send(json!({"type": "_CLOSE"}));
-    }
-
-    /// The Events posted so far.
-    pub fn events(&self) -> Vec<Value> {
-        self.lock().events.clone()
-    }
-
-    /// The lease, if any.
-    pub fn lease(&self, ns: &str, name: &str) -> Option<Value> {
-        self.lock()
-            .leases
-            .get(&(ns.to_string(), name.to_string()))
-            .cloned()
     }
 
     /// Requests seen, as `METHOD path?query` (watch requests marked).
@@ -212,99 +172,6 @@ async fn configmaps(
     Response::new(Body::from_stream(events))
 }
 
-async fn get_lease(
-    State(api): State<KubeApi>,
-    Path((ns, name)): Path<(String, String)>,
-) -> Response {
-    match api.lease(&ns, &name) {
-        Some(lease) => Json(lease).into_response(),
-        None => not_found(&name),
-    }
-}
-
-fn not_found(name: &str) -> Response {
-    let status = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404,
-        "message": format!("leases.coordination.k8s.io \"{name}\" not found")});
-    (StatusCode::NOT_FOUND, Json(status)).into_response()
-}
-
-fn conflict(name: &str) -> Response {
-    let status = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Conflict", "code": 409,
-        "message": format!("Operation cannot be fulfilled on leases.coordination.k8s.io \"{name}\"")});
-    (StatusCode::CONFLICT, Json(status)).into_response()
-}
-
-async fn create_lease(
-    State(api): State<KubeApi>,
-    Path(ns): Path<String>,
-    Json(mut lease): Json<Value>,
-) -> Response {
-    let name = lease["metadata"]["name"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let mut store = api.lock();
-    if store.leases.contains_key(&(ns.clone(), name.clone())) {
-        return conflict(&name);
-    }
-    store.version += 1;
-    lease["metadata"]["resourceVersion"] = json!(store.version.to_string());
-    lease["metadata"]["namespace"] = json!(ns);
-    store.leases.insert((ns, name), lease.clone());
-    (StatusCode::CREATED, Json(lease)).into_response()
-}
-
-async fn put_lease(
-    State(api): State<KubeApi>,
-    Path((ns, name)): Path<(String, String)>,
-    Json(mut lease): Json<Value>,
-) -> Response {
-    let mut store = api.lock();
-    let key = (ns.clone(), name.clone());
-    let Some(current) = store.leases.get(&key) else {
-        return not_found(&name);
-    };
-    if current["metadata"]["resourceVersion"] != lease["metadata"]["resourceVersion"] {
-        return conflict(&name);
-    }
-    store.version += 1;
-    lease["metadata"]["resourceVersion"] = json!(store.version.to_string());
-    lease["metadata"]["namespace"] = json!(ns);
-    store.leases.insert(key, lease.clone());
-    Json(lease).into_response()
-}
-
-async fn event(
-    State(api): State<KubeApi>,
-    Path(ns): Path<String>,
-    Json(mut event): Json<Value>,
-) -> Response {
-    if event["metadata"]["name"].is_null() {
-        let n = api.lock().events.len();
-        event["metadata"]["name"] = json!(format!("event-{n}"));
-    }
-    event["metadata"]["namespace"] = json!(ns);
-    api.lock().events.push(event.clone());
+async fn event(Json(event): Json<Value>) -> Response {
     (StatusCode::CREATED, Json(event)).into_response()
-}
-
-async fn event_patch(
-    State(api): State<KubeApi>,
-    Path((_, name)): Path<(String, String)>,
-    Json(patch): Json<Value>,
-) -> Response {
-    let mut store = api.lock();
-    let found = store
-        .events
-        .iter()
-        .rposition(|e| e["metadata"]["name"] == name.as_str());
-    let Some(i) = found else {
-        return not_found(&name);
-    };
-    if let (Some(target), Some(changes)) = (store.events[i].as_object_mut(), patch.as_object()) {
-        for (k, v) in changes {
-            target.insert(k.clone(), v.clone());
-        }
-    }
-    Json(store.events[i].clone()).into_response()
 }

@@ -5,7 +5,8 @@
 //! manifest, named `configmap/<namespace>/<name>/<key>` in errors; JSON when the key
 //! ends in `.json`, else YAML. A reflector keeps them in memory; every added, modified
 //! or deleted ConfigMap (each event of a batch) signals a pass, and watch errors are
-//! retried with kube's default backoff, so the watch never stops.
+//! retried with kube's default backoff, so the watch never stops; a refusal (403: a
+//! missing RBAC rule) is logged as an error that names the rules needed.
 
 pub mod lease;
 
@@ -39,6 +40,17 @@ impl std::fmt::Debug for ConfigMaps {
     }
 }
 
+/// True when the API server refused the list or watch (403: a missing RBAC rule).
+fn forbidden(error: &watcher::Error) -> bool {
+    match error {
+        watcher::Error::InitialListFailed(kube::Error::Api(status))
+        | watcher::Error::WatchStartFailed(kube::Error::Api(status))
+        | watcher::Error::WatchFailed(kube::Error::Api(status))
+        | watcher::Error::WatchError(status) => status.is_forbidden(),
+        _ => false,
+    }
+}
+
 /// Prefix of the document names of ConfigMap keys.
 const PREFIX: &str = "configmap/";
 
@@ -62,6 +74,11 @@ pub fn watch(
                 let _ = changes.try_send(());
             }
             Ok(_) => {}
+            Err(e) if forbidden(&e) => tracing::error!(
+                error = %e,
+                "ConfigMap watch forbidden: the reconciler's RBAC Role must grant get, list and \
+                 watch on configmaps (deploy/reconciler/rbac.yaml); retrying with backoff"
+            ),
             Err(e) => tracing::warn!(error = %e, "ConfigMap watch failed; retrying with backoff"),
         }
         std::future::ready(())
@@ -152,7 +169,9 @@ impl ConfigMaps {
             secondary: None,
         };
         for reference in self.references() {
-            let _ = self.recorder.publish(&event, &reference).await;
+            if let Err(e) = self.recorder.publish(&event, &reference).await {
+                tracing::warn!(error = %e, "cannot publish an Event");
+            }
         }
     }
 }
