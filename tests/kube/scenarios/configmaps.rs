@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use super::{declare, delete, events, eventually, file_of, put, reconciler, sink, until_within};
-use crate::{Scenario, common, common::reconciling::outcome, server::ApiServer};
+use crate::{Scenario, common, common::reconciling::outcome, logs, server::ApiServer};
 
 pub const LISTED_WATCHED_APPLIED: Scenario = Scenario {
     name: "configmaps::listed_watched_and_applied",
@@ -144,6 +144,7 @@ async fn resumes_after_restart(server: &ApiServer) {
     let r = reconciler(kube.clone(), &ns, &sim, &["--prune"]).await;
     r.until("created", |s| outcome(s) == "applied").await;
     for (round, compact) in [(2, false), (3, true)] {
+        let mark = logs::mark();
         server.restart_apiserver(compact).await;
         let file = format!("/tmp/a{round}");
         declare(&kube, &ns, "sinks", json!({"a.json": sink("a", &file)})).await;
@@ -163,6 +164,11 @@ async fn resumes_after_restart(server: &ApiServer) {
             (file_of(&sim, "a").await.as_deref() == Some(file.as_str())).then_some(())
         })
         .await;
+        if compact {
+            // The resumed watch's resourceVersion was compacted away: 410, then a re-list.
+            let log = logs::since(mark);
+            assert!(log.contains("too old resource version"), "{log}");
+        }
         delete(&kube, &ns, &format!("extra-{round}")).await;
         r.until("pruned", |s| s.declared == 1 && outcome(s) == "applied")
             .await;
