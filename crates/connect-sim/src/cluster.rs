@@ -71,12 +71,13 @@ pub struct Cluster {
     pub(crate) health: Health,
     /// The `rebalancing` fault: holds the rebalance window open.
     pub(crate) forced_rebalance: bool,
+    /// The worker version as text (what built-in plugins report).
+    kafka_version: String,
 }
 
 impl Cluster {
     pub fn new(cfg: SimConfig) -> Self {
         Self {
-            cfg,
             connectors: BTreeMap::new(),
             lingering: HashMap::new(),
             events: BTreeMap::new(),
@@ -85,6 +86,8 @@ impl Cluster {
             next_worker: 0,
             health: Health::Healthy,
             forced_rebalance: false,
+            kafka_version: cfg.version.to_string(),
+            cfg,
         }
     }
 
@@ -226,7 +229,7 @@ impl Cluster {
                 .entry(id)
                 .or_insert_with(|| Instance::new(State::Unassigned, worker));
             task.restart_into(c.target, &format!("{name}-{id}"));
-            fail_on_start(task, failure.as_deref());
+            filestream::fail_on_start(task, failure.as_deref());
         }
         c.topics = topics_of(c);
         self.open_rebalance_window(at);
@@ -289,7 +292,7 @@ impl Cluster {
             .filter(|(_, t)| t.state == State::Restarting)
         {
             task.restart_into(target, &format!("{name}-{id}"));
-            fail_on_start(task, failure.as_deref());
+            filestream::fail_on_start(task, failure.as_deref());
         }
     }
 
@@ -330,12 +333,16 @@ impl Cluster {
     /// connector's lingering status has type `unknown` (spec §18).
     pub fn status_view(&self, name: &str) -> Option<StatusView<'_>> {
         if let Some(c) = self.connectors.get(name) {
-            let connector = c.status.as_ref()?.view(None);
+            let version = self.instance_version(&c.config);
+            let mut connector = c.status.as_ref()?.view(None);
+            connector.version = version;
+            let mut tasks = c.task_views();
+            tasks.iter_mut().for_each(|t| t.version = version);
             let kind = self.reported_type(Self::type_of(Some(&c.config)));
             return Some(StatusView {
                 name: &c.name,
                 connector,
-                tasks: c.task_views(),
+                tasks,
                 kind,
             });
         }
@@ -349,21 +356,31 @@ impl Cluster {
         })
     }
 
+    /// The worker version as text.
+    pub(crate) fn kafka_version(&self) -> String {
+        self.kafka_version.clone()
+    }
+
+    /// The `version` a 4.1+ worker shows in status entries of a connector with this
+    /// config: its plugin's version (spec §21), `None` before 4.1 or when undefined.
+    pub(crate) fn instance_version(&self, config: &BTreeMap<String, String>) -> Option<&str> {
+        if !self.cfg.version.at_least(4, 1) {
+            return None;
+        }
+        let plugin = config
+            .get("connector.class")
+            .and_then(|class| plugins::find_connector(class))?;
+        match plugin.version {
+            plugins::PluginVersion::Kafka => Some(&self.kafka_version),
+            plugins::PluginVersion::Fixed(v) => Some(v),
+            plugins::PluginVersion::Undefined => None,
+        }
+    }
+
     /// [`Cluster::status_view`] as a JSON value.
     pub fn status_json(&self, name: &str) -> Option<Value> {
         self.status_view(name)
             .and_then(|v| serde_json::to_value(v).ok())
-    }
-}
-
-/// A task that cannot start (see [`filestream`]) is FAILED with that trace, whatever
-/// its restart outcome says; a healthy target state (not PAUSED/STOPPED) only.
-pub(crate) fn fail_on_start(task: &mut Instance, failure: Option<&str>) {
-    if let Some(trace) = failure
-        && task.state == State::Running
-    {
-        task.state = State::Failed;
-        task.trace = Some(trace.to_string());
     }
 }
 

@@ -5,11 +5,14 @@
 
 use std::{collections::BTreeMap, path::Path};
 
+use crate::model::{Instance, State};
+
 const SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
 
 /// The trace a task of this connector fails with at start, if it does.
 pub fn start_failure(config: &BTreeMap<String, String>) -> Option<String> {
-    if config.get("connector.class").map(String::as_str) != Some(SINK) {
+    let class = config.get("connector.class")?;
+    if crate::plugins::find_connector(class.trim()).map(|p| p.class) != Some(SINK) {
         return None;
     }
     let file = config.get("file").filter(|f| !f.is_empty())?;
@@ -30,6 +33,17 @@ pub fn start_failure(config: &BTreeMap<String, String>) -> Option<String> {
          \tat java.base/java.lang.Thread.run(Thread.java:840)\n\
          Caused by: java.nio.file.NoSuchFileException: {file}\n"
     ))
+}
+
+/// A task that cannot start (see [`start_failure`]) is FAILED with that trace, whatever
+/// its restart outcome says; a healthy target state (not PAUSED/STOPPED) only.
+pub fn fail_on_start(task: &mut Instance, failure: Option<&str>) {
+    if let Some(trace) = failure
+        && task.state == State::Running
+    {
+        task.state = State::Failed;
+        task.trace = Some(trace.to_string());
+    }
 }
 
 #[cfg(test)]

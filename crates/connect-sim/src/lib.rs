@@ -15,6 +15,7 @@
 //! - [`validate`], [`plugins`] and [`catalogue`]: config validation, plugin types and the
 //!   catalogue data (§12, §14).
 //! - [`filestream`]: FileStream tasks that cannot create their file fail, as real ones do.
+//! - [`plugin_version`]: KIP-891 plugin versions (4.1+).
 //! - [`body`]: Jersey/Jackson body handling (415s, 500s for bad JSON).
 //! - `routes`: the per-version router, the count → fault → auth middleware, handlers.
 //! - [`control`], [`seed`] and [`faults`]: the `/_sim` control API.
@@ -29,6 +30,7 @@ pub mod faults;
 pub mod filestream;
 pub mod model;
 pub mod ops;
+pub mod plugin_version;
 pub mod plugins;
 mod routes;
 pub mod seed;

@@ -95,6 +95,7 @@ impl Instance {
             id,
             state: self.state,
             worker_id: &self.worker_id,
+            version: None,
             trace,
         }
     }
@@ -112,6 +113,9 @@ pub struct InstanceView<'a> {
     pub id: Option<u32>,
     pub state: State,
     pub worker_id: &'a str,
+    /// The plugin version running the instance (4.1+, KIP-891); omitted when undefined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<&'a str>,
 }

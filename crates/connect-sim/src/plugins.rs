@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::catalogue::CATALOGUE;
+use crate::{catalogue::CATALOGUE, config::Version};
 
 /// A plugin's kind, as `type` in `GET /connector-plugins` (spec §12).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,18 +77,42 @@ pub const fn def(
 }
 
 impl Def {
-    /// The `definition` object of a validate response; `order` is 1-based within the list.
-    pub fn to_json(&self, order: usize) -> Value {
+    /// The `definition` object of a validate response; `order` is 1-based within the list
+    /// and named `order_in_group` from 4.2 on (spec §21; `order` on a real 3.9.1 worker,
+    /// `order_in_group` on 4.3.1).
+    pub fn to_json(&self, order: usize, kafka: Version) -> Value {
         let default = match self.default {
             Dflt::Required | Dflt::Null => Value::Null,
             Dflt::Value(v) => json!(v),
         };
-        json!({
+        let mut def = json!({
             "name": self.name, "type": self.ty, "required": matches!(self.default, Dflt::Required),
             "default_value": default, "importance": self.importance, "documentation": self.doc,
             "group": self.group, "width": "MEDIUM", "display_name": self.display,
-            "dependents": [], "order": order,
-        })
+            "dependents": [],
+        });
+        put_order(&mut def, kafka, order);
+        def
+    }
+}
+
+/// Adds the order field of a `definition`: `order` last before 4.2, `order_in_group`
+/// right after `group` from 4.2 on.
+pub fn put_order(def: &mut Value, kafka: Version, order: usize) {
+    let Some(map) = def.as_object_mut() else {
+        return;
+    };
+    if !kafka.at_least(4, 2) {
+        map.insert("order".into(), json!(order));
+        return;
+    }
+    let entries: Vec<(String, Value)> = std::mem::take(map).into_iter().collect();
+    for (key, value) in entries {
+        let after_group = key == "group";
+        map.insert(key, value);
+        if after_group {
+            map.insert("order_in_group".into(), json!(order));
+        }
     }
 }
 
@@ -173,8 +197,8 @@ pub fn find_connector(name: &str) -> Option<&'static Plugin> {
 }
 
 /// A plugin's whole `ConfigDef` as `GET /connector-plugins/{plugin}/config` lists it:
-/// for connectors the common `ConnectorConfig` keys and the sink or source extras come
-/// first, then the plugin's own keys (as a real worker lists them).
+/// the plugin's own keys first, then for connectors the common `ConnectorConfig` keys
+/// and the sink or source extras (as real 3.9.1 and 4.3.1 workers list them).
 pub fn all_defs(plugin: &'static Plugin) -> Vec<&'static Def> {
     use crate::catalogue::{COMMON, SINK, SOURCE};
     let (common, extra): (&[Def], &[Def]) = match plugin.kind {
@@ -182,7 +206,7 @@ pub fn all_defs(plugin: &'static Plugin) -> Vec<&'static Def> {
         Kind::Source => (COMMON, SOURCE),
         _ => (&[], &[]),
     };
-    common.iter().chain(extra).chain(plugin.defs).collect()
+    plugin.defs.iter().chain(common).chain(extra).collect()
 }
 
 /// Every installed plugin.

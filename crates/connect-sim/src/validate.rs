@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 
 use crate::{
     catalogue::{COMMON, SINK, SOURCE},
+    config::Version,
+    plugin_version,
     plugins::{self, Def, Dflt, Kind, Plugin},
 };
 
@@ -21,6 +23,8 @@ pub enum Invalid {
     NoConnectorType,
     /// `connector.class` names no installed connector: 500 (spec §3 step 4).
     UnknownClass(String),
+    /// 4.1+: `connector.plugin.version` is no version range (Connect's message).
+    BadVersionRange(String),
 }
 
 /// The result of validating a config: the JSON body of a validate response and the
@@ -35,14 +39,23 @@ pub struct Report {
 /// The Connect worker group id the simulated cluster runs under.
 pub const WORKER_GROUP: &str = "connect-cluster";
 
-/// Validates `config`; `Err` when there is no result at all (no or unknown class).
-pub fn validate(config: &RawConfig) -> Result<Report, Invalid> {
+/// Validates `config` as a worker of version `kafka` does; `Err` when there is no
+/// result at all (no or unknown class, or a plugin version that is not installed).
+pub fn validate(config: &RawConfig, kafka: Version) -> Result<Report, Invalid> {
     let class = match config.get("connector.class") {
         Some(Some(class)) if !class.trim().is_empty() => class.trim(),
         _ => return Err(Invalid::NoConnectorType),
     };
     let plugin =
         plugins::find_connector(class).ok_or_else(|| Invalid::UnknownClass(class.into()))?;
+    let pinned = config.get(plugin_version::KEY).cloned().flatten();
+    let versioned = kafka.at_least(4, 1);
+    // A version no plugin has: the class and the version key both carry the error.
+    let mut version_error = None;
+    if versioned && let Some(spec) = &pinned {
+        version_error = plugin_version::missing(plugin, spec, &kafka.to_string())
+            .map_err(Invalid::BadVersionRange)?;
+    }
     let defs: Vec<&Def> = COMMON
         .iter()
         .chain(kind_defs(plugin.kind))
@@ -54,9 +67,21 @@ pub fn validate(config: &RawConfig) -> Result<Report, Invalid> {
         let value = config.get(def.name);
         let mut errs = check(def, value);
         errs.extend(cross_checks(def.name, plugin.kind, config));
+        if def.name == "connector.class" {
+            errs.extend(version_error.clone());
+        }
         errors.extend(errs.iter().cloned());
-        configs
-            .push(json!({"definition": def.to_json(i + 1), "value": value_json(def, value, errs)}));
+        configs.push(
+            json!({"definition": def.to_json(i + 1, kafka), "value": value_json(def, value, errs)}),
+        );
+        if versioned && def.name == "connector.class" {
+            let errs: Vec<String> = version_error.iter().cloned().collect();
+            errors.extend(errs.iter().cloned());
+            configs.push(json!({
+                "definition": plugin_version::definition(plugin, kafka, i + 1),
+                "value": plugin_version::value(plugin, &kafka.to_string(), pinned.as_deref(), errs),
+            }));
+        }
     }
     let body = json!({
         "name": class, "error_count": errors.len(), "groups": groups(&defs), "configs": configs,
@@ -213,6 +238,10 @@ pub fn unknown_class_message(class: &str, kafka_version: &str) -> String {
 mod tests {
     use super::*;
 
+    fn validate_39(config: &RawConfig) -> Result<Report, Invalid> {
+        validate(config, Version::new(3, 9, 0))
+    }
+
     fn raw(pairs: &[(&str, &str)]) -> RawConfig {
         pairs
             .iter()
@@ -222,7 +251,7 @@ mod tests {
 
     #[test]
     fn missing_required_keys_are_reported_in_order() {
-        let report = validate(&raw(&[("connector.class", "FileStreamSink")])).unwrap();
+        let report = validate_39(&raw(&[("connector.class", "FileStreamSink")])).unwrap();
         assert_eq!(
             report.errors[0],
             "Missing required configuration \"name\" which has no default value."
@@ -244,7 +273,7 @@ mod tests {
             ("connection.url", "jdbc:x"),
             ("connection.password", "s3cret"),
         ]);
-        let report = validate(&config).unwrap();
+        let report = validate_39(&config).unwrap();
         let value = |key: &str| {
             report.body["configs"]
                 .as_array()
@@ -261,7 +290,7 @@ mod tests {
 
     #[test]
     fn bad_numbers_and_missing_class_are_errors() {
-        let report = validate(&raw(&[
+        let report = validate_39(&raw(&[
             ("connector.class", "FileStreamSink"),
             ("tasks.max", "x"),
         ]))
@@ -270,11 +299,11 @@ mod tests {
             &"Invalid value x for configuration tasks.max: Not a number of type INT".into()
         ));
         assert_eq!(
-            validate(&raw(&[("name", "a")])).unwrap_err(),
+            validate_39(&raw(&[("name", "a")])).unwrap_err(),
             Invalid::NoConnectorType
         );
         assert!(matches!(
-            validate(&raw(&[("connector.class", "Nope")])),
+            validate_39(&raw(&[("connector.class", "Nope")])),
             Err(Invalid::UnknownClass(_))
         ));
     }

@@ -74,19 +74,33 @@ impl Cluster {
         body.unwrap_or_default()
     }
 
-    /// Validates a config for create/replace and returns what would be stored (spec §3).
-    fn checked(&self, name: &str, mut raw: RawConfig) -> ApiResult<BTreeMap<String, String>> {
+    /// Validates a config for create (`put` false) or replace/patch and returns what would
+    /// be stored (spec §3). An unknown class is a 500 before 4.1 and a 400 from 4.1 on,
+    /// where PUT and PATCH prefix the exception class (seen on a real 4.3.1 worker).
+    fn checked(
+        &self,
+        name: &str,
+        mut raw: RawConfig,
+        put: bool,
+    ) -> ApiResult<BTreeMap<String, String>> {
         raw.entry("name".into())
             .or_insert_with(|| Some(name.into()));
-        let report = validate::validate(&raw).map_err(|e| match e {
+        let report = validate::validate(&raw, self.cfg.version).map_err(|e| match e {
             Invalid::NoConnectorType => ApiError::bad_request(format!(
                 "Connector config {} contains no connector type",
                 validate::java_map(&raw)
             )),
-            Invalid::UnknownClass(class) => ApiError::internal(validate::unknown_class_message(
-                &class,
-                &self.cfg.version.to_string(),
-            )),
+            Invalid::UnknownClass(class) => {
+                let message = validate::unknown_class_message(&class, &self.kafka_version());
+                match (self.cfg.version.at_least(4, 1), put) {
+                    (false, _) => ApiError::internal(message),
+                    (true, false) => ApiError::bad_request(message),
+                    (true, true) => ApiError::bad_request(format!(
+                        "org.apache.kafka.connect.errors.ConnectException: {message}"
+                    )),
+                }
+            }
+            Invalid::BadVersionRange(message) => ApiError::bad_request(message),
         })?;
         if !report.errors.is_empty() {
             return Err(ApiError::bad_request(validate::invalid_config_message(
@@ -108,7 +122,7 @@ impl Cluster {
         now: Instant,
     ) -> ApiResult<Value> {
         check_name_matches(name, &raw)?;
-        let config = self.checked(name, raw)?;
+        let config = self.checked(name, raw, false)?;
         if self.connectors.contains_key(name) {
             return Err(ApiError::conflict(format!(
                 "Connector {name} already exists"
@@ -142,7 +156,7 @@ impl Cluster {
         now: Instant,
     ) -> ApiResult<(bool, Value)> {
         check_name_matches(name, &raw)?;
-        let config = self.checked(name, raw)?;
+        let config = self.checked(name, raw, true)?;
         if !self.connectors.contains_key(name) {
             return Ok((true, self.insert(name, config, Target::Started, now)));
         }
@@ -162,7 +176,7 @@ impl Cluster {
                 None => merged.remove(&key),
             };
         }
-        let config = self.checked(name, merged)?;
+        let config = self.checked(name, merged, true)?;
         Ok(self.replace(name, config, now))
     }
 

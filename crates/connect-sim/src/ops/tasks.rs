@@ -78,7 +78,7 @@ impl Cluster {
             .entry(id)
             .or_insert_with(|| Instance::new(State::Unassigned, worker));
         task.restart_into(target, &format!("{name}-{id}"));
-        crate::cluster::fail_on_start(task, failure.as_deref());
+        crate::filestream::fail_on_start(task, failure.as_deref());
         Ok(())
     }
 
@@ -100,13 +100,17 @@ impl Cluster {
 
     /// `GET /connectors/{name}/tasks/{id}/status` (spec §7.3).
     pub fn task_status_json(&self, name: &str, id: u32) -> ApiResult<Value> {
-        let task = match (self.connectors.get(name), self.lingering.get(name)) {
-            (Some(c), _) => c.tasks.get(&id),
-            (None, Some(l)) => l.tasks.get(&id),
-            _ => None,
+        let (task, version) = match (self.connectors.get(name), self.lingering.get(name)) {
+            (Some(c), _) => (c.tasks.get(&id), self.instance_version(&c.config)),
+            (None, Some(l)) => (l.tasks.get(&id), None),
+            _ => (None, None),
         };
-        task.map(|t| t.to_json(Some(id)))
-            .ok_or_else(|| ApiError::not_found(format!("No status found for task {name}-{id}")))
+        task.map(|t| {
+            let mut view = t.view(Some(id));
+            view.version = version;
+            serde_json::to_value(view).unwrap_or(Value::Null)
+        })
+        .ok_or_else(|| ApiError::not_found(format!("No status found for task {name}-{id}")))
     }
 
     /// `PATCH` or `DELETE /connectors/{name}/offsets` (spec §10); `None` resets all.
