@@ -29,7 +29,12 @@ fn missing_java_and_maven_are_named_with_what_to_install() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    for needed in ["java", "openjdk-17-jdk-headless", "mvn", "apt-get install maven"] {
+    for needed in [
+        "java",
+        "openjdk-17-jdk-headless",
+        "mvn",
+        "apt-get install maven",
+    ] {
         assert!(stderr.contains(needed), "{needed} not named: {stderr}");
     }
 }
@@ -43,5 +48,8 @@ fn unknown_commands_print_the_usage() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("start DIR") && stderr.contains("kill-worker"), "{stderr}");
+    assert!(
+        stderr.contains("start DIR") && stderr.contains("kill-worker"),
+        "{stderr}"
+    );
 }
