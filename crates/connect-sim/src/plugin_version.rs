@@ -89,8 +89,8 @@ pub fn check_query(plugin: &Plugin, spec: &str, kafka: &str) -> Result<(), ApiEr
 /// The error a requested version no installed plugin has gets (validate puts it on
 /// both `connector.class` and the version key, so a create lists it twice), or the
 /// message of the 400 an unparsable range gets. A real 4.3.1 worker answers only the
-/// first such validate that way; later ones fail with a NullPointerException (a
-/// Connect bug, not imitated).
+/// first request naming a missing version that way; once one lookup failed, later
+/// validates and creates fail with a NullPointerException (a Connect bug, not imitated).
 pub fn missing(plugin: &Plugin, spec: &str, kafka: &str) -> Result<Option<String>, String> {
     let range = parse(spec)?;
     let available = plugin.version(kafka).unwrap_or_default();
