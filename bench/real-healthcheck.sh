@@ -83,7 +83,7 @@ CHECKER_PID=""
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM
-  if [ -n "$CHECKER_PID" ]; then kill "$CHECKER_PID" 2>/dev/null || true; wait "$CHECKER_PID" 2>/dev/null || true; fi
+  if [ -n "$CHECKER_PID" ]; then stop_checker; fi
   scripts/real-connect stop "$CLUSTER" >/dev/null 2>&1 || true
   exit $rc
 }
@@ -281,8 +281,16 @@ start_peer() {
   wait_http "http://127.0.0.1:$PEER_PORT/ping" 30
   sleep 1
 }
+# SIGTERM, then SIGKILL after 10 s: the peer, busy with the probes queued in its backlog,
+# went on working for over ten minutes after SIGTERM in one run.
 stop_checker() {
+  local deadline=$((SECONDS + 10))
   kill "$CHECKER_PID" 2>/dev/null || true
+  while kill -0 "$CHECKER_PID" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+  if kill -0 "$CHECKER_PID" 2>/dev/null; then
+    echo "  pid $CHECKER_PID still running 10 s after SIGTERM: SIGKILL" >&2
+    kill -KILL "$CHECKER_PID" 2>/dev/null || true
+  fi
   wait "$CHECKER_PID" 2>/dev/null || true
   CHECKER_PID=""
   sleep 2  # let the last requests settle before the next window
