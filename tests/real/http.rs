@@ -16,25 +16,16 @@ pub fn client() -> reqwest::Client {
 
 /// `GET url` as (status, JSON or the text as a JSON string); status 0 when unreachable.
 pub async fn get(url: &str) -> (u16, Value) {
-    match client().get(url).send().await {
-        Ok(r) => {
-            let status = r.status().as_u16();
-            let text = r.text().await.unwrap_or_default();
-            (
-                status,
-                serde_json::from_str(&text).unwrap_or(Value::String(text)),
-            )
-        }
-        Err(e) => (0, Value::String(e.to_string())),
-    }
+    send("GET", url, None).await
 }
 
-/// `GET url` as JSON (null when unreachable or not JSON).
+/// `GET url` as JSON (a JSON string when unreachable or not JSON).
 pub async fn json(url: &str) -> Value {
     get(url).await.1
 }
 
-/// `method url` with an optional JSON body: (status, JSON or text).
+/// `method url` with an optional JSON body: (status, JSON or the text as a JSON string;
+/// status 0 and the error when unreachable).
 pub async fn send(method: &str, url: &str, body: Option<&Value>) -> (u16, Value) {
     let mut request = client().request(method.parse().unwrap(), url);
     if let Some(body) = body {
