@@ -170,8 +170,8 @@ async fn declare_apply_retries_rebalance_conflicts(cluster: &Cluster) {
     assert_retried(&proxies);
 }
 
-/// Connect answered some 409s or rebalance 500s, and each was followed by a success of
-/// the same call; prints how many there were.
+/// Every 409 or rebalance 500 Connect answered was followed by a success of the same
+/// call; prints how many there were.
 fn assert_retried(proxies: &[Proxy]) {
     let mut conflicts = 0;
     for proxy in proxies {
@@ -187,9 +187,9 @@ fn assert_retried(proxies: &[Proxy]) {
             conflicts += 1;
         }
     }
+    // How many there are is up to the cluster's timing (3 to 34 in runs here, and none
+    // in one CI run on 4.3.1), so their number is reported, not required; the retry
+    // path itself is pinned down deterministically against connect-sim's rebalance
+    // window in tests/cli_diff_apply.rs.
     eprintln!("real rebalance answers retried: {conflicts}");
-    assert!(
-        conflicts > 0,
-        "60 writes at once met no rebalance answer to retry"
-    );
 }
