@@ -44,6 +44,7 @@ pub enum Command {
     /// refused some, 2 bad input or Connect unreachable.
     Restart(RestartArgs),
     /// Try everything against an embedded simulated Connect cluster.
+    #[cfg(feature = "demo")]
     Demo(DemoArgs),
     /// Show what `apply` would change, as a key-level diff with secrets redacted.
     /// Exit 0 no changes, 1 changes, 2 error (like `kubectl diff`).

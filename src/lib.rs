@@ -47,6 +47,7 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cli::Command::Probe(args) => Ok(one_shot()?.block_on(cmd::probe::main(args))),
         cli::Command::Status(args) => one_shot()?.block_on(cmd::status::main(args)),
         cli::Command::Restart(args) => Ok(one_shot()?.block_on(cmd::restart::main(args))),
+        #[cfg(feature = "demo")]
         cli::Command::Demo(args) => tokio::runtime::Runtime::new()?.block_on(cmd::demo::main(args)),
         cli::Command::Diff(args) => Ok(one_shot()?.block_on(cmd::diff::main(args))),
         cli::Command::Apply(args) => Ok(one_shot()?.block_on(cmd::apply::main(args))),

@@ -1,6 +1,7 @@
 //! `connect-sentinel demo` through the real binary: it prints the URLs, the health
 //! server answers, the flaky task fails and auto-restart brings it back, and `--duration`
 //! stops it.
+#![cfg(feature = "demo")]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! One file per subcommand: each turns parsed flags into settings and runs.
 
 pub mod apply;
+#[cfg(feature = "demo")]
 pub mod demo;
 pub mod diff;
 pub mod probe;
