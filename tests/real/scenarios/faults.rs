@@ -41,7 +41,11 @@ async fn moved_off(cluster: &Cluster, name: &str, worker: &str) -> Value {
     .await
 }
 
-/// `/` answered 200 and no restart was made, sampled while `moved` resolves.
+/// While `moved` resolves, `/` never reported a connector or task failure and no
+/// restart was made. A 503 is allowed only for the worker itself: while the group
+/// rebalances, the polled worker's herder may answer `GET /health` past the deadline
+/// (seen on 4.3.1 after a SIGKILL), which `/` reports as kafka-connect-healthcheck's
+/// "broker" entry.
 async fn stays_healthy_until<F: std::future::Future<Output = Value>>(
     served: &sentinel::Running,
     moved: F,
@@ -49,7 +53,14 @@ async fn stays_healthy_until<F: std::future::Future<Output = Value>>(
     let sampler = async {
         loop {
             let (status, body) = http::get(&format!("{}/", served.url)).await;
-            assert_eq!(status, 200, "/ while the worker was away: {body}");
+            let worker_only = body["failures"]
+                .as_array()
+                .is_some_and(|f| f.iter().all(|f| f["type"] == "broker"))
+                && body["worker_problem"].is_string();
+            assert!(
+                status == 200 || (status == 503 && worker_only),
+                "/ while the worker was away: {status} {body}"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         }
     };
