@@ -1,28 +1,85 @@
-//! Raw command-line values turned into validated settings: the Connect client options
-//! and the health [`Policy`]. Invalid values are refused at start-up with a message that
-//! names the flag (kafka-connect-healthcheck crashed or ignored them, peers §1.5.10).
+//! Raw command-line values turned into validated settings: the Connect client, the
+//! health [`Policy`], and the declare pipeline with its write settings. Invalid values
+//! are refused at start-up with a message that names the flag (kafka-connect-healthcheck
+//! crashed or ignored them, peers §1.5.10). Nothing below this layer sees clap types.
+
+use std::{collections::BTreeMap, path::PathBuf};
 
 use regex::Regex;
 
 use crate::{
-    cli::{ConnectArgs, RemediationArgs, ScopeArgs},
-    connect::{ClientOptions, TlsOptions},
+    cli::{ConnectArgs, DeclareArgs, RemediationArgs, ScopeArgs, WriteArgs},
+    connect::{ClientOptions, ConnectClient, ConnectError, TlsOptions, retry::Backoff},
+    declare::{Declare, WriteSettings},
+    plan,
     remediate::RestartPolicy,
     verdict::{Policy, WorkerScope},
 };
 
-/// A flag value that cannot be used.
+/// Settings that cannot be used.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid --{flag}: {reason}")]
-pub struct SettingsError {
-    pub flag: &'static str,
-    pub reason: String,
+pub enum SettingsError {
+    /// A flag value that cannot be used.
+    #[error("invalid --{flag}: {reason}")]
+    Flag { flag: &'static str, reason: String },
+    /// The Connect client cannot be built (a bad URL, header or TLS file).
+    #[error(transparent)]
+    Client(#[from] ConnectError),
 }
 
 fn invalid(flag: &'static str, reason: impl Into<String>) -> SettingsError {
-    SettingsError {
+    SettingsError::Flag {
         flag,
         reason: reason.into(),
+    }
+}
+
+/// The Connect client from the flags.
+pub fn client(args: &ConnectArgs) -> Result<ConnectClient, SettingsError> {
+    Ok(ConnectClient::new(client_options(args)?)?)
+}
+
+/// The declare pipeline from the flags: the client, `--vars`, this process's
+/// environment for `{{ env.X }}`, and the planner options.
+pub fn declare(args: &DeclareArgs) -> Result<Declare, SettingsError> {
+    let owner = args.owner.trim();
+    if owner.is_empty() {
+        return Err(invalid("owner", "must not be empty"));
+    }
+    let options = plan::Options {
+        owner: owner.to_string(),
+        ignore: args.ignore_keys.clone(),
+        prune: args.prune,
+        force: args.force,
+    };
+    Ok(Declare {
+        client: client(&args.connect)?,
+        vars: args.vars.clone(),
+        env: std::env::vars().collect::<BTreeMap<_, _>>(),
+        options,
+    })
+}
+
+/// The manifest files and directories (`-f`): at least one.
+pub fn manifest_files(args: &DeclareArgs) -> Result<Vec<PathBuf>, SettingsError> {
+    match args.files.is_empty() {
+        true => Err(invalid(
+            "filename",
+            "give at least one manifest file or directory (-f)",
+        )),
+        false => Ok(args.files.clone()),
+    }
+}
+
+/// How `apply` and `reconcile` write.
+pub fn write(args: &WriteArgs) -> WriteSettings {
+    WriteSettings {
+        concurrency: usize::from(args.concurrency),
+        timeout: args.timeout,
+        backoff: Backoff {
+            retries: args.retries,
+            base: args.retry_backoff,
+        },
     }
 }
 

@@ -18,7 +18,7 @@ fn write(dir: &Path, name: &str, text: &str) {
 fn load(paths: &[&Path], vars: Option<&Path>) -> Result<spec::Manifests, SpecError> {
     let paths: Vec<_> = paths.iter().map(|p| p.to_path_buf()).collect();
     let env = BTreeMap::from([("DB_HOST".to_string(), "orders-db".to_string())]);
-    spec::load_all(&paths, vars, env)
+    spec::load(spec::Inputs::Files(&paths), vars, env)
 }
 
 const STRIMZI: &str = r#"

@@ -6,62 +6,52 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use super::diff::{fail, print_plan};
+use super::diff::{fail, print_plan, setup};
 use crate::{
     cli::{ApplyArgs, PlanOutput},
-    declare::{
-        self, Loaded,
-        apply::{self, Invalid, Report, Settings, supports_initial_state},
-    },
-    plan::Plan,
+    declare::{Finished, Invalid, Mode, Report},
+    plan::redact::Redactor,
+    settings,
+    spec::Inputs,
 };
 
 /// `apply` from the command line.
 pub async fn main(args: ApplyArgs) -> ExitCode {
     let output = args.declare.output;
-    let loaded = match declare::load(&args.declare) {
-        Ok(loaded) => loaded,
-        Err(e) => return fail(&e, &Default::default()),
+    let (declare, files) = match setup(&args.declare) {
+        Ok(built) => built,
+        Err(e) => return fail(&e, &Redactor::default()),
     };
-    let plan = match loaded.plan().await {
-        Ok(plan) => plan,
-        Err(e) => return fail(&e, &loaded.redactor),
+    let settings = settings::write(&args.write);
+    let mode = match args.dry_run {
+        true => Mode::Plan,
+        false => Mode::Apply(&settings),
     };
-    if args.dry_run || plan.is_empty() {
-        print_plan(&plan, &loaded.redactor, output);
-        return ExitCode::SUCCESS;
-    }
-    let settings = match settings(&args, &loaded).await {
-        Ok(settings) => settings,
-        Err(e) => return fail(&e, &loaded.redactor),
-    };
-    write(&loaded, &plan, &settings, output).await
-}
-
-/// Apply settings; asks Connect its version (for `initial_state`, 3.7+).
-async fn settings(
-    args: &ApplyArgs,
-    loaded: &Loaded,
-) -> Result<Settings, crate::connect::ConnectError> {
-    let version = loaded.client.version().await?;
-    Ok(Settings::new(&args.write, supports_initial_state(&version)))
-}
-
-/// Validates, then writes; prints one line per change (or one JSON document).
-async fn write(loaded: &Loaded, plan: &Plan, settings: &Settings, output: PlanOutput) -> ExitCode {
-    let redactor = &loaded.redactor;
-    let invalid = apply::validate(&loaded.client, plan, settings).await;
-    if !invalid.is_empty() {
-        print_invalid(&invalid, output, &|t| redactor.text(t));
-        return ExitCode::from(2);
-    }
     let text = output == PlanOutput::Text;
-    let reports = apply::execute(&loaded.client, plan, settings, |r| {
-        if text {
-            print_report(r, &|t| redactor.text(t));
+    let run = declare
+        .run(Inputs::Files(&files), mode, |report, redactor| {
+            if text {
+                print_report(report, redactor);
+            }
+        })
+        .await;
+    let redactor = &run.redactor;
+    match run.result {
+        Ok(Finished::Planned(plan)) => {
+            print_plan(&plan, redactor, output);
+            ExitCode::SUCCESS
         }
-    })
-    .await;
+        Ok(Finished::Invalid { invalid, .. }) => {
+            print_invalid(&invalid, output, redactor);
+            ExitCode::from(2)
+        }
+        Ok(Finished::Written { reports, .. }) => summarise(&reports, output, redactor),
+        Err(e) => fail(&e, redactor),
+    }
+}
+
+/// The last line (or the JSON document); exit 1 when a change failed.
+fn summarise(reports: &[Report], output: PlanOutput, redactor: &Redactor) -> ExitCode {
     let failed = reports.iter().filter(|r| r.result.is_err()).count();
     match output {
         PlanOutput::Text => println!(
@@ -69,30 +59,28 @@ async fn write(loaded: &Loaded, plan: &Plan, settings: &Settings, output: PlanOu
             reports.len() - failed,
             reports.len(),
         ),
-        PlanOutput::Json => println!("{:#}", reports_json(&reports, &|t| redactor.text(t))),
+        PlanOutput::Json => println!("{:#}", reports_json(reports, redactor)),
     }
     ExitCode::from(u8::from(failed > 0))
 }
 
-type Scrub<'a> = &'a dyn Fn(&str) -> String;
-
-fn print_report(report: &Report, scrub: Scrub) {
+fn print_report(report: &Report, redactor: &Redactor) {
     match &report.result {
         Ok(()) => println!("{}: {}", report.name, report.action),
         Err(e) => eprintln!(
             "{}: failed to {}: {}",
             report.name,
             report.verb,
-            scrub(&e.to_string())
+            redactor.text(&e.to_string())
         ),
     }
 }
 
-fn print_invalid(invalid: &[Invalid], output: PlanOutput, scrub: Scrub) {
+fn print_invalid(invalid: &[Invalid], output: PlanOutput, redactor: &Redactor) {
     if output == PlanOutput::Json {
         let items: Vec<_> = invalid
             .iter()
-            .map(|i| json!({"name": i.name, "problems": i.problems.iter().map(|p| scrub(p)).collect::<Vec<_>>()}))
+            .map(|i| json!({"name": i.name, "problems": i.problems.iter().map(|p| redactor.text(p)).collect::<Vec<_>>()}))
             .collect();
         println!("{:#}", json!({"applied": false, "invalid": items}));
         return;
@@ -100,7 +88,7 @@ fn print_invalid(invalid: &[Invalid], output: PlanOutput, scrub: Scrub) {
     for i in invalid {
         eprintln!("{}: invalid config:", i.name);
         for problem in &i.problems {
-            eprintln!("    {}", scrub(problem));
+            eprintln!("    {}", redactor.text(problem));
         }
     }
     eprintln!(
@@ -109,12 +97,12 @@ fn print_invalid(invalid: &[Invalid], output: PlanOutput, scrub: Scrub) {
     );
 }
 
-fn reports_json(reports: &[Report], scrub: Scrub) -> serde_json::Value {
+fn reports_json(reports: &[Report], redactor: &Redactor) -> serde_json::Value {
     let items: Vec<_> = reports
         .iter()
         .map(|r| match &r.result {
             Ok(()) => json!({"name": r.name, "action": r.verb, "ok": true}),
-            Err(e) => json!({"name": r.name, "action": r.verb, "ok": false, "error": scrub(&e.to_string())}),
+            Err(e) => json!({"name": r.name, "action": r.verb, "ok": false, "error": redactor.text(&e.to_string())}),
         })
         .collect();
     json!({"applied": true, "results": items})

@@ -2,31 +2,42 @@
 //! diff (or `-o json`), secrets redacted. Exit 0 no changes, 1 changes, 2 error, like
 //! `kubectl diff`.
 
-use std::{io::IsTerminal, process::ExitCode};
+use std::{io::IsTerminal, path::PathBuf, process::ExitCode};
 
 use crate::{
-    cli::{DiffArgs, PlanOutput},
-    declare,
+    cli::{DeclareArgs, DiffArgs, PlanOutput},
+    declare::{Declare, Mode},
     plan::{
         Plan,
         redact::Redactor,
         render::{self, Colour},
     },
+    settings::{self, SettingsError},
+    spec::Inputs,
 };
 
 /// `diff` from the command line.
 pub async fn main(args: DiffArgs) -> ExitCode {
-    let loaded = match declare::load(&args.declare) {
-        Ok(loaded) => loaded,
+    let args = &args.declare;
+    let (declare, files) = match setup(args) {
+        Ok(built) => built,
         Err(e) => return fail(&e, &Redactor::default()),
     };
-    match loaded.plan().await {
-        Ok(plan) => {
-            print_plan(&plan, &loaded.redactor, args.declare.output);
-            ExitCode::from(u8::from(!plan.is_empty()))
+    let run = declare
+        .run(Inputs::Files(&files), Mode::Plan, |_, _| {})
+        .await;
+    match run.result {
+        Ok(finished) => {
+            print_plan(finished.plan(), &run.redactor, args.output);
+            ExitCode::from(u8::from(!finished.plan().is_empty()))
         }
-        Err(e) => fail(&e, &loaded.redactor),
+        Err(e) => fail(&e, &run.redactor),
     }
+}
+
+/// The pipeline and the manifest files, from the flags `diff` and `apply` share.
+pub fn setup(args: &DeclareArgs) -> Result<(Declare, Vec<PathBuf>), SettingsError> {
+    Ok((settings::declare(args)?, settings::manifest_files(args)?))
 }
 
 /// Prints the plan as text or JSON on stdout.

@@ -12,10 +12,8 @@ use tokio::{net::TcpListener, sync::mpsc};
 use crate::reconcile::k8s::{self, lease};
 use crate::{
     cli::{ReconcileArgs, SourceKind},
-    connect::ConnectClient,
-    declare::{self, apply::Settings},
     reconcile::{
-        self, Origin, Reconciler, Source,
+        self, Reconciler, Source,
         metrics::Metrics,
         server::{self, ServerState},
         watch::{self, Watcher},
@@ -55,16 +53,11 @@ pub fn build_with(args: &ReconcileArgs, kube: Kube) -> anyhow::Result<Reconcile>
         "invalid --interval: must be more than 0"
     );
     let (changes_tx, changes) = mpsc::channel(1);
-    let (origin, watcher) = origin(args, &kube, changes_tx)?;
-    let client = ConnectClient::new(settings::client_options(&args.declare.connect)?)?;
-    let source = Source {
-        origin,
-        vars: args.declare.vars.clone(),
-        options: declare::options(&args.declare)?,
-        write: Settings::new(&args.write, false),
-    };
+    let (source, watcher) = source(args, &kube, changes_tx)?;
+    let declare = settings::declare(&args.declare)?;
     let metrics = Arc::new(Metrics::default());
-    let reconciler = Reconciler::new(client, source, metrics.clone());
+    let write = settings::write(&args.write);
+    let reconciler = Reconciler::new(declare, source, write, metrics.clone());
     #[cfg(feature = "k8s")]
     let election = election(args, kube)?;
     #[cfg(feature = "k8s")]
@@ -97,21 +90,21 @@ pub fn build_with(args: &ReconcileArgs, kube: Kube) -> anyhow::Result<Reconcile>
 
 /// The manifest source, and the file watcher when it is files (the `--vars` path is
 /// watched for both sources: secret rotation).
-fn origin(
+fn source(
     args: &ReconcileArgs,
     kube: &Kube,
     changes: mpsc::Sender<()>,
-) -> anyhow::Result<(Origin, Option<Watcher>)> {
+) -> anyhow::Result<(Source, Option<Watcher>)> {
     let files = &args.declare.files;
     let mut watched: Vec<_> = args.declare.vars.iter().cloned().collect();
-    let origin = match args.source {
+    let source = match args.source {
         SourceKind::Files => {
             anyhow::ensure!(
                 !files.is_empty(),
                 "invalid --filename: give at least one manifest file or directory (-f)"
             );
             watched.extend(files.iter().cloned());
-            Origin::Files(files.clone())
+            Source::Files(files.clone())
         }
         SourceKind::Configmaps => {
             anyhow::ensure!(
@@ -125,7 +118,7 @@ fn origin(
         true => None,
         false => Some(watch::watch_into(&watched, args.debounce, changes)?),
     };
-    Ok((origin, watcher))
+    Ok((source, watcher))
 }
 
 #[cfg(feature = "k8s")]
@@ -133,7 +126,7 @@ fn configmaps(
     args: &ReconcileArgs,
     kube: &Kube,
     changes: mpsc::Sender<()>,
-) -> anyhow::Result<Origin> {
+) -> anyhow::Result<Source> {
     let client = kube
         .clone()
         .context("--source configmaps needs a Kubernetes client")?;
@@ -142,11 +135,11 @@ fn configmaps(
         false => Some(namespace(args, &client)),
     };
     let maps = k8s::watch(client, namespace.as_deref(), &args.kube.selector, changes);
-    Ok(Origin::ConfigMaps(maps))
+    Ok(Source::ConfigMaps(maps))
 }
 
 #[cfg(not(feature = "k8s"))]
-fn configmaps(_: &ReconcileArgs, _: &Kube, _: mpsc::Sender<()>) -> anyhow::Result<Origin> {
+fn configmaps(_: &ReconcileArgs, _: &Kube, _: mpsc::Sender<()>) -> anyhow::Result<Source> {
     anyhow::bail!("--source configmaps needs the k8s feature (this binary was built without it)")
 }
 

@@ -2,25 +2,21 @@
 //! status-code checks, so every caller gets a typed [`ConnectError`] with a clear,
 //! secret-free reason instead of a hang or a misparsed error body.
 
+mod capabilities;
 mod restart;
 pub mod retry;
 mod tls;
 pub mod types;
 mod write;
 
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+pub use capabilities::supports_initial_state;
 pub use restart::Restarted;
 pub use tls::TlsOptions;
 pub use types::{ConnectorStatus, InstanceStatus, TaskStatus, WorkerHealth};
@@ -134,9 +130,9 @@ pub struct ConnectClient {
     http: reqwest::Client,
     base: String,
     options: ClientOptions,
-    /// Set once `GET /health` answered 404 (a worker before 3.9): clones share it, so
-    /// pollers and reconcile passes ask once, not on every round.
-    no_health_endpoint: Arc<AtomicBool>,
+    /// What the worker can do, learned once and shared by clones, so pollers and
+    /// reconcile passes ask once, not on every round.
+    learned: Arc<capabilities::Learned>,
 }
 
 /// One answer: status and raw body (parsed from bytes, never copied into a String).
@@ -163,7 +159,7 @@ impl ConnectClient {
             http,
             base,
             options,
-            no_health_endpoint: Arc::default(),
+            learned: Arc::default(),
         })
     }
 
@@ -270,7 +266,7 @@ impl ConnectClient {
     /// `GET /health` (spec §16): `Ok(None)` when the worker predates 3.9 (404), without
     /// a call once that is known.
     pub async fn health(&self) -> Result<Option<WorkerHealth>, ConnectError> {
-        if self.no_health_endpoint.load(Ordering::Relaxed) {
+        if self.learned.no_health_endpoint() {
             return Ok(None);
         }
         let answer = self.call(Method::GET, "/health").await?;
@@ -284,7 +280,7 @@ impl ConnectClient {
             200 => Ok(Some(WorkerHealth::Healthy)),
             503 => Ok(Some(WorkerHealth::Starting(message()))),
             404 => {
-                self.no_health_endpoint.store(true, Ordering::Relaxed);
+                self.learned.set_no_health_endpoint();
                 Ok(None)
             }
             401 | 403 => Err(ConnectError::Unauthorized {
@@ -295,10 +291,18 @@ impl ConnectClient {
         }
     }
 
-    /// `GET /` (spec §1): the worker's version string.
+    /// `GET /` (spec §1): the worker's version string, asked every time (the health
+    /// poll's herder-free fallback before 3.9 relies on it).
     pub async fn version(&self) -> Result<String, ConnectError> {
         let info: Value = self.get_json("/").await?;
         Ok(info["version"].as_str().unwrap_or("unknown").to_string())
+    }
+
+    /// Whether `POST /connectors` takes `initial_state` (3.7+): the version is asked
+    /// once, then remembered by this client and its clones.
+    pub async fn takes_initial_state(&self) -> Result<bool, ConnectError> {
+        let version = self.learned.version(|| self.version()).await?;
+        Ok(supports_initial_state(version))
     }
 }
 

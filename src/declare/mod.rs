@@ -1,163 +1,142 @@
-//! The IO side of `diff` and `apply`: read what Connect runs, plan against the
-//! manifests with the pure [`crate::plan`], then (in [`apply`]) validate and write.
+//! The declare pipeline, written once for `diff`, `apply` and `reconcile`: load the
+//! manifests (files or ConfigMap documents) → read Connect ([`read`]) → plan (the pure
+//! [`crate::plan`]) → validate every config it would write → write ([`write`]). A run
+//! returns a typed [`Run`]; callers only print, log and map it to an exit code or a
+//! reconcile outcome.
 
-pub mod apply;
+pub mod read;
+pub mod write;
 
-use std::{collections::BTreeMap, time::Duration};
-
-use futures::{StreamExt, TryStreamExt, stream};
-use serde_json::Value;
+use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 use crate::{
-    cli::DeclareArgs,
-    connect::{
-        ConnectClient, ConnectError, WorkerHealth,
-        retry::{Backoff, retry},
-    },
-    plan::{self, Live, Plan, PlanError, redact::Redactor},
-    settings::{self, SettingsError},
-    spec::{self, Manifests, SpecError},
+    connect::{ConnectClient, ConnectError, retry::Backoff},
+    plan::{self, Desired, Plan, PlanError, redact::Redactor},
+    spec::{self, Inputs, SpecError},
 };
 
-/// Everything that stops `diff` or `apply` before a single write.
+pub use write::{Invalid, Report, WriteSettings};
+
+/// Everything that stops a run before a single write.
 #[derive(Debug, thiserror::Error)]
 pub enum DeclareError {
-    #[error(transparent)]
-    Settings(#[from] SettingsError),
+    /// The manifests or `--vars` cannot be used.
     #[error(transparent)]
     Spec(#[from] SpecError),
+    /// Connect could not be read.
     #[error(transparent)]
     Connect(#[from] ConnectError),
+    /// The plan was refused (e.g. a prune of every owned connector without --force).
     #[error(transparent)]
     Plan(#[from] PlanError),
 }
 
-/// The manifests, loaded and rendered, and a client for Connect.
-pub struct Loaded {
-    pub client: ConnectClient,
-    pub manifests: Manifests,
-    /// Redacts every printed value and message from here on.
+/// How far a run goes.
+#[derive(Clone, Copy, Debug)]
+pub enum Mode<'a> {
+    /// Plan only (`diff`, `apply --dry-run`).
+    Plan,
+    /// Validate, then write with these settings.
+    Apply(&'a WriteSettings),
+}
+
+/// What a run did, once the plan was made.
+#[derive(Debug)]
+pub enum Finished {
+    /// Planned only: the mode said so, or there was nothing to change.
+    Planned(Plan),
+    /// Some configs failed validation: nothing was written.
+    Invalid { plan: Plan, invalid: Vec<Invalid> },
+    /// Every change was tried, one report each.
+    Written { plan: Plan, reports: Vec<Report> },
+}
+
+impl Finished {
+    /// The plan the run made.
+    pub fn plan(&self) -> &Plan {
+        match self {
+            Self::Planned(plan) | Self::Invalid { plan, .. } | Self::Written { plan, .. } => plan,
+        }
+    }
+}
+
+/// The result of one run.
+#[derive(Debug)]
+pub struct Run {
+    /// Redacts every value and message printed about this run.
     pub redactor: Redactor,
+    /// The declared connectors, once the manifests loaded.
+    pub desired: Option<Vec<Desired>>,
+    pub result: Result<Finished, DeclareError>,
+}
+
+/// The pipeline: a client for Connect and how manifests are rendered and planned.
+#[derive(Clone, Debug)]
+pub struct Declare {
+    pub client: ConnectClient,
+    /// `--vars`: a directory of mounted secrets or a .properties file.
+    pub vars: Option<PathBuf>,
+    /// `{{ env.X }}` values.
+    pub env: BTreeMap<String, String>,
     pub options: plan::Options,
 }
 
-/// The planner options from the flags.
-pub fn options(args: &DeclareArgs) -> Result<plan::Options, SettingsError> {
-    let owner = args.owner.trim();
-    if owner.is_empty() {
-        return Err(SettingsError {
-            flag: "owner",
-            reason: "must not be empty".into(),
-        });
-    }
-    Ok(plan::Options {
-        owner: owner.to_string(),
-        ignore: args.ignore_keys.clone(),
-        prune: args.prune,
-        force: args.force,
-    })
-}
-
-/// Loads the manifests, templated with this process's environment. Its errors never
-/// hold a `--vars` value.
-pub fn load(args: &DeclareArgs) -> Result<Loaded, DeclareError> {
-    let options = options(args)?;
-    if args.files.is_empty() {
-        return Err(SettingsError {
-            flag: "filename",
-            reason: "give at least one manifest file or directory (-f)".into(),
-        }
-        .into());
-    }
-    let client = ConnectClient::new(settings::client_options(&args.connect)?)?;
-    let env: BTreeMap<String, String> = std::env::vars().collect();
-    let manifests = spec::load_all(&args.files, args.vars.as_deref(), env)?;
-    Ok(Loaded {
-        client,
-        redactor: manifests.redactor(),
-        manifests,
-        options,
-    })
-}
-
-impl Loaded {
-    /// Reads Connect and plans; print errors through [`Loaded::redactor`].
-    pub async fn plan(&self) -> Result<Plan, DeclareError> {
-        let live = live(&self.client).await?;
-        Ok(plan::plan(&self.manifests.desired(), &live, &self.options)?)
-    }
-}
-
-/// How many per-connector reads run at once (older workers, or connectors the
-/// expanded list leaves out).
-const READ_CONCURRENCY: usize = 8;
-
-/// How long the planner's reads may take at least, whatever `--connect-timeout` says:
-/// `GET /health` waits for the herder thread, which a real rebalance or connectors
-/// starting keep busy for seconds on a loaded worker.
-const PLAN_READ_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// `GET /connectors/{name}/config` waits for the herder, so during a rebalance it may
-/// answer 409 or "a rebalance is expected" like a write: retried as writes are by default.
+/// How the planner's reads are retried when no write settings say otherwise.
 const READ_RETRY: Backoff = Backoff {
     retries: 6,
     base: Duration::from_millis(200),
 };
 
-/// Every connector with its stored config and state: one expanded call on 2.3+, plus a
-/// per-connector read for names it leaves out (no status record yet, spec §2.2).
-///
-/// A worker that says it is starting or unhealthy (`GET /health`, 3.9+) is an error:
-/// while it reads its config topic it may list no connectors at all (spec §20.2), and a
-/// plan against that would re-create, and so restart, every declared connector.
-pub async fn live(client: &ConnectClient) -> Result<Vec<Live>, ConnectError> {
-    let client = &client.patient(PLAN_READ_TIMEOUT);
-    let (expanded, names, health) = tokio::join!(
-        client.expanded_info(),
-        client.connector_names(),
-        client.health()
-    );
-    ready(health?)?;
-    let mut found: BTreeMap<String, Live> = match expanded? {
-        Value::Object(map) => map.into_iter().filter_map(from_expanded).collect(),
-        _ => BTreeMap::new(),
-    };
-    let missing: Vec<String> = names?
-        .into_iter()
-        .filter(|n| !found.contains_key(n))
-        .collect();
-    let reads: Vec<_> = missing.into_iter().map(|name| one(client, name)).collect();
-    let read: Vec<Option<Live>> = stream::iter(reads)
-        .buffered(READ_CONCURRENCY)
-        .try_collect()
-        .await?;
-    found.extend(read.into_iter().flatten().map(|l| (l.name.clone(), l)));
-    Ok(found.into_values().collect())
-}
+impl Declare {
+    /// One run over `inputs`; `done` sees each write's report (and the redactor for
+    /// its message) as it finishes.
+    pub async fn run(
+        &self,
+        inputs: Inputs<'_>,
+        mode: Mode<'_>,
+        done: impl FnMut(&Report, &Redactor),
+    ) -> Run {
+        let manifests = match spec::load(inputs, self.vars.as_deref(), self.env.clone()) {
+            Ok(manifests) => manifests,
+            Err(e) => {
+                return Run {
+                    redactor: Redactor::default(),
+                    desired: None,
+                    result: Err(e.into()),
+                };
+            }
+        };
+        let (redactor, desired) = (manifests.redactor(), manifests.desired());
+        let result = self.converge(&desired, mode, &redactor, done).await;
+        Run {
+            redactor,
+            desired: Some(desired),
+            result,
+        }
+    }
 
-/// `Ok` for a healthy worker, or one older than 3.9 (no `/health`, `None`).
-fn ready(health: Option<WorkerHealth>) -> Result<(), ConnectError> {
-    let (state, message) = match health {
-        None | Some(WorkerHealth::Healthy) => return Ok(()),
-        Some(WorkerHealth::Starting(message)) => ("starting", message),
-        Some(WorkerHealth::Unhealthy(message)) => ("unhealthy", message),
-    };
-    Err(ConnectError::NotReady { state, message })
-}
-
-fn from_expanded((name, entry): (String, Value)) -> Option<(String, Live)> {
-    let config = serde_json::from_value(entry["info"]["config"].clone()).ok()?;
-    let status = entry["status"]["connector"]["state"].as_str();
-    Some((name.clone(), Live::observed(name, config, status)))
-}
-
-/// One connector's config and state; `None` when it vanished meanwhile (404).
-async fn one(client: &ConnectClient, name: String) -> Result<Option<Live>, ConnectError> {
-    let config = match retry(READ_RETRY, || client.config(&name)).await {
-        Err(ConnectError::Status { status: 404, .. }) => return Ok(None),
-        other => other?,
-    };
-    let status = client.status(&name).await?;
-    let state = status.as_ref().map(|s| s.connector.state.as_str());
-    Ok(Some(Live::observed(name, config, state)))
+    async fn converge(
+        &self,
+        desired: &[Desired],
+        mode: Mode<'_>,
+        redactor: &Redactor,
+        mut done: impl FnMut(&Report, &Redactor),
+    ) -> Result<Finished, DeclareError> {
+        let backoff = match mode {
+            Mode::Plan => READ_RETRY,
+            Mode::Apply(settings) => settings.backoff,
+        };
+        let live = read::live(&self.client, backoff).await?;
+        let plan = plan::plan(desired, &live, &self.options)?;
+        let settings = match mode {
+            Mode::Apply(settings) if !plan.is_empty() => settings,
+            _ => return Ok(Finished::Planned(plan)),
+        };
+        let invalid = write::validate(&self.client, &plan, settings).await;
+        if !invalid.is_empty() {
+            return Ok(Finished::Invalid { plan, invalid });
+        }
+        let reports = write::execute(&self.client, &plan, settings, |r| done(r, redactor)).await;
+        Ok(Finished::Written { plan, reports })
+    }
 }

@@ -1,6 +1,6 @@
-//! `reconcile`'s loop: level-triggered and idempotent. Every pass re-reads every
-//! manifest and `--vars` value, plans against what Connect runs (the pure
-//! [`crate::plan`]), validates every config it would write, and applies; a pass that
+//! `reconcile`'s loop: level-triggered and idempotent. Every pass is one run of the
+//! [`crate::declare`] pipeline: it re-reads every manifest and `--vars` value, plans
+//! against what Connect runs, validates every config it would write, and applies; a pass that
 //! finds nothing to change writes nothing (two reads). Passes run at start-up, after
 //! a debounced file or ConfigMap change ([`watch`], `k8s`), on becoming leader, and every
 //! `--interval` (drift made by hand).
@@ -14,7 +14,6 @@ pub mod server;
 pub mod watch;
 
 use std::{
-    collections::BTreeMap,
     path::PathBuf,
     sync::{Arc, Mutex},
     time::{Duration, SystemTime},
@@ -27,13 +26,9 @@ use tokio::{
 };
 
 use crate::{
-    connect::ConnectClient,
-    declare::{
-        self,
-        apply::{self, Report, Settings},
-    },
-    plan::{self, Desired, Plan, redact::Redactor},
-    spec::{self, Manifests},
+    declare::{Declare, DeclareError, Finished, Invalid, Mode, Report, Run, WriteSettings},
+    plan::{Desired, redact::Redactor},
+    spec::Inputs,
 };
 
 /// What started a pass.
@@ -111,7 +106,7 @@ pub struct Status {
 
 /// Where manifests are read from.
 #[derive(Clone, Debug)]
-pub enum Origin {
+pub enum Source {
     /// Files and directories (`-f`).
     Files(Vec<PathBuf>),
     /// Every key of the watched ConfigMaps.
@@ -119,38 +114,12 @@ pub enum Origin {
     ConfigMaps(k8s::ConfigMaps),
 }
 
-/// Where the manifests come from and how to write them.
-#[derive(Clone, Debug)]
-pub struct Source {
-    pub origin: Origin,
-    pub vars: Option<PathBuf>,
-    pub options: plan::Options,
-    /// Write settings; `initial_state` is found out from Connect's version.
-    pub write: Settings,
-}
-
 impl Source {
-    /// The rendered manifests; `Ok(None)` while a ConfigMap source has not listed yet.
-    fn load(&self) -> Result<Option<Manifests>, spec::SpecError> {
-        match &self.origin {
-            Origin::Files(files) => spec::load_all(files, self.vars.as_deref(), env()).map(Some),
-            #[cfg(feature = "k8s")]
-            Origin::ConfigMaps(maps) if !maps.ready() => Ok(None),
-            #[cfg(feature = "k8s")]
-            Origin::ConfigMaps(maps) => {
-                let vars = spec::vars(self.vars.as_deref())?;
-                let context = spec::Context::new(env(), vars.clone());
-                let connectors = spec::load_texts(&maps.documents(), &context)?;
-                Ok(Some(Manifests { connectors, vars }))
-            }
-        }
-    }
-
     /// Tells Kubernetes how a pass went: a Warning Event on the ConfigMap a refusal
     /// names, or `Applied` on every watched ConfigMap.
     async fn report(&self, _outcome: &Outcome) {
         #[cfg(feature = "k8s")]
-        if let Origin::ConfigMaps(maps) = &self.origin {
+        if let Source::ConfigMaps(maps) = self {
             match _outcome {
                 Outcome::Invalid { reason } | Outcome::Refused { reason } => {
                     maps.invalid(reason).await
@@ -165,12 +134,11 @@ impl Source {
     }
 }
 
-/// One reconciler: the client, the source, and what the last pass saw.
+/// One reconciler: the declare pipeline, the source, and what the last pass saw.
 pub struct Reconciler {
-    client: ConnectClient,
+    declare: Declare,
     source: Source,
-    /// Whether the version check for `initial_state` has been done.
-    version_known: bool,
+    write: WriteSettings,
     /// The declared set of the last pass that converged (drift = changes without it
     /// changing).
     converged_on: Option<Vec<Desired>>,
@@ -184,11 +152,16 @@ pub struct Reconciler {
 }
 
 impl Reconciler {
-    pub fn new(client: ConnectClient, source: Source, metrics: Arc<metrics::Metrics>) -> Self {
+    pub fn new(
+        declare: Declare,
+        source: Source,
+        write: WriteSettings,
+        metrics: Arc<metrics::Metrics>,
+    ) -> Self {
         Self {
-            client,
+            declare,
             source,
-            version_known: false,
+            write,
             converged_on: None,
             metrics,
             status: channel::Sender::new(Status::default()),
@@ -214,22 +187,14 @@ impl Reconciler {
         self.heartbeat.clone()
     }
 
-    /// One pass: load, plan, validate, apply. Never panics on bad input.
+    /// One pass of the declare pipeline. Never panics on bad input.
     pub async fn pass(&mut self, trigger: Trigger) -> Outcome {
         self.beat();
         let started = Instant::now();
         let standby = self.leader.as_ref().is_some_and(|l| !*l.borrow());
         let outcome = match standby {
             true => Outcome::Standby,
-            false => match self.source.load() {
-                Ok(Some(manifests)) => self.converge(&manifests).await,
-                Ok(None) => Outcome::Unreachable {
-                    reason: "the Kubernetes API has not listed the ConfigMaps yet".into(),
-                },
-                Err(e) => Outcome::Invalid {
-                    reason: e.to_string(),
-                },
-            },
+            false => self.converge().await,
         };
         self.source.report(&outcome).await;
         self.metrics
@@ -239,101 +204,67 @@ impl Reconciler {
         outcome
     }
 
-    async fn converge(&mut self, manifests: &Manifests) -> Outcome {
-        let redactor = manifests.redactor();
-        let desired = manifests.desired();
-        self.declared = desired.len();
-        let live = match declare::live(&self.client).await {
-            Ok(live) => live,
-            Err(e) => {
+    /// Runs the pipeline over the source; stops at once if this replica loses the
+    /// leader lease meanwhile.
+    async fn converge(&mut self) -> Outcome {
+        #[cfg(feature = "k8s")]
+        let documents;
+        let inputs = match &self.source {
+            Source::Files(files) => Inputs::Files(files),
+            #[cfg(feature = "k8s")]
+            Source::ConfigMaps(maps) if !maps.ready() => {
                 return Outcome::Unreachable {
-                    reason: redactor.text(&e.to_string()),
+                    reason: "the Kubernetes API has not listed the ConfigMaps yet".into(),
                 };
             }
-        };
-        let plan = match plan::plan(&desired, &live, &self.source.options) {
-            Ok(plan) => plan,
-            Err(e) => {
-                return Outcome::Refused {
-                    reason: redactor.text(&e.to_string()),
-                };
+            #[cfg(feature = "k8s")]
+            Source::ConfigMaps(maps) => {
+                documents = maps.documents();
+                Inputs::Documents(&documents)
             }
         };
-        if !plan.is_empty() && self.converged_on.as_ref() == Some(&desired) {
-            let drifted = plan.changes().count();
-            tracing::warn!(
-                connectors = drifted,
-                "drift: Connect no longer matches the unchanged manifests"
-            );
-            self.metrics.drift(drifted);
-        }
-        let outcome = self.write(&plan, &redactor).await;
-        if outcome.converged() {
-            self.converged_on = Some(desired);
-        }
-        outcome
-    }
-
-    /// Validates, then applies the plan's changes; stops writing at once if this
-    /// replica loses the leader lease meanwhile.
-    async fn write(&mut self, plan: &Plan, redactor: &Redactor) -> Outcome {
-        if plan.is_empty() {
-            return Outcome::InSync;
-        }
-        if let Err(e) = self.learn_version().await {
-            return Outcome::Unreachable {
-                reason: redactor.text(&e.to_string()),
-            };
-        }
-        tokio::select! {
-            outcome = self.validate_and_apply(plan, redactor) => outcome,
+        let (heartbeat, metrics) = (&self.heartbeat, &self.metrics);
+        let done = |report: &Report, redactor: &Redactor| {
+            beat(heartbeat);
+            log(report, redactor, metrics);
+        };
+        let run = tokio::select! {
+            run = self.declare.run(inputs, Mode::Apply(&self.write), done) => run,
             () = lost(self.leader.clone()) => {
                 tracing::warn!("lost the leader lease during a pass: stopped writing");
-                Outcome::Standby
+                return Outcome::Standby;
             }
-        }
+        };
+        self.outcome(run)
     }
 
-    async fn validate_and_apply(&self, plan: &Plan, redactor: &Redactor) -> Outcome {
-        let invalid = apply::validate(&self.client, plan, &self.source.write).await;
-        if !invalid.is_empty() {
-            let reasons: Vec<String> = invalid
-                .iter()
-                .map(|i| format!("{}: {}", i.name, i.problems.join("; ")))
-                .collect();
-            let reason = redactor.text(&format!(
-                "invalid config, nothing written: {}",
-                reasons.join(" | ")
-            ));
-            tracing::error!(%reason, "pass refused");
-            return Outcome::Invalid { reason };
+    /// The outcome of a run; notes drift and what converged.
+    fn outcome(&mut self, run: Run) -> Outcome {
+        if let Some(desired) = &run.desired {
+            self.declared = desired.len();
         }
-        self.beat();
-        let reports = apply::execute(&self.client, plan, &self.source.write, |r| {
-            self.beat();
-            log(r, redactor, &self.metrics)
-        })
-        .await;
-        let failed = reports.iter().filter(|r| r.result.is_err()).count();
-        match failed {
-            0 => Outcome::Applied {
-                changes: reports.len(),
-            },
-            _ => Outcome::Partial {
-                applied: reports.len() - failed,
-                failed,
-            },
+        let redactor = &run.redactor;
+        let finished = match run.result {
+            Ok(finished) => finished,
+            Err(e) => return failed(&e, redactor),
+        };
+        let changes = finished.plan().changes().count();
+        if changes > 0 && self.converged_on.is_some() && self.converged_on == run.desired {
+            tracing::warn!(
+                connectors = changes,
+                "drift: Connect no longer matches the unchanged manifests"
+            );
+            self.metrics.drift(changes);
         }
-    }
-
-    /// Asks Connect its version once, for `initial_state` (3.7+).
-    async fn learn_version(&mut self) -> Result<(), crate::connect::ConnectError> {
-        if !self.version_known {
-            let version = self.client.version().await?;
-            self.source.write.initial_state = apply::supports_initial_state(&version);
-            self.version_known = true;
+        let outcome = match finished {
+            Finished::Planned(_) => Outcome::InSync,
+            Finished::Invalid { invalid, .. } => refused(&invalid, redactor),
+            Finished::Written { reports, .. } => written(&reports),
+        };
+        if outcome.converged() {
+            self.converged_on = run.desired;
         }
-        Ok(())
+        outcome
     }
 
     fn publish(&self, outcome: &Outcome) {
@@ -353,14 +284,50 @@ impl Reconciler {
     }
 
     fn beat(&self) {
-        *self.heartbeat.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+        beat(&self.heartbeat);
     }
 }
 
-/// This process's environment, for `{{ env.X }}` (read each pass: it never changes in a
-/// pod, but tests set it per process).
-fn env() -> BTreeMap<String, String> {
-    std::env::vars().collect()
+fn beat(heartbeat: &Mutex<Instant>) {
+    *heartbeat.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+}
+
+/// A run that stopped before writing.
+fn failed(error: &DeclareError, redactor: &Redactor) -> Outcome {
+    let reason = redactor.text(&error.to_string());
+    match error {
+        DeclareError::Spec(_) => Outcome::Invalid { reason },
+        DeclareError::Connect(_) => Outcome::Unreachable { reason },
+        DeclareError::Plan(_) => Outcome::Refused { reason },
+    }
+}
+
+/// Validation refused some configs: nothing was written.
+fn refused(invalid: &[Invalid], redactor: &Redactor) -> Outcome {
+    let reasons: Vec<String> = invalid
+        .iter()
+        .map(|i| format!("{}: {}", i.name, i.problems.join("; ")))
+        .collect();
+    let reason = redactor.text(&format!(
+        "invalid config, nothing written: {}",
+        reasons.join(" | ")
+    ));
+    tracing::error!(%reason, "pass refused");
+    Outcome::Invalid { reason }
+}
+
+/// Every change was tried.
+fn written(reports: &[Report]) -> Outcome {
+    let failed = reports.iter().filter(|r| r.result.is_err()).count();
+    match failed {
+        0 => Outcome::Applied {
+            changes: reports.len(),
+        },
+        _ => Outcome::Partial {
+            applied: reports.len() - failed,
+            failed,
+        },
+    }
 }
 
 /// One log line per change, redacted, and its count.

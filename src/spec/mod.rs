@@ -119,30 +119,43 @@ pub enum SpecError {
     Empty(String),
 }
 
-/// Loads, renders and checks every manifest under `paths`.
-pub fn load(paths: &[PathBuf], context: &Context) -> Result<Vec<Declared>, SpecError> {
-    let mut declared: Vec<Declared> = Vec::new();
-    for file in load::files(paths)? {
-        declare(load::connectors_in(&file)?, context, &mut declared)?;
-    }
-    Ok(declared)
+/// Where manifests are read from. Both end in the same load step.
+#[derive(Clone, Copy, Debug)]
+pub enum Inputs<'a> {
+    /// Files and directories (`-f`).
+    Files(&'a [PathBuf]),
+    /// Documents already in memory, `(name, text)`: every key of every watched
+    /// ConfigMap.
+    Documents(&'a [(PathBuf, String)]),
 }
 
-/// Like [`load`], from documents in memory: `(name, text)` pairs, e.g. every key of
-/// every watched ConfigMap.
-pub fn load_texts(
-    documents: &[(PathBuf, String)],
-    context: &Context,
-) -> Result<Vec<Declared>, SpecError> {
+/// Loads `--vars` and every manifest of `inputs`, rendered with `env` as
+/// `{{ env.X }}` and checked (no name declared twice).
+pub fn load(
+    inputs: Inputs<'_>,
+    vars_path: Option<&Path>,
+    env: BTreeMap<String, String>,
+) -> Result<Manifests, SpecError> {
+    let vars = vars_path.map_or_else(|| Ok(BTreeMap::new()), load_vars)?;
+    let context = Context::new(env, vars.clone());
     let mut declared: Vec<Declared> = Vec::new();
-    for (name, text) in documents {
-        declare(
-            load::connectors_in_text(name, text)?,
-            context,
-            &mut declared,
-        )?;
+    match inputs {
+        Inputs::Files(paths) => {
+            for file in load::files(paths)? {
+                declare(load::connectors_in(&file)?, &context, &mut declared)?;
+            }
+        }
+        Inputs::Documents(documents) => {
+            for (name, text) in documents {
+                let raws = load::connectors_in_text(name, text)?;
+                declare(raws, &context, &mut declared)?;
+            }
+        }
     }
-    Ok(declared)
+    Ok(Manifests {
+        connectors: declared,
+        vars,
+    })
 }
 
 /// Renders `raws` and adds them to `declared`, refusing duplicate names.
@@ -166,28 +179,6 @@ fn declare(
         declared.push(connector);
     }
     Ok(())
-}
-
-/// `--vars` values, if a path is given.
-pub fn vars(path: Option<&Path>) -> Result<BTreeMap<String, String>, SpecError> {
-    path.map_or_else(|| Ok(BTreeMap::new()), load_vars)
-}
-
-/// Loads manifests and `--vars` into [`Manifests`], with `env` as `{{ env.X }}`.
-pub fn load_all(
-    paths: &[PathBuf],
-    vars_path: Option<&Path>,
-    env: BTreeMap<String, String>,
-) -> Result<Manifests, SpecError> {
-    let vars = match vars_path {
-        Some(path) => load_vars(path)?,
-        None => BTreeMap::new(),
-    };
-    let context = Context::new(env, vars.clone());
-    Ok(Manifests {
-        connectors: load(paths, &context)?,
-        vars,
-    })
 }
 
 fn refuse_duplicate(declared: &[Declared], new: &Declared) -> Result<(), SpecError> {

@@ -9,7 +9,6 @@ use futures::{StreamExt, stream};
 use serde_json::Value;
 
 use crate::{
-    cli::WriteArgs,
     connect::{
         ConnectClient, ConnectError,
         retry::{Backoff, retry},
@@ -17,40 +16,16 @@ use crate::{
     plan::{Config, Op, Plan, Step, TargetState, Transition},
 };
 
-/// How `apply` writes.
-#[derive(Clone, Debug)]
-pub struct Settings {
+/// How changes are written (`apply`, `reconcile`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WriteSettings {
     /// Connectors changed at once.
     pub concurrency: usize,
     /// Deadline of one connector's whole change, retries included.
     pub timeout: Duration,
-    /// Retries of a 409 or rebalance answer.
-    pub retries: u32,
-    /// First retry delay; doubles each time, at most [`crate::connect::retry::MAX_BACKOFF`].
-    pub backoff: Duration,
-    /// Whether creates may use `initial_state` (Kafka 3.7+).
-    pub initial_state: bool,
-}
-
-impl Settings {
-    /// The write settings from the flags; `initial_state` from Connect's version.
-    pub fn new(args: &WriteArgs, initial_state: bool) -> Self {
-        Self {
-            concurrency: usize::from(args.concurrency),
-            timeout: args.timeout,
-            retries: args.retries,
-            backoff: args.retry_backoff,
-            initial_state,
-        }
-    }
-
-    /// The retry policy of every call.
-    fn backoff(&self) -> Backoff {
-        Backoff {
-            retries: self.retries,
-            base: self.backoff,
-        }
-    }
+    /// Retries of a 409 or rebalance answer, and their first delay (doubling, at most
+    /// [`crate::connect::retry::MAX_BACKOFF`]).
+    pub backoff: Backoff,
 }
 
 /// One connector's problems found by validation.
@@ -73,7 +48,11 @@ pub struct Report {
 }
 
 /// Validates every config the plan writes; connectors with problems are returned.
-pub async fn validate(client: &ConnectClient, plan: &Plan, settings: &Settings) -> Vec<Invalid> {
+pub async fn validate(
+    client: &ConnectClient,
+    plan: &Plan,
+    settings: &WriteSettings,
+) -> Vec<Invalid> {
     let writes: Vec<(&str, &Config)> = plan
         .steps
         .iter()
@@ -98,14 +77,18 @@ pub async fn validate(client: &ConnectClient, plan: &Plan, settings: &Settings) 
     all.into_iter().filter(|i| !i.problems.is_empty()).collect()
 }
 
-async fn validate_one(client: &ConnectClient, config: &Config, settings: &Settings) -> Vec<String> {
+async fn validate_one(
+    client: &ConnectClient,
+    config: &Config,
+    settings: &WriteSettings,
+) -> Vec<String> {
     let Some(class) = config
         .get("connector.class")
         .filter(|c| !c.trim().is_empty())
     else {
         return vec!["connector.class is missing".into()];
     };
-    let report = retry(settings.backoff(), || client.validate(class, config)).await;
+    let report = retry(settings.backoff, || client.validate(class, config)).await;
     match report {
         Ok(report) => key_errors(&report),
         Err(e) => vec![e.to_string()],
@@ -135,7 +118,7 @@ fn key_errors(report: &Value) -> Vec<String> {
 pub async fn execute(
     client: &ConnectClient,
     plan: &Plan,
-    settings: &Settings,
+    settings: &WriteSettings,
     mut done: impl FnMut(&Report),
 ) -> Vec<Report> {
     let mut reports = Vec::new();
@@ -151,7 +134,7 @@ pub async fn execute(
     reports
 }
 
-async fn run_step(client: &ConnectClient, step: &Step, settings: &Settings) -> Report {
+async fn run_step(client: &ConnectClient, step: &Step, settings: &WriteSettings) -> Report {
     let work = steps_of(client, step, settings);
     let result = match tokio::time::timeout(settings.timeout, work).await {
         Ok(result) => result,
@@ -168,44 +151,53 @@ async fn run_step(client: &ConnectClient, step: &Step, settings: &Settings) -> R
     }
 }
 
-async fn steps_of(client: &ConnectClient, step: &Step, s: &Settings) -> Result<(), ConnectError> {
+async fn steps_of(
+    client: &ConnectClient,
+    step: &Step,
+    s: &WriteSettings,
+) -> Result<(), ConnectError> {
     let name = step.name.as_str();
     match &step.op {
         Op::Create { config, state } => create(client, name, config, *state, s).await,
         Op::Update { config, then, .. } => {
-            retry(s.backoff(), || client.put_config(name, config)).await?;
+            retry(s.backoff, || client.put_config(name, config)).await?;
             match then {
                 Some(t) => transition(client, name, *t, s).await,
                 None => Ok(()),
             }
         }
         Op::Transition(t) => transition(client, name, *t, s).await,
-        Op::Delete => retry(s.backoff(), || client.delete(name)).await,
+        Op::Delete => retry(s.backoff, || client.delete(name)).await,
         Op::Unchanged => Ok(()),
     }
 }
 
 /// A running connector is created with PUT; a paused or stopped one with
-/// `initial_state` on 3.7+ (it never starts), else created and then paused/stopped.
+/// `initial_state` on 3.7+ (it never starts; the client asks the version once), else
+/// created and then paused/stopped.
 async fn create(
     client: &ConnectClient,
     name: &str,
     config: &Config,
     state: TargetState,
-    s: &Settings,
+    s: &WriteSettings,
 ) -> Result<(), ConnectError> {
     let then = match state {
         TargetState::Running => None,
         TargetState::Paused => Some(Transition::Pause),
         TargetState::Stopped => Some(Transition::Stop),
     };
+    let initial_state = match then {
+        Some(_) => client.takes_initial_state().await?,
+        None => false,
+    };
     match then {
-        Some(_) if s.initial_state => {
+        Some(_) if initial_state => {
             let initial = state.as_str().to_ascii_uppercase();
-            retry(s.backoff(), || client.create(name, config, &initial)).await
+            retry(s.backoff, || client.create(name, config, &initial)).await
         }
         _ => {
-            retry(s.backoff(), || client.put_config(name, config)).await?;
+            retry(s.backoff, || client.put_config(name, config)).await?;
             match then {
                 Some(t) => transition(client, name, t, s).await,
                 None => Ok(()),
@@ -218,12 +210,12 @@ async fn transition(
     client: &ConnectClient,
     name: &str,
     t: Transition,
-    s: &Settings,
+    s: &WriteSettings,
 ) -> Result<(), ConnectError> {
     match t {
-        Transition::Pause => retry(s.backoff(), || client.pause(name)).await,
-        Transition::Resume => retry(s.backoff(), || client.resume(name)).await,
-        Transition::Stop => retry(s.backoff(), || client.stop(name)).await,
+        Transition::Pause => retry(s.backoff, || client.pause(name)).await,
+        Transition::Resume => retry(s.backoff, || client.resume(name)).await,
+        Transition::Stop => retry(s.backoff, || client.stop(name)).await,
     }
 }
 
@@ -269,42 +261,5 @@ fn past(t: Transition) -> &'static str {
         Transition::Pause => "paused",
         Transition::Resume => "resumed",
         Transition::Stop => "stopped",
-    }
-}
-
-/// Whether `POST /connectors` takes `initial_state` (Kafka 3.7+, spec §19). Confluent
-/// Platform reports its own numbering (`7.7.1-ccs` is Kafka 3.7; 8.x is Kafka 4.x).
-pub fn supports_initial_state(version: &str) -> bool {
-    let mut parts = version.split(['.', '-']);
-    let major: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    let minor: u32 = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-    let confluent = version.contains("-c");
-    let (major, minor) = match (confluent, major) {
-        (true, 7) => (3, minor),
-        (true, m) if m >= 8 => (m - 4, minor),
-        _ => (major, minor),
-    };
-    (major, minor) >= (3, 7)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::supports_initial_state;
-
-    #[test]
-    fn initial_state_needs_kafka_3_7() {
-        for (version, yes) in [
-            ("3.9.0", true),
-            ("3.7.0", true),
-            ("3.6.2", false),
-            ("2.8.1", false),
-            ("4.0.0", true),
-            ("7.7.1-ccs", true),
-            ("7.6.0-ce", false),
-            ("8.0.0-ccs", true),
-            ("unknown", false),
-        ] {
-            assert_eq!(supports_initial_state(version), yes, "{version}");
-        }
     }
 }
