@@ -151,8 +151,11 @@ async fn failures_being_restarted_keep_the_pod_healthy() {
         "2",
     ];
     let served = common::serve(&sim, &flags).await;
-    until(&served, "1 attempt, failed again", |o| {
-        attempts(o, "jdbc") == 1 && o.verdict.as_ref().is_some_and(|v| !v.failures.is_empty())
+    // The restart's outcome is recorded after the poll that decided it: wait for both.
+    until(&served, "1 attempt answered, failed again", |o| {
+        attempts(o, "jdbc") == 1
+            && o.remediation.iter().all(|e| e.last_outcome.is_some())
+            && o.verdict.as_ref().is_some_and(|v| !v.failures.is_empty())
     })
     .await;
     let (code, body) = served.get("/").await;
