@@ -7,7 +7,7 @@
 //! - [`connect`]: the Connect REST client (timeouts, auth, TLS, typed errors).
 //! - [`snapshot`]: one poll of Connect (≤ 3 calls) as a [`snapshot::Snapshot`].
 //! - [`verdict`]: the pure health core, snapshot + policy → verdict.
-//! - [`spec`]: declared connectors: manifests, templating, `--vars`.
+//! - [`manifest`]: declared connectors: manifest files and ConfigMap documents, templating, `--vars`.
 //! - [`declare`]: the IO side of `diff`/`apply`: read Connect, validate, write.
 //! - [`plan`]: the pure diff core, desired + live → plan, with redaction and rendering.
 //! - [`health`]: the poller, shared state, HTTP router and metrics of `serve`.
@@ -20,13 +20,13 @@ pub mod cmd;
 pub mod connect;
 pub mod declare;
 pub mod health;
+pub mod manifest;
 pub mod plan;
 pub mod reconcile;
 pub mod remediate;
 pub mod settings;
 pub mod shutdown;
 pub mod snapshot;
-pub mod spec;
 pub mod telemetry;
 pub mod verdict;
 

@@ -9,10 +9,10 @@ use serde_json::json;
 use super::diff::{fail, print_plan, setup};
 use crate::{
     cli::{ApplyArgs, PlanOutput},
-    declare::{Finished, Invalid, Mode, Report},
+    declare::{ChangeResult, Finished, InvalidConfig, Mode},
+    manifest::Inputs,
     plan::redact::Redactor,
     settings,
-    spec::Inputs,
 };
 
 /// `apply` from the command line.
@@ -51,7 +51,7 @@ pub async fn main(args: ApplyArgs) -> ExitCode {
 }
 
 /// The last line (or the JSON document); exit 1 when a change failed.
-fn summarise(reports: &[Report], output: PlanOutput, redactor: &Redactor) -> ExitCode {
+fn summarise(reports: &[ChangeResult], output: PlanOutput, redactor: &Redactor) -> ExitCode {
     let failed = reports.iter().filter(|r| r.result.is_err()).count();
     match output {
         PlanOutput::Text => println!(
@@ -64,7 +64,7 @@ fn summarise(reports: &[Report], output: PlanOutput, redactor: &Redactor) -> Exi
     ExitCode::from(u8::from(failed > 0))
 }
 
-fn print_report(report: &Report, redactor: &Redactor) {
+fn print_report(report: &ChangeResult, redactor: &Redactor) {
     match &report.result {
         Ok(()) => println!("{}: {}", report.name, report.action),
         Err(e) => eprintln!(
@@ -76,7 +76,7 @@ fn print_report(report: &Report, redactor: &Redactor) {
     }
 }
 
-fn print_invalid(invalid: &[Invalid], output: PlanOutput, redactor: &Redactor) {
+fn print_invalid(invalid: &[InvalidConfig], output: PlanOutput, redactor: &Redactor) {
     if output == PlanOutput::Json {
         let items: Vec<_> = invalid
             .iter()
@@ -97,7 +97,7 @@ fn print_invalid(invalid: &[Invalid], output: PlanOutput, redactor: &Redactor) {
     );
 }
 
-fn reports_json(reports: &[Report], redactor: &Redactor) -> serde_json::Value {
+fn reports_json(reports: &[ChangeResult], redactor: &Redactor) -> serde_json::Value {
     let items: Vec<_> = reports
         .iter()
         .map(|r| match &r.result {

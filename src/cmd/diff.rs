@@ -7,13 +7,13 @@ use std::{io::IsTerminal, path::PathBuf, process::ExitCode};
 use crate::{
     cli::{DeclareArgs, DiffArgs, PlanOutput},
     declare::{Declare, Mode},
+    manifest::Inputs,
     plan::{
         Plan,
         redact::Redactor,
         render::{self, Colour},
     },
     settings::{self, SettingsError},
-    spec::Inputs,
 };
 
 /// `diff` from the command line.

@@ -21,20 +21,20 @@ use crate::{
 
 /// The outcome: exit code and the one line to print.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Outcome {
+pub struct Conclusion {
     pub code: u8,
     pub line: String,
 }
 
-fn cannot_tell(reason: impl std::fmt::Display) -> Outcome {
-    Outcome {
+fn cannot_tell(reason: impl std::fmt::Display) -> Conclusion {
+    Conclusion {
         code: 2,
         line: format!("cannot tell: {reason}"),
     }
 }
 
 /// Runs the check within the deadline.
-pub async fn check(args: &ProbeArgs) -> Outcome {
+pub async fn check(args: &ProbeArgs) -> Conclusion {
     let (client, policy) = match setup(args) {
         Ok(built) => built,
         Err(reason) => return cannot_tell(reason),
@@ -57,7 +57,7 @@ fn setup(args: &ProbeArgs) -> Result<(ConnectClient, Policy), String> {
     Ok((client, policy))
 }
 
-async fn run(args: &ProbeArgs, client: ConnectClient, policy: &Policy) -> Outcome {
+async fn run(args: &ProbeArgs, client: ConnectClient, policy: &Policy) -> Conclusion {
     let Some(name) = &args.connector else {
         return match Poller::new(client).poll().await {
             Ok(snapshot) => describe(
@@ -74,7 +74,7 @@ async fn run(args: &ProbeArgs, client: ConnectClient, policy: &Policy) -> Outcom
     if let (Some(status), Some(task)) = (&status, args.task)
         && !status.tasks.iter().any(|t| t.id == task)
     {
-        return Outcome {
+        return Conclusion {
             code: 1,
             line: format!("unhealthy: task {name}-{task} not found"),
         };
@@ -89,14 +89,14 @@ async fn run(args: &ProbeArgs, client: ConnectClient, policy: &Policy) -> Outcom
 }
 
 /// One line from a verdict.
-fn describe(v: &Verdict, what: &str) -> Outcome {
+fn describe(v: &Verdict, what: &str) -> Conclusion {
     if v.healthy {
         let note = if v.transitional.is_empty() {
             String::new()
         } else {
             format!(", {} transitional", v.transitional.len())
         };
-        return Outcome {
+        return Conclusion {
             code: 0,
             line: format!(
                 "healthy: {what}, {} container(s) in scope, {} failing{note}",
@@ -112,7 +112,7 @@ fn describe(v: &Verdict, what: &str) -> Outcome {
     } else {
         String::new()
     };
-    Outcome {
+    Conclusion {
         code: 1,
         line: format!("unhealthy: {what}: {}{more}", causes.join("; ")),
     }

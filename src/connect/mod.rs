@@ -3,7 +3,7 @@
 //! secret-free reason instead of a hang or a misparsed error body.
 
 mod capabilities;
-mod restart;
+mod restarts;
 pub mod retry;
 mod tls;
 pub mod types;
@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use capabilities::supports_initial_state;
-pub use restart::Restarted;
+pub use restarts::Restarted;
 pub use tls::TlsOptions;
 pub use types::{ConnectorStatus, InstanceStatus, TaskStatus, WorkerHealth};
 

@@ -1,28 +1,28 @@
 //! The declare pipeline, written once for `diff`, `apply` and `reconcile`: load the
 //! manifests (files or ConfigMap documents) → read Connect ([`read`]) → plan (the pure
-//! [`crate::plan`]) → validate every config it would write → write ([`write`]). A run
+//! [`crate::plan`]) → validate every config it would write → write ([`change`]). A run
 //! returns a typed [`Run`]; callers only print, log and map it to an exit code or a
 //! reconcile outcome.
 
+pub mod change;
 pub mod read;
-pub mod write;
 
 use std::{collections::BTreeMap, path::PathBuf, time::Duration};
 
 use crate::{
     connect::{ConnectClient, ConnectError, retry::Backoff},
+    manifest::{self, Inputs, ManifestError},
     plan::{self, Desired, Plan, PlanError, redact::Redactor},
-    spec::{self, Inputs, SpecError},
 };
 
-pub use write::{Invalid, Report, WriteSettings};
+pub use change::{ChangeResult, InvalidConfig, WriteSettings};
 
 /// Everything that stops a run before a single write.
 #[derive(Debug, thiserror::Error)]
 pub enum DeclareError {
     /// The manifests or `--vars` cannot be used.
     #[error(transparent)]
-    Spec(#[from] SpecError),
+    Manifest(#[from] ManifestError),
     /// Connect could not be read.
     #[error(transparent)]
     Connect(#[from] ConnectError),
@@ -46,9 +46,15 @@ pub enum Finished {
     /// Planned only: the mode said so, or there was nothing to change.
     Planned(Plan),
     /// Some configs failed validation: nothing was written.
-    Invalid { plan: Plan, invalid: Vec<Invalid> },
+    Invalid {
+        plan: Plan,
+        invalid: Vec<InvalidConfig>,
+    },
     /// Every change was tried, one report each.
-    Written { plan: Plan, reports: Vec<Report> },
+    Written {
+        plan: Plan,
+        reports: Vec<ChangeResult>,
+    },
 }
 
 impl Finished {
@@ -94,9 +100,9 @@ impl Declare {
         &self,
         inputs: Inputs<'_>,
         mode: Mode<'_>,
-        done: impl FnMut(&Report, &Redactor),
+        done: impl FnMut(&ChangeResult, &Redactor),
     ) -> Run {
-        let manifests = match spec::load(inputs, self.vars.as_deref(), self.env.clone()) {
+        let manifests = match manifest::load(inputs, self.vars.as_deref(), self.env.clone()) {
             Ok(manifests) => manifests,
             Err(e) => {
                 return Run {
@@ -120,7 +126,7 @@ impl Declare {
         desired: &[Desired],
         mode: Mode<'_>,
         redactor: &Redactor,
-        mut done: impl FnMut(&Report, &Redactor),
+        mut done: impl FnMut(&ChangeResult, &Redactor),
     ) -> Result<Finished, DeclareError> {
         let backoff = match mode {
             Mode::Plan => READ_RETRY,
@@ -132,11 +138,11 @@ impl Declare {
             Mode::Apply(settings) if !plan.is_empty() => settings,
             _ => return Ok(Finished::Planned(plan)),
         };
-        let invalid = write::validate(&self.client, &plan, settings).await;
+        let invalid = change::validate(&self.client, &plan, settings).await;
         if !invalid.is_empty() {
             return Ok(Finished::Invalid { plan, invalid });
         }
-        let reports = write::execute(&self.client, &plan, settings, |r| done(r, redactor)).await;
+        let reports = change::execute(&self.client, &plan, settings, |r| done(r, redactor)).await;
         Ok(Finished::Written { plan, reports })
     }
 }

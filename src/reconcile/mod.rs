@@ -26,9 +26,11 @@ use tokio::{
 };
 
 use crate::{
-    declare::{Declare, DeclareError, Finished, Invalid, Mode, Report, Run, WriteSettings},
+    declare::{
+        ChangeResult, Declare, DeclareError, Finished, InvalidConfig, Mode, Run, WriteSettings,
+    },
+    manifest::Inputs,
     plan::{Desired, redact::Redactor},
-    spec::Inputs,
 };
 
 /// What started a pass.
@@ -224,7 +226,7 @@ impl Reconciler {
             }
         };
         let (heartbeat, metrics) = (&self.heartbeat, &self.metrics);
-        let done = |report: &Report, redactor: &Redactor| {
+        let done = |report: &ChangeResult, redactor: &Redactor| {
             beat(heartbeat);
             log(report, redactor, metrics);
         };
@@ -296,14 +298,14 @@ fn beat(heartbeat: &Mutex<Instant>) {
 fn failed(error: &DeclareError, redactor: &Redactor) -> Outcome {
     let reason = redactor.text(&error.to_string());
     match error {
-        DeclareError::Spec(_) => Outcome::Invalid { reason },
+        DeclareError::Manifest(_) => Outcome::Invalid { reason },
         DeclareError::Connect(_) => Outcome::Unreachable { reason },
         DeclareError::Plan(_) => Outcome::Refused { reason },
     }
 }
 
 /// Validation refused some configs: nothing was written.
-fn refused(invalid: &[Invalid], redactor: &Redactor) -> Outcome {
+fn refused(invalid: &[InvalidConfig], redactor: &Redactor) -> Outcome {
     let reasons: Vec<String> = invalid
         .iter()
         .map(|i| format!("{}: {}", i.name, i.problems.join("; ")))
@@ -317,7 +319,7 @@ fn refused(invalid: &[Invalid], redactor: &Redactor) -> Outcome {
 }
 
 /// Every change was tried.
-fn written(reports: &[Report]) -> Outcome {
+fn written(reports: &[ChangeResult]) -> Outcome {
     let failed = reports.iter().filter(|r| r.result.is_err()).count();
     match failed {
         0 => Outcome::Applied {
@@ -331,7 +333,7 @@ fn written(reports: &[Report]) -> Outcome {
 }
 
 /// One log line per change, redacted, and its count.
-fn log(report: &Report, redactor: &Redactor, metrics: &metrics::Metrics) {
+fn log(report: &ChangeResult, redactor: &Redactor, metrics: &metrics::Metrics) {
     metrics.change(report.verb, report.result.is_ok());
     match &report.result {
         Ok(()) => tracing::info!(connector = %report.name, action = %report.action, "applied"),

@@ -15,7 +15,7 @@ use crate::{
     cluster::Health,
     error::{ApiError, ApiResult},
     faults::{FaultSpec, Faults},
-    model::{Outcome, default_trace},
+    model::{AfterRestart, default_trace},
     seed::{self, SeedBody},
     sim::Sim,
 };
@@ -77,7 +77,7 @@ struct StateBody {
     state: String,
     trace: Option<String>,
     #[serde(default)]
-    restart_outcome: Outcome,
+    restart_outcome: AfterRestart,
     worker_id: Option<String>,
 }
 

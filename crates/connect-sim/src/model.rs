@@ -24,7 +24,7 @@ pub enum State {
 /// failures that restarts fix (`RUNNING`) and failures they don't (`FAILED`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
-pub enum Outcome {
+pub enum AfterRestart {
     #[default]
     Running,
     Failed,
@@ -58,7 +58,7 @@ pub struct Instance {
     /// sticky failure fails again with the same trace.
     pub trace: Option<String>,
     /// What the next restart of this instance ends in.
-    pub restart_outcome: Outcome,
+    pub restart_outcome: AfterRestart,
 }
 
 impl Instance {
@@ -67,7 +67,7 @@ impl Instance {
             state,
             worker_id: worker_id.into(),
             trace: None,
-            restart_outcome: Outcome::Running,
+            restart_outcome: AfterRestart::Running,
         }
     }
 
@@ -75,11 +75,11 @@ impl Instance {
     /// decides between healthy and FAILED; a FAILED start keeps (or invents) a trace.
     pub fn restart_into(&mut self, target: Target, name: &str) {
         match self.restart_outcome {
-            Outcome::Running => {
+            AfterRestart::Running => {
                 self.state = target.running_state();
                 self.trace = None;
             }
-            Outcome::Failed => {
+            AfterRestart::Failed => {
                 self.state = State::Failed;
                 self.trace.get_or_insert_with(|| default_trace(name));
             }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use crate::{
     cluster::Cluster,
     error::{ApiError, ApiResult},
-    model::{Connector, Instance, Outcome, State, Target, default_trace},
+    model::{AfterRestart, Connector, Instance, State, Target, default_trace},
     plugins,
 };
 
@@ -38,7 +38,7 @@ pub struct SeedConnector {
     pub worker_id: Option<String>,
     pub trace: Option<String>,
     #[serde(default)]
-    pub restart_outcome: Outcome,
+    pub restart_outcome: AfterRestart,
     /// Omitted: `tasks.max` tasks in the connector's state. `[]`: no tasks.
     pub tasks: Option<Vec<SeedTask>>,
     pub offsets: Option<Vec<Value>>,
@@ -51,7 +51,7 @@ pub struct SeedTask {
     pub worker_id: Option<String>,
     pub trace: Option<String>,
     #[serde(default)]
-    pub restart_outcome: Outcome,
+    pub restart_outcome: AfterRestart,
 }
 
 #[derive(Debug, Deserialize)]
@@ -147,7 +147,7 @@ fn generated(g: &Generate) -> ApiResult<Vec<SeedConnector>> {
             state: None,
             worker_id: None,
             trace: None,
-            restart_outcome: Outcome::Running,
+            restart_outcome: AfterRestart::Running,
             tasks: None,
             offsets: None,
         }
@@ -238,7 +238,7 @@ fn instance(
     state: State,
     worker_id: String,
     trace: Option<String>,
-    outcome: Outcome,
+    outcome: AfterRestart,
     name: &str,
 ) -> Instance {
     let trace = trace.or_else(|| (state == State::Failed).then(|| default_trace(name)));

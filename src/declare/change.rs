@@ -30,7 +30,7 @@ pub struct WriteSettings {
 
 /// One connector's problems found by validation.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Invalid {
+pub struct InvalidConfig {
     pub name: String,
     /// `key: message`, or a connector-level message.
     pub problems: Vec<String>,
@@ -38,7 +38,7 @@ pub struct Invalid {
 
 /// The result of one step.
 #[derive(Debug)]
-pub struct Report {
+pub struct ChangeResult {
     pub name: String,
     /// What was done, e.g. `updated (2 keys), then paused`.
     pub action: String,
@@ -52,7 +52,7 @@ pub async fn validate(
     client: &ConnectClient,
     plan: &Plan,
     settings: &WriteSettings,
-) -> Vec<Invalid> {
+) -> Vec<InvalidConfig> {
     let writes: Vec<(&str, &Config)> = plan
         .steps
         .iter()
@@ -64,13 +64,13 @@ pub async fn validate(
         .into_iter()
         .map(|(name, config)| async move {
             let problems = validate_one(client, config, settings).await;
-            Invalid {
+            InvalidConfig {
                 name: name.to_string(),
                 problems,
             }
         })
         .collect();
-    let all: Vec<Invalid> = stream::iter(checks)
+    let all: Vec<InvalidConfig> = stream::iter(checks)
         .buffered(settings.concurrency.max(1))
         .collect()
         .await;
@@ -119,8 +119,8 @@ pub async fn execute(
     client: &ConnectClient,
     plan: &Plan,
     settings: &WriteSettings,
-    mut done: impl FnMut(&Report),
-) -> Vec<Report> {
+    mut done: impl FnMut(&ChangeResult),
+) -> Vec<ChangeResult> {
     let mut reports = Vec::new();
     let steps: Vec<_> = plan
         .changes()
@@ -134,7 +134,7 @@ pub async fn execute(
     reports
 }
 
-async fn run_step(client: &ConnectClient, step: &Step, settings: &WriteSettings) -> Report {
+async fn run_step(client: &ConnectClient, step: &Step, settings: &WriteSettings) -> ChangeResult {
     let work = steps_of(client, step, settings);
     let result = match tokio::time::timeout(settings.timeout, work).await {
         Ok(result) => result,
@@ -143,7 +143,7 @@ async fn run_step(client: &ConnectClient, step: &Step, settings: &WriteSettings)
             timeout_ms: settings.timeout.as_millis(),
         }),
     };
-    Report {
+    ChangeResult {
         name: step.name.clone(),
         action: describe(&step.op),
         verb: verb(&step.op),

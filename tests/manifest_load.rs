@@ -5,8 +5,8 @@
 use std::{collections::BTreeMap, fs, path::Path};
 
 use connect_sentinel::{
+    manifest::{self, ManifestError},
     plan::TargetState,
-    spec::{self, SpecError},
 };
 
 fn write(dir: &Path, name: &str, text: &str) {
@@ -15,10 +15,10 @@ fn write(dir: &Path, name: &str, text: &str) {
     fs::write(path, text).unwrap();
 }
 
-fn load(paths: &[&Path], vars: Option<&Path>) -> Result<spec::Manifests, SpecError> {
+fn load(paths: &[&Path], vars: Option<&Path>) -> Result<manifest::Manifests, ManifestError> {
     let paths: Vec<_> = paths.iter().map(|p| p.to_path_buf()).collect();
     let env = BTreeMap::from([("DB_HOST".to_string(), "orders-db".to_string())]);
-    spec::load(spec::Inputs::Files(&paths), vars, env)
+    manifest::load(manifest::Inputs::Files(&paths), vars, env)
 }
 
 const STRIMZI: &str = r#"
@@ -71,7 +71,7 @@ fn shapes_documents_and_directories() {
     );
     let two = &manifests.connectors[2];
     assert_eq!(two.desired.state, TargetState::Stopped);
-    assert_eq!((two.origin.document, two.origin.line), (2, Some(4)));
+    assert_eq!((two.location.document, two.location.line), (2, Some(4)));
     assert_eq!(manifests.connectors[3].desired.config["batch"], "1.5");
 }
 

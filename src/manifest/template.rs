@@ -15,7 +15,7 @@ use minijinja::{
 };
 use serde_json::Value;
 
-use super::{SpecError, load::Raw};
+use super::{ManifestError, load::Raw};
 use crate::plan::Config;
 
 /// The template inputs: a snapshot of the environment and the `--vars` values.
@@ -94,15 +94,15 @@ impl Object for Root {
 
 /// Renders and stringifies a raw connector's config; also returns the keys whose
 /// value used `vars`.
-pub fn config(raw: &Raw, context: &Context) -> Result<(Config, BTreeSet<String>), SpecError> {
+pub fn config(raw: &Raw, context: &Context) -> Result<(Config, BTreeSet<String>), ManifestError> {
     let engine = engine();
     let env = Lookup::new(context.env.clone());
     let vars = Lookup::new(context.vars.clone());
     let mut config = Config::new();
     let mut from_vars = BTreeSet::new();
     for (key, value) in &raw.config {
-        let fail = |reason: String| SpecError::Template {
-            origin: raw.origin.to_string(),
+        let fail = |reason: String| ManifestError::Template {
+            location: raw.location.to_string(),
             connector: raw.name.clone(),
             key: key.clone(),
             reason,
@@ -191,14 +191,14 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::{plan::TargetState, spec::Origin};
+    use crate::{manifest::Location, plan::TargetState};
 
     fn raw(config: Value) -> Raw {
         Raw {
             name: "c".into(),
             config: config.as_object().unwrap().clone(),
             state: TargetState::Running,
-            origin: Origin {
+            location: Location {
                 file: PathBuf::from("m.yaml"),
                 document: 2,
                 line: Some(7),

@@ -4,7 +4,7 @@
 //! error names the file and the document (and line/column where the parser knows it).
 
 mod load;
-mod render;
+mod template;
 mod vars;
 
 use std::{
@@ -13,7 +13,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-pub use render::Context;
+pub use template::Context;
 pub use vars::load_vars;
 
 use crate::plan::{
@@ -23,7 +23,7 @@ use crate::plan::{
 
 /// Where a connector was declared.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Origin {
+pub struct Location {
     pub file: PathBuf,
     /// 1-based index of the document in the file (YAML `---` or a JSON array element).
     pub document: usize,
@@ -31,7 +31,7 @@ pub struct Origin {
     pub line: Option<u64>,
 }
 
-impl fmt::Display for Origin {
+impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} (document {}", self.file.display(), self.document)?;
         match self.line {
@@ -45,7 +45,7 @@ impl fmt::Display for Origin {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Declared {
     pub desired: Desired,
-    pub origin: Origin,
+    pub location: Location,
     /// Keys whose rendered value used `{{ vars.… }}` (always redacted).
     pub from_vars: BTreeSet<String>,
 }
@@ -87,7 +87,7 @@ impl Manifests {
 
 /// Why the manifests cannot be used. Messages never hold a `--vars` value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SpecError {
+pub enum ManifestError {
     #[error("{path}: {reason}")]
     Io { path: String, reason: String },
     #[error("{path}: invalid {format}{at}: {reason}")]
@@ -98,17 +98,17 @@ pub enum SpecError {
         at: String,
         reason: String,
     },
-    #[error("{origin}: {reason}")]
-    Shape { origin: String, reason: String },
+    #[error("{location}: {reason}")]
+    Shape { location: String, reason: String },
     #[error("connector {name:?} is declared twice: in {first} and in {second}")]
     Duplicate {
         name: String,
         first: String,
         second: String,
     },
-    #[error("{origin}: connector {connector:?}, key {key:?}: {reason}")]
+    #[error("{location}: connector {connector:?}, key {key:?}: {reason}")]
     Template {
-        origin: String,
+        location: String,
         connector: String,
         key: String,
         reason: String,
@@ -135,7 +135,7 @@ pub fn load(
     inputs: Inputs<'_>,
     vars_path: Option<&Path>,
     env: BTreeMap<String, String>,
-) -> Result<Manifests, SpecError> {
+) -> Result<Manifests, ManifestError> {
     let vars = vars_path.map_or_else(|| Ok(BTreeMap::new()), load_vars)?;
     let context = Context::new(env, vars.clone());
     let mut declared: Vec<Declared> = Vec::new();
@@ -163,16 +163,16 @@ fn declare(
     raws: Vec<load::Raw>,
     context: &Context,
     declared: &mut Vec<Declared>,
-) -> Result<(), SpecError> {
+) -> Result<(), ManifestError> {
     for raw in raws {
-        let (config, from_vars) = render::config(&raw, context)?;
+        let (config, from_vars) = template::config(&raw, context)?;
         let connector = Declared {
             desired: Desired {
                 name: raw.name,
                 config,
                 state: raw.state,
             },
-            origin: raw.origin,
+            location: raw.location,
             from_vars,
         };
         refuse_duplicate(declared, &connector)?;
@@ -181,12 +181,12 @@ fn declare(
     Ok(())
 }
 
-fn refuse_duplicate(declared: &[Declared], new: &Declared) -> Result<(), SpecError> {
+fn refuse_duplicate(declared: &[Declared], new: &Declared) -> Result<(), ManifestError> {
     match declared.iter().find(|d| d.desired.name == new.desired.name) {
-        Some(first) => Err(SpecError::Duplicate {
+        Some(first) => Err(ManifestError::Duplicate {
             name: new.desired.name.clone(),
-            first: first.origin.to_string(),
-            second: new.origin.to_string(),
+            first: first.location.to_string(),
+            second: new.location.to_string(),
         }),
         None => Ok(()),
     }

@@ -4,11 +4,11 @@
 
 use std::{collections::BTreeMap, fs, path::Path};
 
-use super::SpecError;
+use super::ManifestError;
 
 /// Loads the values at `path` (a directory or a properties file).
-pub fn load_vars(path: &Path) -> Result<BTreeMap<String, String>, SpecError> {
-    let fail = |reason: String| SpecError::Vars {
+pub fn load_vars(path: &Path) -> Result<BTreeMap<String, String>, ManifestError> {
+    let fail = |reason: String| ManifestError::Vars {
         path: path.display().to_string(),
         reason,
     };

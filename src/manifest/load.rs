@@ -9,7 +9,7 @@ use std::{
 use serde_json::{Map, Value};
 use serde_saphyr::Spanned;
 
-use super::{Origin, SpecError};
+use super::{Location, ManifestError};
 use crate::plan::TargetState;
 
 /// A connector as written in a manifest, before templating.
@@ -19,7 +19,7 @@ pub struct Raw {
     /// Values as parsed (strings, numbers, booleans, lists).
     pub config: Map<String, Value>,
     pub state: TargetState,
-    pub origin: Origin,
+    pub location: Location,
 }
 
 const EXTENSIONS: &[&str] = &["json", "yaml", "yml"];
@@ -27,7 +27,7 @@ const EXTENSIONS: &[&str] = &["json", "yaml", "yml"];
 /// Every manifest file: explicit files as given, directories walked recursively in
 /// name order for `.json`/`.yaml`/`.yml`, skipping dot entries (a mounted ConfigMap's
 /// `..data` and `..2024_…` would otherwise be read twice).
-pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SpecError> {
+pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ManifestError> {
     let mut files = Vec::new();
     for path in paths {
         let meta = fs::metadata(path).map_err(|e| io_error(path, &e))?;
@@ -36,7 +36,7 @@ pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SpecError> {
                 let before = files.len();
                 walk(path, &mut files)?;
                 if files.len() == before {
-                    return Err(SpecError::Empty(path.display().to_string()));
+                    return Err(ManifestError::Empty(path.display().to_string()));
                 }
             }
             false => files.push(path.clone()),
@@ -45,7 +45,7 @@ pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SpecError> {
     Ok(files)
 }
 
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), SpecError> {
+fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), ManifestError> {
     let mut entries: Vec<PathBuf> = fs::read_dir(dir)
         .map_err(|e| io_error(dir, &e))?
         .filter_map(Result::ok)
@@ -69,22 +69,22 @@ fn has_manifest_extension(path: &Path) -> bool {
         .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-fn io_error(path: &Path, e: &std::io::Error) -> SpecError {
-    SpecError::Io {
+fn io_error(path: &Path, e: &std::io::Error) -> ManifestError {
+    ManifestError::Io {
         path: path.display().to_string(),
         reason: e.to_string(),
     }
 }
 
 /// The connectors declared in one file.
-pub fn connectors_in(file: &Path) -> Result<Vec<Raw>, SpecError> {
+pub fn connectors_in(file: &Path) -> Result<Vec<Raw>, ManifestError> {
     let text = fs::read_to_string(file).map_err(|e| io_error(file, &e))?;
     connectors_in_text(file, &text)
 }
 
 /// The connectors declared in `text`, named `file` in errors (a path, or a ConfigMap
 /// key such as `configmap/ns/name/key.yaml`); JSON when the name ends in `.json`.
-pub fn connectors_in_text(file: &Path, text: &str) -> Result<Vec<Raw>, SpecError> {
+pub fn connectors_in_text(file: &Path, text: &str) -> Result<Vec<Raw>, ManifestError> {
     let is_json = file
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
@@ -96,19 +96,19 @@ pub fn connectors_in_text(file: &Path, text: &str) -> Result<Vec<Raw>, SpecError
         .into_iter()
         .enumerate()
         .map(|(i, (line, value))| {
-            let origin = Origin {
+            let location = Location {
                 file: file.to_path_buf(),
                 document: i + 1,
                 line,
             };
-            shape(value, origin)
+            shape(value, location)
         })
         .collect()
 }
 
 /// A JSON file holds one object or an array of objects.
-fn json_documents(file: &Path, text: &str) -> Result<Vec<(Option<u64>, Value)>, SpecError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| SpecError::Syntax {
+fn json_documents(file: &Path, text: &str) -> Result<Vec<(Option<u64>, Value)>, ManifestError> {
+    let value: Value = serde_json::from_str(text).map_err(|e| ManifestError::Syntax {
         path: file.display().to_string(),
         format: "JSON",
         at: format!(" at line {}, column {}", e.line(), e.column()),
@@ -129,7 +129,7 @@ fn strip_position(message: &str) -> String {
 }
 
 /// YAML: one or many `---` documents; a document may also be a list of connectors.
-fn yaml_documents(file: &Path, text: &str) -> Result<Vec<(Option<u64>, Value)>, SpecError> {
+fn yaml_documents(file: &Path, text: &str) -> Result<Vec<(Option<u64>, Value)>, ManifestError> {
     let documents: Vec<Spanned<Value>> =
         serde_saphyr::from_multiple(text).map_err(|e| yaml_error(file, text, &e))?;
     let mut out = Vec::new();
@@ -143,7 +143,7 @@ fn yaml_documents(file: &Path, text: &str) -> Result<Vec<(Option<u64>, Value)>, 
     Ok(out)
 }
 
-fn yaml_error(file: &Path, text: &str, e: &serde_saphyr::Error) -> SpecError {
+fn yaml_error(file: &Path, text: &str, e: &serde_saphyr::Error) -> ManifestError {
     let at = match e.location() {
         Some(loc) => {
             let document = document_at(text, loc.line());
@@ -155,7 +155,7 @@ fn yaml_error(file: &Path, text: &str, e: &serde_saphyr::Error) -> SpecError {
         }
         None => String::new(),
     };
-    SpecError::Syntax {
+    ManifestError::Syntax {
         path: file.display().to_string(),
         format: "YAML",
         at,
@@ -187,9 +187,9 @@ fn first_line(message: &str) -> String {
 }
 
 /// Recognises one document's shape.
-fn shape(value: Value, origin: Origin) -> Result<Raw, SpecError> {
-    let shape_error = |reason: String| SpecError::Shape {
-        origin: origin.to_string(),
+fn shape(value: Value, location: Location) -> Result<Raw, ManifestError> {
+    let shape_error = |reason: String| ManifestError::Shape {
+        location: location.to_string(),
         reason,
     };
     let Value::Object(map) = value else {
@@ -207,7 +207,7 @@ fn shape(value: Value, origin: Origin) -> Result<Raw, SpecError> {
         name,
         config,
         state,
-        origin,
+        location,
     })
 }
 
