@@ -5,7 +5,8 @@
 //! - [`cli`] and [`settings`]: the command-line surface and its validation.
 //! - [`cmd`]: one module per subcommand (glue; `anyhow` lives here).
 //! - [`connect`]: the Connect REST client (timeouts, auth, TLS, typed errors).
-//! - [`snapshot`]: one poll of Connect (≤ 3 calls) as a [`snapshot::Snapshot`].
+//! - [`poll`]: one poll of Connect (≤ 3 calls) as a [`snapshot::Snapshot`].
+//! - [`snapshot`]: the read model, free of IO: snapshot, instance keys, the one walk.
 //! - [`verdict`]: the pure health core, snapshot + policy → verdict.
 //! - [`manifest`]: declared connectors: manifest files and ConfigMap documents, templating, `--vars`.
 //! - [`declare`]: the IO side of `diff`/`apply`: read Connect, validate, write.
@@ -22,6 +23,7 @@ pub mod declare;
 pub mod health;
 pub mod manifest;
 pub mod plan;
+pub mod poll;
 pub mod reconcile;
 pub mod remediate;
 pub mod settings;

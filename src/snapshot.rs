@@ -1,22 +1,16 @@
-//! One poll of Connect turned into a [`Snapshot`]: every connector's status, the
-//! names that have no status yet, and the worker's health. A poll makes at most three
-//! calls, concurrently: `GET /connectors?expand=status`, `GET /connectors` (connectors
-//! without a status record are left out of the first, spec §2.2), and `GET /health`
-//! (3.9+) or, before 3.9, a herder-queued info read as the readiness fallback (spec §16).
-//! Before Kafka 2.3 `expand` is ignored and statuses are fetched one by one with bounded
-//! parallelism.
+//! The read model of the health check, free of IO: what one poll of Connect saw
+//! ([`Snapshot`]), the key of one connector or task instance ([`Key`]), and the one
+//! walk over a connector's instances ([`Instance`]) every consumer uses (verdict,
+//! remediation, metrics, logs, status). Polling lives in [`crate::poll`].
 
 use std::{
     collections::BTreeMap,
     time::{Duration, SystemTime},
 };
 
-use futures::{StreamExt, stream};
+use serde::Serialize;
 
-use crate::connect::{ConnectClient, ConnectError, ConnectorStatus, WorkerHealth, types::Expanded};
-
-/// How many per-connector status calls run at once before Kafka 2.3.
-pub const FALLBACK_PARALLELISM: usize = 8;
+use crate::connect::{ConnectError, ConnectorStatus, WorkerHealth};
 
 /// What one poll saw.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,111 +37,70 @@ pub struct PollFailure {
 /// The outcome of one poll.
 pub type Poll = Result<Snapshot, PollFailure>;
 
-/// Polls Connect. (The client remembers whether the worker has `GET /health`, so
-/// workers before 3.9 cost one call, not two, from the second poll on.)
-#[derive(Clone, Debug)]
-pub struct Poller {
-    client: ConnectClient,
+/// One connector or task instance: the key of verdicts, transitions and restarts.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Key {
+    pub connector: String,
+    /// `None` for the connector instance itself.
+    pub task: Option<u32>,
 }
 
-impl Poller {
-    pub fn new(client: ConnectClient) -> Self {
-        Self { client }
-    }
-
-    pub fn client(&self) -> &ConnectClient {
-        &self.client
-    }
-
-    /// Takes one snapshot.
-    pub async fn poll(&self) -> Poll {
-        let started = tokio::time::Instant::now();
-        let (expanded, names, health) = tokio::join!(
-            self.client.expanded_status(),
-            self.client.connector_names(),
-            self.health_endpoint()
-        );
-        let connectors = match (expanded, names) {
-            (Ok(expanded), Ok(names)) => self.statuses(expanded, names).await,
-            (Err(e), _) | (_, Err(e)) => Err(e),
-        };
-        let worker = match (health, &connectors) {
-            (Some(health), _) => health,
-            (None, Ok(connectors)) => self.fallback_health(connectors.keys().next()).await,
-            (None, Err(e)) => Err(e.clone()),
-        };
-        let (duration, taken_at) = (started.elapsed(), SystemTime::now());
-        match connectors {
-            Ok(connectors) => Ok(Snapshot {
-                taken_at,
-                duration,
-                connectors,
-                worker,
-            }),
-            Err(error) => Err(PollFailure {
-                taken_at,
-                duration,
-                error,
-            }),
+impl Key {
+    /// The key of `connector`'s instance (`task: None`) or of one of its tasks.
+    pub fn new(connector: &str, task: Option<u32>) -> Self {
+        Self {
+            connector: connector.to_string(),
+            task,
         }
     }
+}
 
-    /// Statuses from the expanded map (2.3+), or one by one from a plain array (before);
-    /// names without a status record map to `None`.
-    async fn statuses(
-        &self,
-        expanded: Expanded,
-        names: Vec<String>,
-    ) -> Result<BTreeMap<String, Option<ConnectorStatus>>, ConnectError> {
-        let by_name = match expanded {
-            Expanded::Names(names) => return self.one_by_one(names).await,
-            Expanded::ByName(by_name) => by_name,
-        };
-        let mut connectors = by_name;
-        for name in names {
-            connectors.entry(name).or_insert(None);
-        }
-        Ok(connectors)
+/// One instance of a connector as the walk yields it, borrowed from the status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Instance<'a> {
+    pub connector: &'a str,
+    /// `None` for the connector instance itself.
+    pub task: Option<u32>,
+    pub state: &'a str,
+    pub worker_id: &'a str,
+    pub trace: Option<&'a str>,
+}
+
+impl Instance<'_> {
+    pub fn key(&self) -> Key {
+        Key::new(self.connector, self.task)
     }
+}
 
-    /// Before 2.3: one status call per connector, [`FALLBACK_PARALLELISM`] at a time; a
-    /// connector that vanished in between is simply without status.
-    async fn one_by_one(
-        &self,
-        names: Vec<String>,
-    ) -> Result<BTreeMap<String, Option<ConnectorStatus>>, ConnectError> {
-        let calls = names.into_iter().map(|name| async move {
-            let status = self.client.status(&name).await;
-            status.map(|s| (name, s))
-        });
-        let results: Vec<_> = stream::iter(calls)
-            .buffer_unordered(FALLBACK_PARALLELISM)
-            .collect()
-            .await;
-        results.into_iter().collect()
-    }
+/// The connector instance first, then its tasks in the order Connect lists them.
+pub fn instances<'a>(
+    name: &'a str,
+    status: &'a ConnectorStatus,
+) -> impl Iterator<Item = Instance<'a>> + 'a {
+    let c = &status.connector;
+    let connector = Instance {
+        connector: name,
+        task: None,
+        state: &c.state,
+        worker_id: &c.worker_id,
+        trace: c.trace.as_deref(),
+    };
+    let tasks = status.tasks.iter().map(move |t| Instance {
+        connector: name,
+        task: Some(t.id),
+        state: &t.state,
+        worker_id: &t.worker_id,
+        trace: t.trace.as_deref(),
+    });
+    std::iter::once(connector).chain(tasks)
+}
 
-    /// `GET /health` (spec §16), or `None` when the worker predates 3.9.
-    async fn health_endpoint(&self) -> Option<Result<WorkerHealth, ConnectError>> {
-        self.client.health().await.transpose()
-    }
-
-    /// Before 3.9, a cheap read through the herder queue stands in for `/health`: the
-    /// first connector's info, or `GET /` on an empty cluster. A 409/500/timeout there
-    /// means the worker cannot serve requests (the zombie-worker case).
-    async fn fallback_health(&self, first: Option<&String>) -> Result<WorkerHealth, ConnectError> {
-        let probe = match first {
-            Some(name) => self.client.info(name).await.map(|_| ()),
-            None => self.client.version().await.map(|_| ()),
-        };
-        match probe {
-            Ok(()) | Err(ConnectError::Status { status: 404, .. }) => Ok(WorkerHealth::Healthy),
-            Err(
-                e @ (ConnectError::Conflict { .. }
-                | ConnectError::Status { .. }
-                | ConnectError::Timeout { .. }),
-            ) => Ok(WorkerHealth::Unhealthy(e.to_string())),
-            Err(e) => Err(e),
-        }
+impl Snapshot {
+    /// Every instance of every connector that has a status record, in name order.
+    pub fn instances(&self) -> impl Iterator<Item = Instance<'_>> {
+        self.connectors
+            .iter()
+            .filter_map(|(name, status)| Some(instances(name, status.as_ref()?)))
+            .flatten()
     }
 }

@@ -16,9 +16,10 @@ use regex::Regex;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+pub use crate::snapshot::Key;
 use crate::{
     connect::{ConnectorStatus, WorkerHealth},
-    snapshot::Snapshot,
+    snapshot::{Instance, Snapshot, instances},
 };
 
 /// Which worker's connectors and tasks this check is about.
@@ -85,19 +86,20 @@ impl Policy {
             && self.exclude.as_ref().is_none_or(|r| !r.is_match(name))
     }
 
+    /// True when the instance is in scope: its kind is considered and its worker matches.
+    pub fn considers(&self, instance: &Instance<'_>) -> bool {
+        let kind = match instance.task {
+            None => self.consider_connectors,
+            Some(_) => self.consider_tasks,
+        };
+        kind && self.worker.matches(instance.worker_id)
+    }
+
     fn is_unhealthy(&self, state: &str) -> bool {
         self.unhealthy_states
             .iter()
             .any(|s| s.eq_ignore_ascii_case(state))
     }
-}
-
-/// A container (connector or task) that is in a transitional state; keyed for
-/// [`Transitions`].
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Key {
-    pub connector: String,
-    pub task: Option<u32>,
 }
 
 /// How long each container has been transitional, carried from poll to poll.
@@ -124,23 +126,13 @@ pub fn track(previous: &Transitions, snapshot: &Snapshot, elapsed: Duration) -> 
 }
 
 fn transitional_keys(name: &str, status: Option<&ConnectorStatus>) -> Vec<Key> {
-    let key = |task| Key {
-        connector: name.to_string(),
-        task,
-    };
     let Some(status) = status else {
-        return vec![key(None)];
+        return vec![Key::new(name, None)];
     };
-    let mut keys: Vec<Key> = status
-        .tasks
-        .iter()
-        .filter(|t| is_transitional(&t.state))
-        .map(|t| key(Some(t.id)))
-        .collect();
-    if is_transitional(&status.connector.state) {
-        keys.push(key(None));
-    }
-    keys
+    instances(name, status)
+        .filter(|i| is_transitional(i.state))
+        .map(|i| i.key())
+        .collect()
 }
 
 /// One failure entry of the `GET /` body (peers §1.3 key order and types).
@@ -161,6 +153,27 @@ pub enum Failure {
     },
     /// The worker itself cannot serve requests (kafka-connect-healthcheck's broker check).
     Broker { connector: String },
+}
+
+impl Failure {
+    /// The failure entry of a failed instance.
+    fn of(instance: &Instance<'_>) -> Self {
+        let (connector, worker_id) = (instance.connector.into(), instance.worker_id.into());
+        match instance.task {
+            None => Self::Connector {
+                connector,
+                state: instance.state.to_uppercase(),
+                worker_id,
+            },
+            Some(id) => Self::Task {
+                connector,
+                id,
+                state: instance.state.into(),
+                worker_id,
+                trace: instance.trace.map(String::from),
+            },
+        }
+    }
 }
 
 /// The outcome of one evaluation.
@@ -193,133 +206,77 @@ pub fn evaluate_held(
     transitions: &Transitions,
     held: &BTreeSet<Key>,
 ) -> Verdict {
-    let mut failures = Vec::new();
-    let mut forgiven = Vec::new();
-    let mut containers = 0usize;
+    let mut tally = Tally::default();
     for (name, status) in snapshot
         .connectors
         .iter()
         .filter(|(n, _)| policy.selects(n))
     {
-        let in_grace = |task| {
-            transitions
-                .get(&Key {
-                    connector: name.clone(),
-                    task,
-                })
-                .is_none_or(|age| *age < policy.grace)
-        };
-        let Some(status) = status else {
-            count_missing(name, policy, in_grace(None), &mut forgiven, &mut containers);
-            continue;
-        };
-        if policy.consider_connectors && policy.worker.matches(&status.connector.worker_id) {
-            containers += 1;
-            let c = &status.connector;
-            if judge(
-                policy,
-                &c.state,
-                || in_grace(None),
-                name,
-                None,
-                &mut forgiven,
-            ) {
-                failures.push(Failure::Connector {
-                    connector: name.clone(),
-                    state: c.state.to_uppercase().into(),
-                    worker_id: c.worker_id.to_string(),
-                });
-            }
-        }
-        for task in status
-            .tasks
-            .iter()
-            .filter(|t| policy.consider_tasks && policy.worker.matches(&t.worker_id))
-        {
-            containers += 1;
-            if judge(
-                policy,
-                &task.state,
-                || in_grace(Some(task.id)),
-                name,
-                Some(task.id),
-                &mut forgiven,
-            ) {
-                failures.push(Failure::Task {
-                    connector: name.clone(),
-                    id: task.id,
-                    state: task.state.to_string(),
-                    worker_id: task.worker_id.to_string(),
-                    trace: task.trace.clone(),
-                });
-            }
+        match status {
+            None => tally.missing(name, policy, transitions),
+            Some(status) => instances(name, status)
+                .filter(|i| policy.considers(i))
+                .for_each(|i| tally.judge(&i, policy, transitions)),
         }
     }
-    let counted = failures.iter().filter(|f| !is_held(f, held)).count();
-    finish(snapshot, policy, failures, forgiven, (counted, containers))
+    let counted = tally.failures.iter().filter(|f| !is_held(f, held)).count();
+    finish(snapshot, policy, tally, counted)
+}
+
+/// The failures, forgiven instances and instances in scope of one evaluation.
+#[derive(Default)]
+struct Tally {
+    failures: Vec<Failure>,
+    forgiven: Vec<Key>,
+    containers: usize,
+}
+
+impl Tally {
+    /// Counts one instance in scope: a failure, forgiven (transitional within grace,
+    /// the grace looked up only then: it costs a lookup), or healthy.
+    fn judge(&mut self, instance: &Instance<'_>, policy: &Policy, transitions: &Transitions) {
+        self.containers += 1;
+        let state = instance.state;
+        if is_transitional(state) && in_grace(instance.key(), policy, transitions) {
+            self.forgiven.push(instance.key());
+        } else if policy.is_unhealthy(state) {
+            self.failures.push(Failure::of(instance));
+        }
+    }
+
+    /// A listed connector with no status record: its placement is unknown, so it counts
+    /// only when the scope is every worker, and fails only after the grace period if
+    /// UNASSIGNED is an unhealthy state.
+    fn missing(&mut self, name: &str, policy: &Policy, transitions: &Transitions) {
+        if policy.worker == WorkerScope::All && policy.consider_connectors {
+            self.containers += 1;
+        }
+        let key = Key::new(name, None);
+        if !policy.is_unhealthy("UNASSIGNED") || in_grace(key.clone(), policy, transitions) {
+            self.forgiven.push(key);
+        }
+    }
+}
+
+fn in_grace(key: Key, policy: &Policy, transitions: &Transitions) -> bool {
+    transitions.get(&key).is_none_or(|age| *age < policy.grace)
 }
 
 /// True when the failure's container is in `held`.
 fn is_held(failure: &Failure, held: &BTreeSet<Key>) -> bool {
-    let key = match failure {
-        Failure::Connector { connector, .. } => (connector, None),
-        Failure::Task { connector, id, .. } => (connector, Some(*id)),
-        Failure::Broker { .. } => return false,
-    };
-    held.contains(&Key {
-        connector: key.0.clone(),
-        task: key.1,
-    })
-}
-
-/// A listed connector with no status record: its placement is unknown, so it counts
-/// only when the scope is every worker, and fails only after the grace period if
-/// UNASSIGNED is an unhealthy state.
-fn count_missing(
-    name: &str,
-    policy: &Policy,
-    in_grace: bool,
-    forgiven: &mut Vec<Key>,
-    containers: &mut usize,
-) {
-    if policy.worker == WorkerScope::All && policy.consider_connectors {
-        *containers += 1;
-    }
-    if in_grace || !policy.is_unhealthy("UNASSIGNED") {
-        forgiven.push(Key {
-            connector: name.into(),
-            task: None,
-        });
+    match failure {
+        Failure::Connector { connector, .. } => held.contains(&Key::new(connector, None)),
+        Failure::Task { connector, id, .. } => held.contains(&Key::new(connector, Some(*id))),
+        Failure::Broker { .. } => false,
     }
 }
 
-/// True when the state is a failure; transitional states within grace are forgiven
-/// (`in_grace` is asked only for transitional states: it costs a lookup).
-fn judge(
-    policy: &Policy,
-    state: &str,
-    in_grace: impl FnOnce() -> bool,
-    name: &str,
-    task: Option<u32>,
-    forgiven: &mut Vec<Key>,
-) -> bool {
-    if is_transitional(state) && in_grace() {
-        forgiven.push(Key {
-            connector: name.into(),
-            task,
-        });
-        return false;
-    }
-    policy.is_unhealthy(state)
-}
-
-fn finish(
-    snapshot: &Snapshot,
-    policy: &Policy,
-    mut failures: Vec<Failure>,
-    transitional: Vec<Key>,
-    (counted, containers): (usize, usize),
-) -> Verdict {
+fn finish(snapshot: &Snapshot, policy: &Policy, tally: Tally, counted: usize) -> Verdict {
+    let Tally {
+        mut failures,
+        forgiven: transitional,
+        containers,
+    } = tally;
     let failure_rate = if containers == 0 {
         0.0
     } else {

@@ -18,7 +18,7 @@ use crate::{
     cli::{Cli, Command, DemoArgs},
     cmd::{reconcile, serve, status},
     health::Observed,
-    snapshot::Poller,
+    poll::Poller,
 };
 
 /// The connectors the demo starts with (also the README's simulator seed).

@@ -14,8 +14,8 @@ use std::process::ExitCode;
 use crate::{
     cli::ProbeArgs,
     connect::{ConnectClient, types::first_line},
+    poll::Poller,
     settings,
-    snapshot::Poller,
     verdict::{self, Failure, Policy, Transitions, Verdict},
 };
 

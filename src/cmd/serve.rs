@@ -15,9 +15,9 @@ use crate::{
     cli::ServeArgs,
     connect::ConnectClient,
     health::{HealthState, metrics::Metrics, poller, remedy::Remediation, router},
+    poll::Poller,
     remediate::execute::{Executor, RETRY},
     settings,
-    snapshot::Poller,
     verdict::WorkerScope,
 };
 

@@ -12,8 +12,9 @@ use serde_json::Value;
 use crate::{
     cli::{Output, StatusArgs},
     connect::{ClientOptions, ConnectClient, ConnectorStatus, types::first_line},
+    poll::Poller,
     settings,
-    snapshot::{Poller, Snapshot},
+    snapshot::{Snapshot, instances},
     verdict::Policy,
 };
 
@@ -58,11 +59,8 @@ pub fn rows(snapshot: &Snapshot, policy: &Policy) -> Vec<Row> {
             tasks_running: s.tasks.iter().filter(|t| t.state == "RUNNING").count(),
             tasks_total: s.tasks.len(),
             worker_id: s.connector.worker_id.to_string(),
-            trace: s
-                .connector
-                .trace
-                .as_deref()
-                .or_else(|| s.tasks.iter().find_map(|t| t.trace.as_deref()))
+            trace: instances(name, s)
+                .find_map(|i| i.trace)
                 .map(|t| first_line(t).to_string()),
             status: Some(s.clone()),
             remediation: None,

@@ -3,6 +3,7 @@
 //! secret-free reason instead of a hang or a misparsed error body.
 
 mod capabilities;
+pub mod listing;
 mod restarts;
 pub mod retry;
 mod tls;
@@ -238,12 +239,6 @@ impl ConnectClient {
     /// `GET /connectors` (spec §2.1).
     pub async fn connector_names(&self) -> Result<Vec<String>, ConnectError> {
         self.get_json("/connectors").await
-    }
-
-    /// `GET /connectors?expand=status` (spec §2.2): an object keyed by name on 2.3+, a
-    /// plain name array before.
-    pub async fn expanded_status(&self) -> Result<types::Expanded, ConnectError> {
-        self.get_json("/connectors?expand=status").await
     }
 
     /// `GET /connectors/{name}/status`; `None` when it has no status record (404, §6).

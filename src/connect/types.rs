@@ -51,49 +51,109 @@ pub fn first_line(trace: &str) -> &str {
     trace.lines().next().unwrap_or_default().trim_end()
 }
 
-/// `GET /connectors?expand=status` (spec §2.2): statuses by name on 2.3+ (`None` where
-/// an entry has no `status`), or the plain name list older workers answer with.
-/// Deserialized in one pass straight into the map the snapshot keeps: no intermediate
-/// JSON tree or second map (a 1,000-connector body is about 240 KB).
+/// `GET /connectors?expand=…` (spec §2.2): entries by name on 2.3+ (`None` where an
+/// entry lacks what was asked for), or the plain name list older workers answer with.
+/// Deserialized in one pass straight into the map its caller keeps: no intermediate
+/// JSON tree or second map (a 1,000-connector status body is about 240 KB).
 #[derive(Debug, PartialEq, Eq)]
-pub enum Expanded {
-    ByName(BTreeMap<String, Option<ConnectorStatus>>),
+pub enum Expanded<T> {
+    ByName(BTreeMap<String, Option<T>>),
     Names(Vec<String>),
 }
 
-/// One value of the expanded map; `status` is absent for `expand` values Connect ignores.
+/// What one expanded entry is read as, and the `expand` values that ask for it.
+pub trait Expansion: Sized {
+    /// The query, e.g. `expand=status`.
+    const QUERY: &'static str;
+    /// The entry as Connect sends it.
+    type Entry: serde::de::DeserializeOwned;
+    /// The value kept, `None` when the entry lacks it.
+    fn from_entry(entry: Self::Entry) -> Option<Self>;
+}
+
+/// An `expand=status` entry; `status` is absent when Connect ignores `expand`.
 #[derive(Deserialize)]
-struct ExpandedEntry {
+pub struct StatusEntry {
     status: Option<ConnectorStatus>,
 }
 
-impl<'de> Deserialize<'de> for Expanded {
+impl Expansion for ConnectorStatus {
+    const QUERY: &'static str = "expand=status";
+    type Entry = StatusEntry;
+    fn from_entry(entry: StatusEntry) -> Option<Self> {
+        let mut status = entry.status?;
+        status.tasks.shrink_to_fit();
+        Some(status)
+    }
+}
+
+/// A connector's stored config and its instance's state: what the planner reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredConnector {
+    pub config: BTreeMap<String, String>,
+    /// `None` when it has no status record yet.
+    pub state: Option<CompactString>,
+}
+
+/// An `expand=info&expand=status` entry.
+#[derive(Deserialize)]
+pub struct InfoEntry {
+    info: Option<Info>,
+    status: Option<StateOnly>,
+}
+
+#[derive(Deserialize)]
+struct Info {
+    config: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct StateOnly {
+    connector: StateField,
+}
+
+#[derive(Deserialize)]
+struct StateField {
+    state: CompactString,
+}
+
+impl Expansion for StoredConnector {
+    const QUERY: &'static str = "expand=info&expand=status";
+    type Entry = InfoEntry;
+    fn from_entry(entry: InfoEntry) -> Option<Self> {
+        Some(Self {
+            config: entry.info?.config,
+            state: entry.status.map(|s| s.connector.state),
+        })
+    }
+}
+
+impl<'de, T: Expansion> Deserialize<'de> for Expanded<T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visit;
-        impl<'de> serde::de::Visitor<'de> for Visit {
-            type Value = Expanded;
+        struct Visit<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Expansion> serde::de::Visitor<'de> for Visit<T> {
+            type Value = Expanded<T>;
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an object of connector statuses or an array of connector names")
+                f.write_str("an object of connectors by name or an array of connector names")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> Result<Expanded, A::Error> {
+            ) -> Result<Expanded<T>, A::Error> {
                 let mut by_name = BTreeMap::new();
-                while let Some((name, entry)) = map.next_entry::<String, ExpandedEntry>()? {
-                    let mut status = entry.status;
-                    if let Some(s) = &mut status {
-                        s.tasks.shrink_to_fit();
-                    }
-                    by_name.insert(name, status);
+                while let Some((name, entry)) = map.next_entry::<String, T::Entry>()? {
+                    by_name.insert(name, T::from_entry(entry));
                 }
                 Ok(Expanded::ByName(by_name))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Expanded, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<Expanded<T>, A::Error> {
                 Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
                     .map(Expanded::Names)
             }
         }
-        deserializer.deserialize_any(Visit)
+        deserializer.deserialize_any(Visit(std::marker::PhantomData))
     }
 }

@@ -118,12 +118,6 @@ impl ConnectClient {
         self.write(method, &path, None).await.map(drop)
     }
 
-    /// `GET /connectors?expand=info&expand=status` (spec §2.2), raw: an object by name
-    /// on 2.3+, a name array before.
-    pub async fn expanded_info(&self) -> Result<Value, ConnectError> {
-        self.get_json("/connectors?expand=info&expand=status").await
-    }
-
     /// `GET /connectors/{name}/config` (spec §5.1).
     pub async fn config(&self, name: &str) -> Result<ConfigMap, ConnectError> {
         self.get_json(&format!("/connectors/{}/config", segment(name)))

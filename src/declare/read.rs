@@ -1,21 +1,17 @@
-//! Reading what Connect runs, for the plan: every connector's stored config and state.
+//! Reading what Connect runs, for the plan: every connector's stored config and state,
+//! through the same listing (and version fallbacks) as the health poll.
 
-use std::{collections::BTreeMap, time::Duration};
-
-use futures::{StreamExt, TryStreamExt, stream};
-use serde_json::Value;
+use std::time::Duration;
 
 use crate::{
     connect::{
         ConnectClient, ConnectError, WorkerHealth,
+        listing::{self, Missing},
         retry::{Backoff, retry},
+        types::StoredConnector,
     },
     plan::Live,
 };
-
-/// How many per-connector reads run at once (older workers, or connectors the
-/// expanded list leaves out).
-const READ_CONCURRENCY: usize = 8;
 
 /// How long the planner's reads may take at least, whatever `--connect-timeout` says:
 /// `GET /health` waits for the herder thread, which a real rebalance or connectors
@@ -33,30 +29,17 @@ const PLAN_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// answer 409 or "a rebalance is expected" like a write: it is retried with `backoff`.
 pub async fn live(client: &ConnectClient, backoff: Backoff) -> Result<Vec<Live>, ConnectError> {
     let client = &client.patient(PLAN_READ_TIMEOUT);
-    let (expanded, names, health) = tokio::join!(
-        client.expanded_info(),
-        client.connector_names(),
+    let read_one = |name: String| one(client, name, backoff);
+    let (listed, health) = tokio::join!(
+        listing::list(client, Missing::ReadEach, read_one),
         client.health()
     );
     ready(health?)?;
-    let mut found: BTreeMap<String, Live> = match expanded? {
-        Value::Object(map) => map.into_iter().filter_map(from_expanded).collect(),
-        _ => BTreeMap::new(),
-    };
-    let missing: Vec<String> = names?
-        .into_iter()
-        .filter(|n| !found.contains_key(n))
-        .collect();
-    let reads: Vec<_> = missing
-        .into_iter()
-        .map(|name| one(client, name, backoff))
-        .collect();
-    let read: Vec<Option<Live>> = stream::iter(reads)
-        .buffered(READ_CONCURRENCY)
-        .try_collect()
-        .await?;
-    found.extend(read.into_iter().flatten().map(|l| (l.name.clone(), l)));
-    Ok(found.into_values().collect())
+    let live = listed?.into_iter().filter_map(|(name, stored)| {
+        let stored = stored?;
+        Some(Live::observed(name, stored.config, stored.state.as_deref()))
+    });
+    Ok(live.collect())
 }
 
 /// `Ok` for a healthy worker, or one older than 3.9 (no `/health`, `None`).
@@ -69,23 +52,17 @@ fn ready(health: Option<WorkerHealth>) -> Result<(), ConnectError> {
     Err(ConnectError::NotReady { state, message })
 }
 
-fn from_expanded((name, entry): (String, Value)) -> Option<(String, Live)> {
-    let config = serde_json::from_value(entry["info"]["config"].clone()).ok()?;
-    let status = entry["status"]["connector"]["state"].as_str();
-    Some((name.clone(), Live::observed(name, config, status)))
-}
-
 /// One connector's config and state; `None` when it vanished meanwhile (404).
 async fn one(
     client: &ConnectClient,
     name: String,
     backoff: Backoff,
-) -> Result<Option<Live>, ConnectError> {
+) -> Result<Option<StoredConnector>, ConnectError> {
     let config = match retry(backoff, || client.config(&name)).await {
         Err(ConnectError::Status { status: 404, .. }) => return Ok(None),
         other => other?,
     };
     let status = client.status(&name).await?;
-    let state = status.as_ref().map(|s| s.connector.state.as_str());
-    Ok(Some(Live::observed(name, config, state)))
+    let state = status.map(|s| s.connector.state);
+    Ok(Some(StoredConnector { config, state }))
 }

@@ -13,7 +13,8 @@ use super::{
 };
 use crate::{
     connect::types::first_line,
-    snapshot::{Poll, Poller, Snapshot},
+    poll::Poller,
+    snapshot::{Poll, Snapshot},
     verdict,
 };
 
