@@ -41,10 +41,14 @@ pub fn client(sim: &Running) -> ConnectClient {
     ConnectClient::new(options(sim)).unwrap()
 }
 
-/// A plain HTTP client for control calls.
+/// A plain HTTP client for control calls; a request that gets no answer fails after
+/// [`PATIENCE`] instead of hanging the test.
 pub fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
+    reqwest::Client::builder()
+        .timeout(PATIENCE)
+        .build()
+        .unwrap()
 }
 
 /// `POST /_sim/connectors`.
@@ -192,6 +196,30 @@ pub fn text(out: &Output) -> (String, String) {
     )
 }
 
+/// How long a wait on a readiness signal may take before the test fails; it only
+/// bounds failure, a passing test never waits for it.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Polls `probe` until it yields a value; panics naming `what` after [`PATIENCE`].
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let polling = async {
+        loop {
+            if let Some(value) = probe().await {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    match tokio::time::timeout(PATIENCE, polling).await {
+        Ok(value) => value,
+        Err(_) => panic!("never: {what} (waited {PATIENCE:?})"),
+    }
+}
+
 /// Waits (bounded, generously) until the watched value satisfies `f`; on timeout,
 /// panics naming `what` and showing the last value.
 pub async fn until<T: Clone + std::fmt::Debug>(
@@ -201,7 +229,7 @@ pub async fn until<T: Clone + std::fmt::Debug>(
 ) -> T {
     let mut rx = rx.clone();
     let last = rx.clone();
-    match tokio::time::timeout(Duration::from_secs(20), rx.wait_for(|v| f(v))).await {
+    match tokio::time::timeout(PATIENCE, rx.wait_for(|v| f(v))).await {
         Ok(value) => value.unwrap().clone(),
         Err(_) => panic!("never: {what}; last: {:?}", *last.borrow()),
     }
