@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod kube_api;
+pub mod process;
 pub mod reconciling;
 
 use std::{process::Output, time::Duration};
