@@ -151,9 +151,8 @@ pub async fn serve_url(url: &str, extra: &[&str]) -> Served {
 impl Served {
     /// Waits until a poll that started after this call has been published.
     pub async fn fresh(&self) {
-        let mut rx = self.state.observed.clone();
-        let now = rx.borrow().seq;
-        rx.wait_for(|o| o.seq >= now + 2).await.unwrap();
+        let now = self.state.observed.borrow().seq;
+        until(&self.state.observed, "two more polls", |o| o.seq >= now + 2).await;
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
@@ -171,17 +170,21 @@ impl Served {
     }
 }
 
-/// Runs the binary off the async runtime (the simulator lives on it).
+/// Runs the binary to its exit without blocking the runtime (the simulator lives on
+/// it); one that does not exit within [`PATIENCE`] is killed and fails the test.
 pub async fn run(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_connect-sentinel"))
-            .args(&args)
-            .env_remove("HEALTHCHECK_BASIC_AUTH")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_connect-sentinel"));
+    command
+        .args(&args)
+        .env_remove("HEALTHCHECK_BASIC_AUTH")
+        .kill_on_drop(true);
+    match tokio::time::timeout(PATIENCE, command.output()).await {
+        Ok(output) => output.unwrap(),
+        Err(_) => panic!(
+            "`connect-sentinel {}` did not exit within {PATIENCE:?}",
+            args.join(" ")
+        ),
+    }
 }
 
 pub fn argv(command: &str, sim: &Running, extra: &[&str]) -> Vec<String> {
