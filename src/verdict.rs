@@ -363,7 +363,7 @@ pub fn evaluate_one(
 pub fn error_json(error: &str, failure_states: &[String]) -> Value {
     json!({
         "healthy": false,
-        "message": "Could not read Kafka Connect's state, assuming unhealthy.",
+        "message": "Exception raised while attempting to calculate health result, assuming unhealthy.",
         "error": error,
         "failure_states": failure_states,
     })

@@ -1,20 +1,18 @@
 //! `connect-sentinel demo` through the real binary: it prints the URLs, the health
-//! server answers, the flaky task fails and auto-restart brings it back, and `--duration`
-//! stops it.
+//! server answers, the flaky task fails and auto-restart brings it back, SIGTERM and
+//! `--duration` stop it. Every wait is on a line the demo prints or on its HTTP
+//! endpoints, bounded only to fail.
 #![cfg(feature = "demo")]
 
 mod common;
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
-    sync::mpsc,
-};
+use common::process::{Spawned, Stream, bin};
+use serde_json::Value;
 
-/// The demo starts, serves, flips the flaky task, and stops by itself.
-#[tokio::test(flavor = "multi_thread")]
-async fn demo_runs_and_stops_by_itself() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_connect-sentinel"))
+/// The demo on free ports with `extra` flags, its stdout read.
+fn demo(extra: &[&str]) -> Spawned {
+    let mut command = bin();
+    command
         .args([
             "demo",
             "--port",
@@ -23,98 +21,93 @@ async fn demo_runs_and_stops_by_itself() {
             "0",
             "--reconcile-port",
             "0",
-            "--fail-every",
-            "2s",
-            "--duration",
-            "7s",
-            "--log-level",
-            "warning",
         ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel::<String>();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .for_each(|l| drop(tx.send(l)))
-    });
-    let lines: Vec<String> = rx.iter().take_while(|l| !l.starts_with("Task ")).collect();
-    let health = lines
-        .iter()
-        .find_map(|l| l.strip_prefix("Health server:"))
-        .unwrap()
-        .trim()
-        .to_string();
+        .args(["--log-level", "warning"])
+        .args(extra);
+    Spawned::spawn(command, Stream::Stdout)
+}
+
+/// The first word after `prefix` on one of `lines`.
+fn after(lines: &[String], prefix: &str) -> String {
+    let found = lines.iter().find_map(|l| l.strip_prefix(prefix));
+    let word = found.and_then(|rest| rest.split_whitespace().next());
+    word.unwrap_or_else(|| panic!("no {prefix:?} line: {lines:?}"))
+        .to_string()
+}
+
+/// The reconciler's status once its first pass is done.
+async fn first_pass(reconciler: &str) -> Value {
+    common::eventually("a reconcile pass", || async {
+        let status: Value = common::http()
+            .get(reconciler)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        assert_ne!(status["last"]["outcome"], "invalid", "{status}");
+        (status["passes"].as_u64() > Some(0)).then_some(status)
+    })
+    .await
+}
+
+/// The demo starts, serves, reconciles, flips the flaky task, and stops on SIGTERM.
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_serves_reconciles_and_recovers_the_flaky_task() {
+    let mut child = demo(&["--fail-every", "3s"]);
+    child
+        .line("the intro's last line", |l| l.starts_with("Task "))
+        .await;
+    let lines = child.seen.clone();
     assert!(
         lines
             .iter()
             .any(|l| l.contains("s3-archive-sink") && l.contains("1/2")),
         "{lines:?}"
     );
-    let reconciler = lines
-        .iter()
-        .find_map(|l| l.strip_prefix("Reconciler:"))
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
-    let mut passes = 0;
-    for _ in 0..100 {
-        let status: serde_json::Value = common::http()
-            .get(&reconciler)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_ne!(status["last"]["outcome"], "invalid", "{status}");
-        passes = status["passes"].as_u64().unwrap();
-        if passes > 0 {
-            assert_eq!(status["last"]["outcome"], "applied", "{status}");
-            assert_eq!(status["declared"], 4, "{status}");
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(passes, 1, "the first reconcile pass");
+    let (health, reconciler) = (
+        after(&lines, "Health server:"),
+        after(&lines, "Reconciler:"),
+    );
+    let status = first_pass(&reconciler).await;
+    assert_eq!(status["declared"], 4, "{status}");
+    // The first pass creates what is declared; a later resync finds nothing to do.
+    let want = if status["passes"] == 1 {
+        "applied"
+    } else {
+        "in_sync"
+    };
+    assert_eq!(status["last"]["outcome"], want, "{status}");
     let ping = common::http()
         .get(format!("{health}/ping"))
         .send()
         .await
         .unwrap();
     assert_eq!(ping.status(), 200);
-    let metrics = common::http()
-        .get(format!("{health}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = common::http().get(format!("{health}/metrics")).send().await;
+    let metrics = metrics.unwrap().text().await.unwrap();
     assert!(metrics.contains("connect_sentinel_task_state"), "{metrics}");
-    let mut flips = Vec::new();
-    for line in rx.iter() {
-        flips.push(line);
-        if flips.iter().any(|l| l.contains("FAILED"))
-            && flips.iter().any(|l| l.contains("recovered after"))
-        {
-            break;
-        }
-    }
+    child
+        .line("the flaky task failing", |l| l.contains("FAILED"))
+        .await;
+    let recovered = child
+        .line("a recovery", |l| l.contains("recovered after"))
+        .await;
+    assert!(recovered.ends_with("restart(s)"), "{recovered}");
+    child.terminate();
+    assert!(child.exit("SIGTERM").await.success());
+}
+
+/// `--duration` ends the demo by itself, with exit code 0.
+#[tokio::test(flavor = "multi_thread")]
+async fn duration_stops_the_demo_by_itself() {
+    let mut child = demo(&["--duration", "1s"]);
+    let status = child.exit("--duration 1s is over").await;
+    assert!(status.success(), "{status:?}: {:?}", child.seen);
     assert!(
-        flips
-            .iter()
-            .any(|l| l.contains("recovered after 1 restart")),
-        "{flips:?}"
+        child.seen.iter().any(|l| l.starts_with("Task ")),
+        "{:?}",
+        child.seen
     );
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
-    assert!(status.success());
 }

@@ -3,11 +3,7 @@
 
 mod common;
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
-};
-
+use common::process::{Spawned, Stream, bin};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
@@ -19,44 +15,25 @@ async fn logs_changes_without_secrets_and_stops_on_sigterm() {
         "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
         "topics": "orders", "file": "/tmp/x", "connection.password": "{{ vars.password }}"}});
     std::fs::write(dir.path().join("sink.json"), manifest.to_string()).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_connect-sentinel"))
-        .args([
-            "reconcile",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--log-format",
-            "json",
-        ])
-        .args(["--log-level", "debug", "--connect-url", &sim.url()])
+    let mut command = bin();
+    command
+        .args(["reconcile", "--bind", "127.0.0.1", "--port", "0"])
+        .args(["--log-format", "json", "--log-level", "debug"])
+        .args(["--connect-url", &sim.url()])
         .arg("-f")
         .arg(dir.path())
         .arg("--vars")
-        .arg(vars.path())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let pid = child.id().to_string();
-    let logs = tokio::task::spawn_blocking(move || {
-        let mut lines = BufReader::new(stderr).lines().map_while(Result::ok);
-        let mut seen: Vec<String> = lines
-            .by_ref()
-            .take_while(|l| !l.contains("pass applied"))
-            .collect();
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-        seen.extend(lines);
-        seen
-    });
-    let logs = tokio::time::timeout(std::time::Duration::from_secs(20), logs)
-        .await
-        .unwrap()
-        .unwrap();
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
+        .arg(vars.path());
+    let mut child = Spawned::spawn(command, Stream::Stderr);
+    child
+        .line("the `pass applied` log line", |l| {
+            l.contains("pass applied")
+        })
+        .await;
+    child.terminate();
+    let status = child.exit("SIGTERM").await;
     assert!(status.success(), "SIGTERM exits 0: {status:?}");
+    let logs = &child.seen;
     let text = logs.join("\n");
     assert!(
         text.contains(r#""message":"applied","connector":"files-sink","action":"created"#),

@@ -125,10 +125,10 @@ async fn status_shows_remediation_state() {
     let sticky = json!({"state": "FAILED", "trace": "boom", "restart_outcome": "FAILED"});
     common::seed(&sim, json!({"connectors": [{"name": "jdbc", "tasks": [sticky]}, common::connector("ok", &["RUNNING"])]})).await;
     let served = common::serve(&sim, &["--auto-restart", "--restart-backoff", "0s,1h"]).await;
-    let mut rx = served.state.observed.clone();
-    rx.wait_for(|o| o.remediation.iter().any(|e| e.last_outcome.is_some()))
-        .await
-        .unwrap();
+    common::until(&served.state.observed, "a restart outcome", |o| {
+        o.remediation.iter().any(|e| e.last_outcome.is_some())
+    })
+    .await;
     let out = run(argv(
         "status",
         &sim,

@@ -3,12 +3,7 @@
 
 mod common;
 
-use std::{
-    io::{BufRead, BufReader},
-    process::{Command, Stdio},
-    sync::mpsc,
-};
-
+use common::process::{Spawned, Stream, bin};
 use connect_sim::SimConfig;
 use serde_json::{Value, json};
 
@@ -26,49 +21,24 @@ async fn canary_never_leaks_and_sigterm_stops_cleanly() {
         json!({"connectors": [common::connector("a", &["FAILED"])]}),
     )
     .await;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_connect-sentinel"))
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--poll-interval",
-            "50ms",
-            "--log-level",
-            "debug",
-            "--log-format",
-            "json",
-        ])
-        .args([
-            "--connect-url",
-            &sim.url(),
-            "--basic-auth",
-            &format!("admin:{canary}"),
-        ])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (tx, rx) = mpsc::channel::<String>();
-    let stderr = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-            .for_each(|l| drop(tx.send(l)));
-    });
-    let mut logs = Vec::new();
+    let mut command = bin();
+    command
+        .args(["serve", "--bind", "127.0.0.1", "--port", "0"])
+        .args(["--poll-interval", "50ms", "--log-level", "debug"])
+        .args(["--log-format", "json", "--connect-url", &sim.url()])
+        .args(["--basic-auth", &format!("admin:{canary}")]);
+    let mut child = Spawned::spawn(command, Stream::Stderr);
     let mut addr = None;
-    for line in rx.iter() {
-        let event: Value =
-            serde_json::from_str(&line).unwrap_or_else(|_| panic!("not JSON: {line}"));
-        addr = addr.or_else(|| event["addr"].as_str().map(String::from));
-        let failed = event["message"] == "poll failed";
-        logs.push(line);
-        if failed {
-            break;
-        }
-    }
+    child
+        .line("a `poll failed` log line", |line| {
+            let event: Value =
+                serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+            addr = addr
+                .take()
+                .or_else(|| event["addr"].as_str().map(String::from));
+            event["message"] == "poll failed"
+        })
+        .await;
     let base = format!("http://{}", addr.expect("the address is logged"));
     let mut seen = String::new();
     for path in ["/", "/readyz", "/metrics", "/connectors/a"] {
@@ -82,19 +52,9 @@ async fn canary_never_leaks_and_sigterm_stops_cleanly() {
             .unwrap();
     }
     assert!(seen.contains("refused the credentials"), "{seen}");
-    let pid = child.id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
-    reader.join().unwrap();
-    logs.extend(rx.try_iter());
+    child.terminate();
+    let status = child.exit("SIGTERM").await;
+    let logs = &child.seen;
     assert!(status.success(), "SIGTERM exits 0: {status:?}");
     let everything = format!("{seen}\n{}", logs.join("\n"));
     assert!(
@@ -114,40 +74,22 @@ async fn unmatched_worker_id_is_warned_about() {
     )
     .await;
     let mut child = serve_json(&sim.url(), &["--connect-worker-id", "nobody.example:8083"]);
-    let stderr = child.stderr.take().unwrap();
-    let warned = tokio::task::spawn_blocking(move || {
-        BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-            .take(20)
-            .any(|l| l.contains("matches no connector or task"))
-    });
-    let found = tokio::time::timeout(std::time::Duration::from_secs(10), warned).await;
-    let _ = child.kill();
-    let _ = child.wait();
-    assert!(
-        matches!(found, Ok(Ok(true))),
-        "no warning logged: {found:?}"
-    );
+    child
+        .line("the unmatched worker id warning", |l| {
+            l.contains("matches no connector or task")
+        })
+        .await;
 }
 
-/// `serve` with JSON logs on 127.0.0.1:0, stderr piped.
-fn serve_json(url: &str, extra: &[&str]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_connect-sentinel"))
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--poll-interval",
-            "50ms",
-        ])
-        .args(["--log-format", "json", "--connect-url", url])
-        .args(extra)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+/// `serve` with JSON logs on 127.0.0.1:0, its stderr read.
+fn serve_json(url: &str, extra: &[&str]) -> Spawned {
+    let mut command = bin();
+    command
+        .args(["serve", "--bind", "127.0.0.1", "--port", "0"])
+        .args(["--poll-interval", "50ms", "--log-format", "json"])
+        .args(["--connect-url", url])
+        .args(extra);
+    Spawned::spawn(command, Stream::Stderr)
 }
 
 /// Every auto-restart is logged once: connector, tasks, attempt, next attempt, cause.
@@ -161,18 +103,9 @@ async fn each_restart_is_logged() {
     )
     .await;
     let mut child = serve_json(&sim.url(), &["--auto-restart"]);
-    let stderr = child.stderr.take().unwrap();
-    let logged = tokio::task::spawn_blocking(move || {
-        BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-            .take(50)
-            .find(|l| l.contains("restarted"))
-    });
-    let found = tokio::time::timeout(std::time::Duration::from_secs(10), logged).await;
-    let _ = child.kill();
-    let _ = child.wait();
-    let line = found.expect("in time").unwrap().expect("a restart line");
+    let line = child
+        .line("a `restarted` log line", |l| l.contains("restarted"))
+        .await;
     let event: Value = serde_json::from_str(&line).unwrap();
     let fields = &event;
     assert_eq!(fields["connector"], "jdbc", "{line}");

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use connect_sentinel::{
     connect::{ClientOptions, ConnectClient, ConnectError, WorkerHealth},
-    snapshot::Poller,
+    poll::Poller,
 };
 use connect_sim::SimConfig;
 use serde_json::json;

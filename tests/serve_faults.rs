@@ -97,15 +97,25 @@ async fn readyz_is_503_while_the_worker_starts() {
     assert_eq!(served.get("/livez").await.0, 200);
 }
 
-/// A snapshot older than --max-age makes `/` unhealthy with a reason: here Connect
-/// answers too slowly for any poll to finish.
+/// A snapshot older than --max-age makes `/` unhealthy with a reason: once Connect
+/// answers too slowly for any poll to finish (yet within the call timeout, so no poll
+/// fails), the last good snapshot ages past the limit while the poller waits.
 #[tokio::test]
 async fn stale_snapshot_is_unhealthy() {
     let sim = common::sim("3.9.0").await;
-    let served = serve(&sim, &["--max-age", "1ms", "--connect-timeout", "100ms"]).await;
-    let (status, body) = served.get("/").await;
-    assert_eq!(status, 503);
-    assert!(body["error"].as_str().unwrap().contains("old"), "{body}");
+    let served = serve(&sim, &["--max-age", "1s", "--connect-timeout", "60s"]).await;
+    assert_eq!(served.get("/").await.0, 200, "fresh while Connect answers");
+    common::faults(&sim, json!({"latency_ms": 120_000})).await;
+    let stale = common::eventually("/ turns 503 with an old snapshot", || async {
+        let (status, body) = served.get("/").await;
+        (status == 503).then_some(body)
+    })
+    .await;
+    let error = stale["error"].as_str().unwrap();
+    assert!(
+        error.contains("old (max 1000 ms): the poller is stuck"),
+        "{stale}"
+    );
 }
 
 /// Per-connector and per-task endpoints: 200 / 503 / 404.

@@ -13,16 +13,34 @@ fn body(failures: Value, rate: f64, threshold: f64, healthy: bool) -> Value {
     json!({"failures": failures, "failure_states": ["FAILED"], "failure_rate": rate, "failure_threshold": threshold, "healthy": healthy})
 }
 
+fn healthy() -> Value {
+    body(json!([]), 0.0, 0.0, true)
+}
+
+/// The peer's connector failure entry (peers §1.3): no trace key.
+fn connector_failure(name: &str, worker: &str) -> Value {
+    json!({"type": "connector", "connector": name, "state": "FAILED", "worker_id": worker})
+}
+
+/// The peer's task failure entry, with the trace in full.
+fn task_failure(name: &str, id: u32, worker: &str, trace: &str) -> Value {
+    json!({"type": "task", "connector": name, "id": id, "state": "FAILED", "worker_id": worker, "trace": trace})
+}
+
 async fn seeded(connectors: Value) -> Running {
     let sim = common::sim("3.9.0").await;
     common::seed(&sim, json!({"connectors": connectors})).await;
     sim
 }
 
+/// A FAILED task's trace: Connect always gives one (the peer's `null` never shows).
+const TRACE: &str = "org.foo.BarException: boom";
+
+/// A connector with tasks `(state, worker)`; FAILED tasks carry [`TRACE`].
 fn c(name: &str, state: &str, worker: &str, tasks: &[(&str, &str)]) -> Value {
     let tasks: Vec<Value> = tasks
         .iter()
-        .map(|(s, w)| json!({"state": s, "worker_id": w}))
+        .map(|(s, w)| json!({"state": s, "worker_id": w, "trace": (*s == "FAILED").then_some(TRACE)}))
         .collect();
     json!({"name": name, "type": "sink", "state": state, "worker_id": worker, "tasks": tasks})
 }
@@ -44,25 +62,21 @@ async fn golden_00_ping() {
 #[tokio::test]
 async fn golden_01_healthy() {
     let sim = seeded(json!([c("s3-sink", "RUNNING", W, &[("RUNNING", W)])])).await;
-    assert_eq!(
-        serve(&sim, &[]).await.get("/").await,
-        (200, body(json!([]), 0.0, 0.0, true))
-    );
+    assert_eq!(serve(&sim, &[]).await.get("/").await, (200, healthy()));
 }
 
 /// Golden 2: connector and task FAILED → 503, rate 1.0, the peer's failure entries.
 #[tokio::test]
 async fn golden_02_connector_and_task_failed() {
-    let sim = seeded(json!([{"name": "s3-sink", "state": "FAILED", "worker_id": W, "trace": "boom", "tasks": [{"state": "FAILED", "worker_id": W}]}])).await;
-    let (status, got) = serve(&sim, &[]).await.get("/").await;
-    assert_eq!(status, 503);
-    assert_eq!(got["failure_rate"], 1.0);
+    let sim = seeded(json!([{"name": "s3-sink", "state": "FAILED", "worker_id": W, "trace": "boom", "tasks": [{"state": "FAILED", "worker_id": W, "trace": TRACE}]}])).await;
+    let failures = json!([
+        connector_failure("s3-sink", W),
+        task_failure("s3-sink", 0, W, TRACE)
+    ]);
     assert_eq!(
-        got["failures"][0],
-        json!({"type": "connector", "connector": "s3-sink", "state": "FAILED", "worker_id": W})
+        serve(&sim, &[]).await.get("/").await,
+        (503, body(failures, 1.0, 0.0, false))
     );
-    assert_eq!(got["failures"][1]["type"], "task");
-    assert_eq!(got["failures"][1]["id"], 0);
 }
 
 /// Golden 3: Connect unreachable → 503 error shape. We differ in the `error` text: the
@@ -73,16 +87,18 @@ async fn golden_03_unreachable() {
     let url = sim.url();
     sim.stop().await.unwrap();
     let served = serve_url(&url, &[]).await;
-    let (status, got) = served.get("/").await;
-    assert_eq!((status, got["healthy"].clone()), (503, json!(false)));
-    assert_eq!(got["failure_states"], json!(["FAILED"]));
-    assert!(
-        got["error"].as_str().unwrap().contains("unreachable"),
-        "{got}"
-    );
-    assert!(
-        got.get("failures").is_none(),
-        "the error shape has no failures key"
+    let (status, mut got) = served.get("/").await;
+    let error = got["error"].take();
+    assert!(error.as_str().unwrap().contains("unreachable"), "{error}");
+    let message =
+        "Exception raised while attempting to calculate health result, assuming unhealthy.";
+    assert_eq!(
+        (status, got),
+        (
+            503,
+            json!({"healthy": false, "message": message, "error": null, "failure_states": ["FAILED"]})
+        ),
+        "the error shape, and no failures key"
     );
 }
 
@@ -94,9 +110,8 @@ async fn golden_04_worker_id_matches_healthy() {
         serve(&sim, &["--connect-worker-id", W])
             .await
             .get("/")
-            .await
-            .0,
-        200
+            .await,
+        (200, healthy())
     );
 }
 
@@ -115,7 +130,7 @@ async fn golden_05_unused_worker_id() {
             .await
             .get("/")
             .await,
-        (200, body(json!([]), 0.0, 0.0, true))
+        (200, healthy())
     );
 }
 
@@ -131,9 +146,8 @@ async fn golden_06_failures_on_other_workers() {
         serve(&sim, &["--connect-worker-id", W])
             .await
             .get("/")
-            .await
-            .0,
-        200
+            .await,
+        (200, healthy())
     );
 }
 
@@ -142,11 +156,14 @@ async fn golden_06_failures_on_other_workers() {
 #[tokio::test]
 async fn golden_07_task_failing_on_this_worker() {
     let sim = seeded(json!([c("s3-sink", "RUNNING", OTHER, &[("FAILED", W)])])).await;
-    let (status, got) = serve(&sim, &["--connect-worker-id", W])
-        .await
-        .get("/")
-        .await;
-    assert_eq!((status, got["failure_rate"].clone()), (503, json!(1.0)));
+    let failures = json!([task_failure("s3-sink", 0, W, TRACE)]);
+    assert_eq!(
+        serve(&sim, &["--connect-worker-id", W])
+            .await
+            .get("/")
+            .await,
+        (503, body(failures, 1.0, 0.0, false))
+    );
 }
 
 /// Goldens 8 and 9: several tasks, several connectors, all healthy.
@@ -157,10 +174,7 @@ async fn golden_08_09_many_healthy() {
         c("b", "RUNNING", OTHER, &[("RUNNING", W)])
     ]))
     .await;
-    assert_eq!(
-        serve(&sim, &[]).await.get("/").await,
-        (200, body(json!([]), 0.0, 0.0, true))
-    );
+    assert_eq!(serve(&sim, &[]).await.get("/").await, (200, healthy()));
 }
 
 /// Three failures among ten containers (goldens 10, 15, 16).
@@ -178,18 +192,22 @@ async fn three_in_ten() -> Running {
     .await
 }
 
+/// The three failures of [`three_in_ten`], in the peer's order.
+fn three_failures() -> Value {
+    json!([
+        connector_failure("c1", W),
+        task_failure("c2", 0, W, TRACE),
+        task_failure("c3", 0, W, TRACE)
+    ])
+}
+
 /// Golden 10: several connectors → 503, rate 0.3.
 #[tokio::test]
 async fn golden_10_many_connectors_rate() {
     let sim = three_in_ten().await;
-    let (status, got) = serve(&sim, &[]).await.get("/").await;
     assert_eq!(
-        (
-            status,
-            got["failure_rate"].clone(),
-            got["failures"].as_array().unwrap().len()
-        ),
-        (503, json!(0.3), 3)
+        serve(&sim, &[]).await.get("/").await,
+        (503, body(three_failures(), 0.3, 0.0, false))
     );
 }
 
@@ -197,10 +215,7 @@ async fn golden_10_many_connectors_rate() {
 #[tokio::test]
 async fn golden_11_no_connectors() {
     let sim = seeded(json!([])).await;
-    assert_eq!(
-        serve(&sim, &[]).await.get("/").await,
-        (200, body(json!([]), 0.0, 0.0, true))
-    );
+    assert_eq!(serve(&sim, &[]).await.get("/").await, (200, healthy()));
 }
 
 /// Golden 12: a task with a trace → 503, rate 1/3, the full trace in the entry.
@@ -208,26 +223,28 @@ async fn golden_11_no_connectors() {
 async fn golden_12_task_with_trace() {
     let trace = "org.foo.BarException: stack\n\tat org.foo.Bar(Bar.java:1)";
     let sim = seeded(json!([{"name": "s3-sink", "worker_id": W, "tasks": [{"state": "RUNNING", "worker_id": W}, {"state": "FAILED", "worker_id": W, "trace": trace}]}])).await;
-    let (status, got) = serve(&sim, &[]).await.get("/").await;
+    let failures = json!([task_failure("s3-sink", 1, W, trace)]);
     assert_eq!(
-        (status, got["failure_rate"].clone()),
-        (503, json!(1.0 / 3.0))
+        serve(&sim, &[]).await.get("/").await,
+        (503, body(failures, 1.0 / 3.0, 0.0, false))
     );
-    assert_eq!(got["failures"][0]["trace"], trace);
 }
 
 /// Golden 13: the broker check. The peer infers a zombie worker from an info call; we
-/// read `GET /health` (3.9+) and add the same broker entry, rate 0.0, 503.
+/// read `GET /health` (3.9+) and add the same broker entry, rate 0.0, 503, plus (our
+/// addition) the worker's own words in `worker_problem`.
 #[tokio::test]
 async fn golden_13_broker_check() {
     let sim = seeded(json!([c("s3-sink", "RUNNING", W, &[])])).await;
     common::control_put(&sim, "/_sim/health", json!({"status": "unhealthy"})).await;
-    let (status, got) = serve(&sim, &[]).await.get("/").await;
-    assert_eq!((status, got["failure_rate"].clone()), (503, json!(0.0)));
-    assert_eq!(
-        got["failures"],
-        json!([{"type": "broker", "connector": "s3-sink"}])
+    let (status, mut got) = serve(&sim, &[]).await.get("/").await;
+    let problem = got.as_object_mut().unwrap().remove("worker_problem");
+    assert!(
+        problem.unwrap().as_str().unwrap().contains("unable"),
+        "{got}"
     );
+    let failures = json!([{"type": "broker", "connector": "s3-sink"}]);
+    assert_eq!((status, got), (503, body(failures, 0.0, 0.0, false)));
 }
 
 /// Golden 14: basic auth (here with a colon in the password, which the peer breaks on).
@@ -243,9 +260,8 @@ async fn golden_14_basic_auth() {
         serve(&sim, &["--basic-auth", "user:pa:ss"])
             .await
             .get("/")
-            .await
-            .0,
-        200
+            .await,
+        (200, healthy())
     );
 }
 
@@ -253,19 +269,19 @@ async fn golden_14_basic_auth() {
 #[tokio::test]
 async fn golden_15_16_thresholds() {
     let sim = three_in_ten().await;
-    let (status, got) = serve(&sim, &["--failure-threshold-percentage", "10"])
-        .await
-        .get("/")
-        .await;
+    let sim = &sim;
+    let at = |percent| async move {
+        let flags = ["--failure-threshold-percentage", percent];
+        serve(sim, &flags).await.get("/").await
+    };
     assert_eq!(
-        (status, got["failure_threshold"].clone()),
-        (503, json!(0.1))
+        at("10").await,
+        (503, body(three_failures(), 0.3, 0.1, false))
     );
-    let (status, got) = serve(&sim, &["--failure-threshold-percentage", "50"])
-        .await
-        .get("/")
-        .await;
-    assert_eq!((status, got["healthy"].clone()), (200, json!(true)));
+    assert_eq!(
+        at("50").await,
+        (200, body(three_failures(), 0.3, 0.5, true))
+    );
 }
 
 /// Golden 17: only connectors considered; a failed task does not count.
@@ -276,9 +292,8 @@ async fn golden_17_connectors_only() {
         serve(&sim, &["--considered-containers", "CONNECTOR"])
             .await
             .get("/")
-            .await
-            .0,
-        200
+            .await,
+        (200, healthy())
     );
 }
 
@@ -291,16 +306,18 @@ async fn golden_18_19_tasks_only() {
         serve(&sim, &["--considered-containers", "TASK"])
             .await
             .get("/")
-            .await
-            .0,
-        200
+            .await,
+        (200, healthy())
     );
     let sim = seeded(json!([c("a", "RUNNING", W, &[("FAILED", W)])])).await;
-    let (status, got) = serve(&sim, &["--considered-containers", "task"])
-        .await
-        .get("/")
-        .await;
-    assert_eq!((status, got["failure_rate"].clone()), (503, json!(1.0)));
+    let failures = json!([task_failure("a", 0, W, TRACE)]);
+    assert_eq!(
+        serve(&sim, &["--considered-containers", "task"])
+            .await
+            .get("/")
+            .await,
+        (503, body(failures, 1.0, 0.0, false))
+    );
 }
 
 /// Unknown paths are 404 with an empty body. We differ on HEAD: the peer answers 200

@@ -61,14 +61,90 @@ pub fn delay(base: Duration, attempt: u32) -> Duration {
 mod tests {
     use super::*;
 
-    #[test]
-    fn backoff_doubles_with_jitter_and_is_capped() {
-        let base = Duration::from_millis(200);
-        for attempt in 0..20 {
-            let full = base.saturating_mul(1 << attempt.min(16)).min(MAX_BACKOFF);
-            let got = delay(base, attempt);
-            assert!(got >= full / 2 && got <= full, "{attempt}: {got:?}");
+    use tokio::time::Instant;
+
+    /// A 409 that asks to come back later.
+    fn rebalancing() -> ConnectError {
+        ConnectError::Conflict {
+            call: "PUT x".into(),
+            message: "Cannot complete request momentarily due to stale configuration".into(),
         }
+    }
+
+    /// The instants of every call of a `retry` whose calls all fail with `error()`,
+    /// and what it returned; in paused time, so the sleeps cost nothing.
+    async fn calls(backoff: Backoff, error: fn() -> ConnectError) -> (Vec<Instant>, bool) {
+        let mut at = Vec::new();
+        let result: Result<(), _> = retry(backoff, || {
+            at.push(Instant::now());
+            async move { Err(error()) }
+        })
+        .await;
+        (at, result.is_err())
+    }
+
+    /// Waits as documented: 1 s doubling, capped at 10 s, each in the upper half of
+    /// its nominal value (the jitter), never more.
+    #[tokio::test(start_paused = true)]
+    async fn waits_double_up_to_the_cap_with_jitter_in_the_upper_half() {
+        let nominal_ms = [1_000, 2_000, 4_000, 8_000, 10_000, 10_000, 10_000];
+        let backoff = Backoff {
+            retries: 7,
+            base: Duration::from_secs(1),
+        };
+        let (at, failed) = calls(backoff, rebalancing).await;
+        assert!(failed, "the last error is returned");
+        assert_eq!(at.len(), 8, "the first call and 7 retries");
+        for (gap, nominal) in at.windows(2).map(|w| w[1] - w[0]).zip(nominal_ms) {
+            let nominal = Duration::from_millis(nominal);
+            let most = nominal + Duration::from_millis(1); // the timer's millisecond tick
+            assert!(gap >= nominal / 2 && gap <= most, "{gap:?} for {nominal:?}");
+        }
+    }
+
+    /// An answer that is not Connect asking us to come back is returned at once.
+    #[tokio::test(start_paused = true)]
+    async fn a_final_answer_is_not_retried() {
+        let invalid = || ConnectError::Status {
+            call: "PUT x".into(),
+            status: 400,
+            message: "Connector configuration is invalid".into(),
+        };
+        let backoff = Backoff {
+            retries: 5,
+            base: Duration::from_secs(1),
+        };
+        let (at, failed) = calls(backoff, invalid).await;
+        assert!(failed);
+        assert_eq!(at.len(), 1);
+    }
+
+    /// A call that succeeds after two rebalance answers returns its value.
+    #[tokio::test(start_paused = true)]
+    async fn success_after_retries_is_returned() {
+        let mut left = 2;
+        let backoff = Backoff {
+            retries: 5,
+            base: Duration::from_millis(100),
+        };
+        let got = retry(backoff, || {
+            left -= 1;
+            let answer = if left < 0 { Ok(7) } else { Err(rebalancing()) };
+            async move { answer }
+        })
+        .await;
+        assert_eq!((got.unwrap(), left), (7, -1));
+    }
+
+    /// The jitter spreads over the whole upper half, so callers do not come back at once.
+    #[test]
+    fn jitter_spreads_over_the_upper_half() {
+        let waits: Vec<u128> = (0..200)
+            .map(|_| delay(Duration::from_secs(4), 0).as_millis())
+            .collect();
+        let (low, high) = (waits.iter().min().unwrap(), waits.iter().max().unwrap());
+        assert!(*low >= 2_000 && *low < 2_400, "lowest {low} ms");
+        assert!(*high <= 4_000 && *high > 3_600, "highest {high} ms");
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Planning: which [`Step`] each connector needs, and [`simulate`], which applies a
-//! plan the way Connect would (for property tests).
+//! Planning: which [`Step`] each connector needs. How Connect carries a plan out is
+//! checked against connect-sim (`tests/plan_properties.rs`), not a model of it here.
 
 use std::collections::BTreeMap;
 
@@ -85,42 +85,6 @@ fn update_or_transition(desired: &Desired, live: &Live, config: Config, options:
             adopt: !owned(live, &options.owner),
         },
     }
-}
-
-/// Applies a plan to live connectors the way Connect would (PUT replaces the config and
-/// restarts the connector, transitions set the state, except pause and resume on a
-/// FAILED connector, delete removes). Used by property tests and dry runs.
-pub fn simulate(plan: &Plan, live: &[Live]) -> Vec<Live> {
-    let mut result: BTreeMap<String, Live> =
-        live.iter().map(|l| (l.name.clone(), l.clone())).collect();
-    for step in &plan.steps {
-        let entry = result.get_mut(&step.name);
-        match (&step.op, entry) {
-            (Op::Create { config, state }, _) => {
-                let created = Live {
-                    name: step.name.clone(),
-                    config: config.clone(),
-                    state: *state,
-                    failed: false,
-                };
-                result.insert(step.name.clone(), created);
-            }
-            (Op::Update { config, then, .. }, Some(l)) => {
-                l.config = config.clone();
-                l.failed = false;
-                l.state = then.map_or(l.state, Transition::target);
-            }
-            (Op::Transition(t), Some(l)) if !l.failed || *t == Transition::Stop => {
-                l.state = t.target();
-                l.failed = false;
-            }
-            (Op::Delete, Some(_)) => {
-                result.remove(&step.name);
-            }
-            _ => {}
-        }
-    }
-    result.into_values().collect()
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-pub use compute::{plan, simulate};
+pub use compute::plan;
 
 /// The config key that marks a connector as managed by an owner.
 pub const OWNER_KEY: &str = "connect-sentinel.owner";

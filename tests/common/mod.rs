@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod kube_api;
+pub mod process;
 pub mod reconciling;
 
 use std::{process::Output, time::Duration};
@@ -41,10 +42,14 @@ pub fn client(sim: &Running) -> ConnectClient {
     ConnectClient::new(options(sim)).unwrap()
 }
 
-/// A plain HTTP client for control calls.
+/// A plain HTTP client for control calls; a request that gets no answer fails after
+/// [`PATIENCE`] instead of hanging the test.
 pub fn http() -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
+    reqwest::Client::builder()
+        .timeout(PATIENCE)
+        .build()
+        .unwrap()
 }
 
 /// `POST /_sim/connectors`.
@@ -146,9 +151,8 @@ pub async fn serve_url(url: &str, extra: &[&str]) -> Served {
 impl Served {
     /// Waits until a poll that started after this call has been published.
     pub async fn fresh(&self) {
-        let mut rx = self.state.observed.clone();
-        let now = rx.borrow().seq;
-        rx.wait_for(|o| o.seq >= now + 2).await.unwrap();
+        let now = self.state.observed.borrow().seq;
+        until(&self.state.observed, "two more polls", |o| o.seq >= now + 2).await;
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
@@ -166,17 +170,21 @@ impl Served {
     }
 }
 
-/// Runs the binary off the async runtime (the simulator lives on it).
+/// Runs the binary to its exit without blocking the runtime (the simulator lives on
+/// it); one that does not exit within [`PATIENCE`] is killed and fails the test.
 pub async fn run(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_connect-sentinel"))
-            .args(&args)
-            .env_remove("HEALTHCHECK_BASIC_AUTH")
-            .output()
-            .unwrap()
-    })
-    .await
-    .unwrap()
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_connect-sentinel"));
+    command
+        .args(&args)
+        .env_remove("HEALTHCHECK_BASIC_AUTH")
+        .kill_on_drop(true);
+    match tokio::time::timeout(PATIENCE, command.output()).await {
+        Ok(output) => output.unwrap(),
+        Err(_) => panic!(
+            "`connect-sentinel {}` did not exit within {PATIENCE:?}",
+            args.join(" ")
+        ),
+    }
 }
 
 pub fn argv(command: &str, sim: &Running, extra: &[&str]) -> Vec<String> {
@@ -192,6 +200,30 @@ pub fn text(out: &Output) -> (String, String) {
     )
 }
 
+/// How long a wait on a readiness signal may take before the test fails; it only
+/// bounds failure, a passing test never waits for it.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// Polls `probe` until it yields a value; panics naming `what` after [`PATIENCE`].
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let polling = async {
+        loop {
+            if let Some(value) = probe().await {
+                return value;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    match tokio::time::timeout(PATIENCE, polling).await {
+        Ok(value) => value,
+        Err(_) => panic!("never: {what} (waited {PATIENCE:?})"),
+    }
+}
+
 /// Waits (bounded, generously) until the watched value satisfies `f`; on timeout,
 /// panics naming `what` and showing the last value.
 pub async fn until<T: Clone + std::fmt::Debug>(
@@ -201,7 +233,7 @@ pub async fn until<T: Clone + std::fmt::Debug>(
 ) -> T {
     let mut rx = rx.clone();
     let last = rx.clone();
-    match tokio::time::timeout(Duration::from_secs(20), rx.wait_for(|v| f(v))).await {
+    match tokio::time::timeout(PATIENCE, rx.wait_for(|v| f(v))).await {
         Ok(value) => value.unwrap().clone(),
         Err(_) => panic!("never: {what}; last: {:?}", *last.borrow()),
     }

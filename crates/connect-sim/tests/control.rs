@@ -290,12 +290,16 @@ async fn hang_is_never_answered() {
         .await;
     assert!(hung.unwrap_err().is_timeout());
     assert_eq!(sim.get("/").await.status, 200, "other paths still answer");
+    assert_eq!(sim.delete("/_sim/requests").await.status, 204);
     let pending = tokio::spawn({
         let (client, url) = (sim.client.clone(), sim.url("/connectors"));
         async move { client.get(url).send().await }
     });
-    tokio::task::yield_now().await;
-    sim.running.stop().await.unwrap();
+    sim.until_counted("GET /connectors", 1).await;
+    let stopped = tokio::time::timeout(common::PATIENCE, sim.running.stop()).await;
+    stopped
+        .expect("shutdown waits for the hung request forever")
+        .unwrap();
     assert!(
         pending.await.unwrap().is_err(),
         "shutdown releases the hung request"

@@ -5,6 +5,10 @@ use connect_sim::{Running, SimConfig, Version};
 use reqwest::{Method, header};
 use serde_json::{Value, json};
 
+/// How long a wait on a readiness signal may take before the test fails; it only
+/// bounds failure, a passing test never waits for it.
+pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// A running simulator and a client for it.
 pub struct TestSim {
     pub running: Running,
@@ -139,6 +143,19 @@ impl TestSim {
         self.get("/_sim/requests").await.body["by_route"][route]
             .as_u64()
             .unwrap_or(0)
+    }
+
+    /// Waits until `GET /_sim/requests` has counted `n` requests of `route` (the sim
+    /// counts a request on arrival, before any fault); panics after [`PATIENCE`].
+    pub async fn until_counted(&self, route: &str, n: u64) {
+        let arrived = async {
+            while self.count(route).await < n {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        };
+        if tokio::time::timeout(PATIENCE, arrived).await.is_err() {
+            panic!("the simulator never counted {n} × {route}");
+        }
     }
 
     /// The connector's state in `GET …/status`.
