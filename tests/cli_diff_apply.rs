@@ -317,7 +317,10 @@ async fn a_starting_worker_is_not_planned_against() {
     let sim = common::sim("3.9.0").await;
     let m = Manifests::new();
     m.set("a.yaml", &sink("a", "orders", "running"));
-    common::control_put(&sim, "/_sim/health", json!({"status": "starting"})).await;
+    common::control(&sim)
+        .health(&json!({"status": "starting"}))
+        .await
+        .unwrap();
     common::take_requests(&sim).await;
     for command in ["diff", "apply"] {
         let out = run(command, &sim, &["-f", m.dir()]).await;
@@ -328,7 +331,10 @@ async fn a_starting_worker_is_not_planned_against() {
         );
     }
     assert_eq!(writes(&sim).await, 0);
-    common::control_put(&sim, "/_sim/health", json!({"status": "healthy"})).await;
+    common::control(&sim)
+        .health(&json!({"status": "healthy"}))
+        .await
+        .unwrap();
     assert_exit(&run("apply", &sim, &["-f", m.dir()]).await, 0);
     assert_eq!(states(&sim).await["a"], "RUNNING");
 }

@@ -87,7 +87,10 @@ async fn fallback_health_detects_a_stuck_herder() {
 #[tokio::test]
 async fn health_states_are_read_with_their_messages() {
     let sim = common::sim("3.9.0").await;
-    common::control_put(&sim, "/_sim/health", json!({"status": "starting"})).await;
+    common::control(&sim)
+        .health(&json!({"status": "starting"}))
+        .await
+        .unwrap();
     let client = common::client(&sim);
     let Some(WorkerHealth::Starting(message)) = client.health().await.unwrap() else {
         panic!("not starting")

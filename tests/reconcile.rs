@@ -187,7 +187,10 @@ async fn a_broken_manifest_writes_nothing_and_recovers() {
 #[tokio::test]
 async fn a_starting_worker_gets_no_writes() {
     let sim = common::sim("3.9.0").await;
-    common::control_put(&sim, "/_sim/health", json!({"status": "starting"})).await;
+    common::control(&sim)
+        .health(&json!({"status": "starting"}))
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "sink.json", &sink("/tmp/a.txt", "x"));
     let r = start(&sim, dir.path(), &["--interval", "50ms"]).await;
@@ -197,7 +200,10 @@ async fn a_starting_worker_gets_no_writes() {
     assert_eq!(code, 503);
     assert!(body.contains("starting (GET /health)"), "{body}");
     assert_no_writes(&sim).await;
-    common::control_put(&sim, "/_sim/health", json!({"status": "healthy"})).await;
+    common::control(&sim)
+        .health(&json!({"status": "healthy"}))
+        .await
+        .unwrap();
     r.until("applied once ready", |s| outcome(s) == "applied")
         .await;
     assert_eq!(live_config(&sim).await["file"], "/tmp/a.txt");
@@ -215,7 +221,10 @@ async fn a_failed_connector_is_not_paused_on_every_pass() {
     let r = start(&sim, dir.path(), &["--interval", "50ms"]).await;
     let passes = r.until("in sync", |s| outcome(s) == "in_sync").await.passes;
     let failed = json!({"state": "FAILED", "trace": "org.apache.kafka.connect.errors.ConnectException: boom"});
-    common::control_put(&sim, "/_sim/connectors/files-sink/state", failed).await;
+    common::control(&sim)
+        .connector_state("files-sink", &failed)
+        .await
+        .unwrap();
     common::take_requests(&sim).await;
     let status = r
         .until("three more passes", |s| s.passes >= passes + 3)

@@ -83,7 +83,10 @@ async fn ping_and_livez_stay_instant_while_root_reports_the_fault() {
 #[tokio::test]
 async fn readyz_is_503_while_the_worker_starts() {
     let sim = common::sim("3.9.0").await;
-    common::control_put(&sim, "/_sim/health", json!({"status": "starting"})).await;
+    common::control(&sim)
+        .health(&json!({"status": "starting"}))
+        .await
+        .unwrap();
     let served = serve(&sim, &[]).await;
     let (status, body) = served.get("/readyz").await;
     assert_eq!(status, 503);

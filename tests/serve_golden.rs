@@ -236,7 +236,10 @@ async fn golden_12_task_with_trace() {
 #[tokio::test]
 async fn golden_13_broker_check() {
     let sim = seeded(json!([c("s3-sink", "RUNNING", W, &[])])).await;
-    common::control_put(&sim, "/_sim/health", json!({"status": "unhealthy"})).await;
+    common::control(&sim)
+        .health(&json!({"status": "unhealthy"}))
+        .await
+        .unwrap();
     let (status, mut got) = serve(&sim, &[]).await.get("/").await;
     let problem = got.as_object_mut().unwrap().remove("worker_problem");
     assert!(

@@ -54,7 +54,7 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!(
         "Task {FLAKY}-1 fails now and then; auto-restart brings it back. Ctrl-C stops the demo."
     );
-    tokio::spawn(flaky_task(sim.url(), args.fail_every, stop_rx));
+    tokio::spawn(flaky_task(sim.control()?, args.fail_every, stop_rx));
     let shutdown = until(args.duration);
     serve::run(server, listener, shutdown).await?;
     let _ = stop_tx.send(true);
@@ -219,21 +219,17 @@ async fn print_intro(connect: &str, health: &str) {
 /// Fails the flaky task every `every` through the simulator's control API; auto-restart
 /// brings it back.
 async fn flaky_task(
-    control: String,
+    control: connect_sim::ControlClient,
     every: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::new();
-    let url = format!("{control}/_sim/connectors/{FLAKY}/tasks/1/state");
+    let body = serde_json::json!({"state": "FAILED", "trace": TRACE});
     loop {
         tokio::select! {
             _ = stop.wait_for(|s| *s) => return,
             _ = tokio::time::sleep(every) => {}
         }
-        let body = serde_json::json!({"state": "FAILED", "trace": TRACE});
-        let sent = http.put(&url).json(&body).send().await;
-        if sent.is_ok_and(|r| r.status().is_success()) {
+        if control.task_state(FLAKY, 1, &body).await.is_ok() {
             println!("demo: task {FLAKY}-1 FAILED");
         }
     }

@@ -52,44 +52,27 @@ pub fn http() -> reqwest::Client {
         .unwrap()
 }
 
+/// The simulator's control client.
+pub fn control(sim: &Running) -> connect_sim::ControlClient {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    sim.control().unwrap()
+}
+
 /// `POST /_sim/connectors`.
 pub async fn seed(sim: &Running, body: Value) {
-    let answer = http()
-        .post(format!("{}/_sim/connectors", sim.url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200, "{}", answer.text().await.unwrap());
+    control(sim).seed(&body).await.unwrap();
 }
 
 /// `PUT /_sim/faults`.
 pub async fn faults(sim: &Running, spec: Value) {
-    let answer = http()
-        .put(format!("{}/_sim/faults", sim.url()))
-        .json(&spec)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(answer.status(), 200);
-}
-
-/// `PUT` a control path with a JSON body.
-pub async fn control_put(sim: &Running, path: &str, body: Value) {
-    let answer = http()
-        .put(format!("{}{path}", sim.url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(answer.status().is_success(), "{path}: {}", answer.status());
+    control(sim).faults(&spec).await.unwrap();
 }
 
 /// `GET /_sim/requests` then zero them.
 pub async fn take_requests(sim: &Running) -> Value {
-    let url = format!("{}/_sim/requests", sim.url());
-    let counts = http().get(&url).send().await.unwrap().json().await.unwrap();
-    http().delete(&url).send().await.unwrap();
+    let control = control(sim);
+    let counts = control.requests().await.unwrap();
+    control.clear_requests().await.unwrap();
     counts
 }
 

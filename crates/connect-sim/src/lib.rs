@@ -25,6 +25,7 @@ pub mod catalogue;
 pub mod cluster;
 pub mod config;
 pub mod control;
+pub mod control_client;
 pub mod error;
 pub mod faults;
 pub mod filestream;
@@ -42,6 +43,7 @@ use std::{future::Future, io, net::SocketAddr};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 
 pub use config::{SimConfig, Version};
+pub use control_client::{ControlClient, ControlError};
 pub use routes::router;
 pub use sim::Sim;
 
@@ -75,6 +77,11 @@ impl Running {
     /// `http://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// A client for its control API, each call bounded by 30 s.
+    pub fn control(&self) -> Result<ControlClient, ControlError> {
+        ControlClient::new(&self.url(), std::time::Duration::from_secs(30))
     }
 
     /// Shuts the server down and waits for it.

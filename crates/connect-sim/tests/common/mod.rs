@@ -1,7 +1,7 @@
 //! Test helpers: a simulator on 127.0.0.1:0 and a small JSON client for it.
 #![allow(dead_code)]
 
-use connect_sim::{Running, SimConfig, Version};
+use connect_sim::{ControlClient, Running, SimConfig, Version};
 use reqwest::{Method, header};
 use serde_json::{Value, json};
 
@@ -9,10 +9,11 @@ use serde_json::{Value, json};
 /// bounds failure, a passing test never waits for it.
 pub const PATIENCE: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// A running simulator and a client for it.
+/// A running simulator, a REST client and its control client.
 pub struct TestSim {
     pub running: Running,
     pub client: reqwest::Client,
+    pub control: ControlClient,
 }
 
 /// One answer: status, parsed JSON body (`Value::String` when the body is not JSON,
@@ -44,9 +45,12 @@ pub async fn start_version(version: &str) -> TestSim {
 /// A simulator with the given configuration.
 pub async fn start(config: SimConfig) -> TestSim {
     let running = connect_sim::spawn(config).await.expect("simulator starts");
+    let client = client();
+    let control = running.control().expect("the control client builds");
     TestSim {
         running,
-        client: client(),
+        client,
+        control,
     }
 }
 
@@ -115,8 +119,7 @@ impl TestSim {
 
     /// `POST /_sim/connectors`, asserting success.
     pub async fn seed(&self, body: Value) {
-        let answer = self.post("/_sim/connectors", Some(body)).await;
-        assert_eq!(answer.status, 200, "seed failed: {answer:?}");
+        self.control.seed(&body).await.expect("seeded");
     }
 
     /// Creates a FileStreamSink connector `name` through `POST /connectors`.
@@ -128,21 +131,18 @@ impl TestSim {
 
     /// Moves the simulated clock forward (`POST /_sim/advance`).
     pub async fn advance(&self, ms: u64) {
-        let answer = self.post("/_sim/advance", Some(json!({"ms": ms}))).await;
-        assert_eq!(answer.status, 204, "{answer:?}");
+        self.control.advance(ms).await.expect("the clock moved");
     }
 
     /// `PUT /_sim/faults`, asserting success.
     pub async fn faults(&self, spec: Value) {
-        let answer = self.put("/_sim/faults", Some(spec)).await;
-        assert_eq!(answer.status, 200, "{answer:?}");
+        self.control.faults(&spec).await.expect("faults set");
     }
 
     /// The `by_route` count of `route` in `GET /_sim/requests`.
     pub async fn count(&self, route: &str) -> u64 {
-        self.get("/_sim/requests").await.body["by_route"][route]
-            .as_u64()
-            .unwrap_or(0)
+        let counts = self.control.requests().await.expect("request counts");
+        counts["by_route"][route].as_u64().unwrap_or(0)
     }
 
     /// Waits until `GET /_sim/requests` has counted `n` requests of `route` (the sim
