@@ -96,7 +96,7 @@ pub fn build_with(args: &ReconcileArgs, kube: Kube) -> anyhow::Result<Reconcile>
 }
 
 /// The manifest source, and the file watcher when it is files (the `--vars` path is
-/// watched for both sources: secret rotation).
+/// watched for both sources: secret rotation). Every path must exist.
 fn origin(
     args: &ReconcileArgs,
     kube: &Kube,
@@ -123,7 +123,7 @@ fn origin(
     };
     let watcher = match watched.is_empty() {
         true => None,
-        false => Some(watch::watch_into(&watched, args.debounce, changes)?),
+        false => Some(watch::watch_into(&watched, changes)?),
     };
     Ok((origin, watcher))
 }
