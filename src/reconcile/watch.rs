@@ -4,7 +4,7 @@
 //! (an editor's rename, the kubelet's `..data` symlink swap in a ConfigMap or Secret
 //! volume) is seen too. Reads and opens are no change: only creations, writes, removals,
 //! renames and metadata changes signal. The signal carries nothing: a pass re-reads
-//! everything, and the loop debounces it.
+//! everything, and the loop debounces it (`schedule`).
 
 use std::{
     ffi::OsStr,
