@@ -1,5 +1,5 @@
 //! `connect-sentinel reconcile` as a process: it logs each change it makes, never the
-//! `--vars` canary, and exits 0 on SIGTERM.
+//! `--vars` canary, exits 0 on SIGTERM, and refuses to start on a missing manifest.
 
 mod common;
 
@@ -40,4 +40,27 @@ async fn logs_changes_without_secrets_and_stops_on_sigterm() {
         "{text}"
     );
     assert!(!text.contains("CANARY"), "{text}");
+}
+
+/// A manifest path that does not exist stops start-up with an error naming it (not a
+/// permission error from watching `/`).
+#[tokio::test]
+async fn a_missing_manifest_fails_at_start_up_naming_it() {
+    let args = [
+        "reconcile",
+        "--port",
+        "0",
+        "--connect-url",
+        "http://127.0.0.1:1",
+    ];
+    let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    args.extend(["-f".into(), "/nonexistent".into()]);
+    let output = common::run(args).await;
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("cannot watch /nonexistent: no such file or directory"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("/proc"), "{stderr}");
 }

@@ -1,9 +1,10 @@
 //! `reconcile` against connect-sim, in process: the start-up pass, a file change, drift
 //! corrected on resync, secret rotation through a Kubernetes-style `..data` symlink
 //! swap, a broken manifest that writes nothing and keeps the loop alive, a worker
-//! still starting up that gets no writes, and a FAILED connector not paused again and
-//! again. Waits are on published passes, never on the
-//! clock.
+//! still starting up that gets no writes, a FAILED connector not paused again and
+//! again, and an idle reconciler (reads, rewrites with the same bytes) that runs no pass
+//! until a file really changes, so a refused create is not retried on every event.
+//! Waits are on published passes and settled bursts, never on the clock.
 
 mod common;
 
@@ -239,4 +240,70 @@ async fn assert_no_writes(sim: &Running) {
     let by_route = counts["by_route"].as_object().unwrap();
     let writes = by_route.keys().filter(|route| !route.starts_with("GET"));
     assert_eq!(writes.count(), 0, "{counts}");
+}
+
+/// Reading the files and rewriting them with the same bytes settle as a burst that
+/// changed nothing: no pass. A real edit is the next pass, and its trigger is files.
+#[tokio::test]
+async fn an_idle_reconciler_passes_only_when_a_file_really_changes() {
+    let sim = common::sim("3.9.0").await;
+    let (dir, vars) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    fs::write(vars.path().join("password"), "x\n").unwrap();
+    write(
+        dir.path(),
+        "sink.json",
+        &sink("/tmp/a.txt", "{{ vars.password }}"),
+    );
+    let file = dir.path().join("sink.json");
+    let (file_arg, vars_arg) = (file.to_str().unwrap(), vars.path().to_str().unwrap());
+    let url = sim.url();
+    let mut argv = vec!["-f", file_arg, "--vars", vars_arg, "--connect-url", &url];
+    argv.extend(["--debounce", "50ms", "--interval", "1h"]);
+    let r = reconciling::start(&argv, None).await;
+    r.until("created", |s| s.passes == 1).await;
+    rewrite_unchanged(&r, &[&file, &vars.path().join("password")]).await;
+    write(
+        dir.path(),
+        "sink.json",
+        &sink("/tmp/b.txt", "{{ vars.password }}"),
+    );
+    let status = r.until("edited", |s| s.passes >= 2).await;
+    assert_eq!((status.passes, outcome(&status)), (2, "applied"));
+    assert_eq!(live_config(&sim).await["file"], "/tmp/b.txt");
+    let metrics = r.get("/metrics").await.1;
+    let series = r#"connect_sentinel_reconcile_passes_total{trigger="files",outcome="applied"} 1"#;
+    assert!(metrics.contains(series), "{metrics}");
+}
+
+/// A create Connect refuses (PUT config, 400) is tried at start-up, then again only on
+/// a resync or a real change: events that change nothing neither validate nor PUT it.
+#[tokio::test]
+async fn a_refused_create_is_not_retried_on_every_event() {
+    let sim = common::sim("3.9.0").await;
+    let refuse =
+        json!({"status": 400, "method": "PUT", "path_regex": "^/connectors/files-sink/config$"});
+    common::faults(&sim, refuse).await;
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "sink.json", &sink("/tmp/a.txt", "x"));
+    let r = start(&sim, dir.path(), &["--interval", "1h"]).await;
+    let status = r.until("refused", |s| s.passes == 1).await;
+    assert_eq!(outcome(&status), "partial");
+    common::take_requests(&sim).await;
+    rewrite_unchanged(&r, &[&dir.path().join("sink.json")]).await;
+    assert_no_writes(&sim).await;
+}
+
+/// Reads `files` and writes each back unchanged; waits until that burst has settled
+/// and asserts it ran no pass.
+async fn rewrite_unchanged(r: &Reconciling, files: &[&Path]) {
+    let (passes, unchanged) = {
+        let status = r.status.borrow();
+        (status.passes, status.unchanged)
+    };
+    for file in files {
+        let bytes = fs::read(file).unwrap();
+        fs::write(file, bytes).unwrap();
+    }
+    let status = r.until("settled", |s| s.unchanged > unchanged).await;
+    assert_eq!(status.passes, passes, "no pass for an unchanged input");
 }

@@ -91,3 +91,24 @@ async fn a_watch_error_recovers() {
     assert!(watches >= 2, "{:?}", api.requests());
     r.stop().await;
 }
+
+/// A changed ConfigMap runs a pass of its own trigger, `configmaps`.
+#[tokio::test]
+async fn a_configmap_change_has_its_own_trigger() {
+    let (sim, api, r) = running().await;
+    let passes = r.status.borrow().passes;
+    api.apply(
+        "team-a",
+        "sinks",
+        labels(),
+        json!({"a.json": sink("a", "/tmp/a2")}),
+    );
+    r.until("applied", |s| s.passes > passes && outcome(s) == "applied")
+        .await;
+    assert_eq!(file_of(&sim, "a").await.as_deref(), Some("/tmp/a2"));
+    let metrics = r.get("/metrics").await.1;
+    let series = r#"passes_total{trigger="configmaps",outcome="applied"}"#;
+    assert!(metrics.contains(series), "{metrics}");
+    assert!(!metrics.contains(r#"trigger="files""#), "{metrics}");
+    r.stop().await;
+}

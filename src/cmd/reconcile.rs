@@ -1,7 +1,7 @@
 //! `connect-sentinel reconcile`: long-running. Applies the manifests at start-up, again
-//! after every debounced change of a manifest or `--vars` file (secret rotation), and
-//! every `--interval` (drift made by hand); serves /livez, /readyz, /metrics and / on
-//! `--port`; stops cleanly on SIGTERM.
+//! after every debounced change of a manifest, ConfigMap or `--vars` file (secret
+//! rotation) that changed its content, and every `--interval` (drift made by hand);
+//! serves /livez, /readyz, /metrics and / on `--port`; stops cleanly on SIGTERM.
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
@@ -15,6 +15,7 @@ use crate::{
     reconcile::{
         self, Reconciler, Source,
         metrics::Metrics,
+        schedule::{self, Changes, Signals},
         server::{self, ServerState},
         watch::{self, Watcher},
     },
@@ -26,7 +27,7 @@ pub struct Reconcile {
     pub reconciler: Reconciler,
     pub state: ServerState,
     watcher: Option<Watcher>,
-    changes: mpsc::Receiver<()>,
+    changes: Changes,
     interval: std::time::Duration,
     debounce: std::time::Duration,
     #[cfg(feature = "k8s")]
@@ -52,8 +53,8 @@ pub fn build_with(args: &ReconcileArgs, kube: Kube) -> anyhow::Result<Reconcile>
         !args.interval.is_zero(),
         "invalid --interval: must be more than 0"
     );
-    let (changes_tx, changes) = mpsc::channel(1);
-    let (source, watcher) = source(args, &kube, changes_tx)?;
+    let (signals, changes) = schedule::changes();
+    let (source, watcher) = source(args, &kube, signals)?;
     let declare = settings::declare(&args.declare)?;
     let metrics = Arc::new(Metrics::default());
     let write = settings::write(&args.write);
@@ -73,7 +74,7 @@ pub fn build_with(args: &ReconcileArgs, kube: Kube) -> anyhow::Result<Reconcile>
     let state = ServerState {
         status: reconciler.subscribe(),
         heartbeat: reconciler.heartbeat(),
-        stall: args.interval * 2 + args.write.timeout + args.debounce,
+        stall: args.interval * 2 + args.write.timeout + args.debounce * schedule::SETTLE_LIMIT,
         metrics,
     };
     Ok(Reconcile {
@@ -89,11 +90,11 @@ pub fn build_with(args: &ReconcileArgs, kube: Kube) -> anyhow::Result<Reconcile>
 }
 
 /// The manifest source, and the file watcher when it is files (the `--vars` path is
-/// watched for both sources: secret rotation).
+/// watched for both sources: secret rotation). Every path must exist.
 fn source(
     args: &ReconcileArgs,
     kube: &Kube,
-    changes: mpsc::Sender<()>,
+    signals: Signals,
 ) -> anyhow::Result<(Source, Option<Watcher>)> {
     let files = &args.declare.files;
     let mut watched: Vec<_> = args.declare.vars.iter().cloned().collect();
@@ -111,12 +112,12 @@ fn source(
                 files.is_empty(),
                 "invalid --filename: not with --source configmaps"
             );
-            configmaps(args, kube, changes.clone())?
+            configmaps(args, kube, signals.configmaps.clone())?
         }
     };
     let watcher = match watched.is_empty() {
         true => None,
-        false => Some(watch::watch_into(&watched, args.debounce, changes)?),
+        false => Some(watch::watch_into(&watched, signals.files)?),
     };
     Ok((source, watcher))
 }

@@ -2,28 +2,29 @@
 //! [`crate::declare`] pipeline: it re-reads every manifest and `--vars` value, plans
 //! against what Connect runs, validates every config it would write, and applies; a pass that
 //! finds nothing to change writes nothing (two reads). Passes run at start-up, after
-//! a debounced file or ConfigMap change ([`watch`], `k8s`), on becoming leader, and every
-//! `--interval` (drift made by hand).
+//! a debounced file or ConfigMap change that changed an input ([`watch`], `k8s`,
+//! [`schedule`]), on becoming leader, and every `--interval` (drift made by hand).
 //!
 //! Data flows one way: files → render → normalise → plan → apply → Connect.
 
+mod fingerprint;
 #[cfg(feature = "k8s")]
 pub mod k8s;
 pub mod metrics;
+pub mod schedule;
 pub mod server;
 pub mod watch;
+
+pub use schedule::{Trigger, run};
 
 use std::{
     path::PathBuf,
     sync::{Arc, Mutex},
-    time::{Duration, SystemTime},
+    time::SystemTime,
 };
 
 use serde::Serialize;
-use tokio::{
-    sync::{mpsc, watch as channel},
-    time::Instant,
-};
+use tokio::{sync::watch as channel, time::Instant};
 
 use crate::{
     declare::{
@@ -32,24 +33,6 @@ use crate::{
     manifest::Inputs,
     plan::{Desired, redact::Redactor},
 };
-
-/// What started a pass.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Trigger {
-    /// The first pass, or a periodic resync.
-    Resync,
-    /// A manifest or `--vars` file changed.
-    Files,
-}
-
-impl Trigger {
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Resync => "resync",
-            Self::Files => "files",
-        }
-    }
-}
 
 /// How a pass ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -104,6 +87,8 @@ pub struct Status {
     /// When the last pass that converged finished.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_success: Option<SystemTime>,
+    /// Settled bursts of file or ConfigMap events that changed no input (no pass ran).
+    pub unchanged: u64,
 }
 
 /// Where manifests are read from.
@@ -344,50 +329,12 @@ fn log(report: &ChangeResult, redactor: &Redactor, metrics: &metrics::Metrics) {
     }
 }
 
-/// Runs passes until `shutdown`: one at once, one per burst of file or ConfigMap
-/// changes (`files`, settled for `debounce`), one on becoming leader, and one every
-/// `interval`.
-pub async fn run(
-    mut reconciler: Reconciler,
-    mut files: mpsc::Receiver<()>,
-    (interval, debounce): (Duration, Duration),
-    shutdown: impl std::future::Future<Output = ()>,
-) {
-    tokio::pin!(shutdown);
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut leader = reconciler.leader.clone();
-    loop {
-        let trigger = tokio::select! {
-            _ = &mut shutdown => return,
-            _ = ticker.tick() => Trigger::Resync,
-            Some(()) = files.recv() => Trigger::Files,
-            true = leadership_changed(&mut leader) => Trigger::Resync,
-        };
-        if trigger == Trigger::Files {
-            // Let a burst settle (several ConfigMaps changed by one `kubectl apply`, a
-            // connector moved between two of them) before reading: one pass for all.
-            tokio::time::sleep(debounce).await;
-            while files.try_recv().is_ok() {}
-        }
-        reconciler.pass(trigger).await;
-    }
-}
-
 /// Resolves when this replica stops leading; never without leader election.
 async fn lost(leader: Option<channel::Receiver<bool>>) {
     match leader {
         Some(mut rx) => {
             let _ = rx.wait_for(|leading| !*leading).await;
         }
-        None => std::future::pending().await,
-    }
-}
-
-/// Resolves when leadership changes; never without leader election.
-async fn leadership_changed(leader: &mut Option<channel::Receiver<bool>>) -> bool {
-    match leader {
-        Some(rx) => rx.changed().await.is_ok(),
         None => std::future::pending().await,
     }
 }

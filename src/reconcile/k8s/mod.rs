@@ -4,9 +4,10 @@
 //! Every key of every ConfigMap matching `--selector` (in `--namespace`, or all) is a
 //! manifest, named `configmap/<namespace>/<name>/<key>` in errors; JSON when the key
 //! ends in `.json`, else YAML. A reflector keeps them in memory; every added, modified
-//! or deleted ConfigMap (each event of a batch) signals a pass, and watch errors are
-//! retried with kube's default backoff, so the watch never stops; a refusal (403: a
-//! missing RBAC rule) is logged as an error that names the rules needed.
+//! or deleted ConfigMap (each event of a batch) signals the `configmaps` trigger (a pass
+//! runs if a document changed), and watch errors are retried with kube's default
+//! backoff, so the watch never stops; a refusal (403: a missing RBAC rule) is logged as
+//! an error that names the rules needed.
 
 pub mod lease;
 
@@ -54,7 +55,8 @@ fn forbidden(error: &watcher::Error) -> bool {
 /// Prefix of the document names of ConfigMap keys.
 const PREFIX: &str = "configmap/";
 
-/// Starts watching; `changes` gets a message after each applied or deleted ConfigMap.
+/// Starts watching; `changes` gets a message after each applied or deleted ConfigMap
+/// (the [`super::Trigger::ConfigMaps`] channel).
 pub fn watch(
     client: Client,
     namespace: Option<&str>,
@@ -97,6 +99,11 @@ impl ConfigMaps {
     /// False until the first list has completed (an empty store then must not prune).
     pub fn ready(&self) -> bool {
         futures::FutureExt::now_or_never(self.store.wait_until_ready()).is_some_and(|r| r.is_ok())
+    }
+
+    /// Feeds whether the first list completed and every document to `hasher`.
+    pub fn hash_documents(&self, hasher: &mut impl std::hash::Hasher) {
+        std::hash::Hash::hash(&(self.ready(), self.documents()), hasher);
     }
 
     /// Every key of every ConfigMap as `(name, text)`, in a stable order.
