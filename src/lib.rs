@@ -12,7 +12,7 @@
 //! - [`declare`]: the IO side of `diff`/`apply`: read Connect, validate, write.
 //! - [`plan`]: the pure diff core, desired + live → plan, with redaction and rendering.
 //! - [`health`]: the poller, shared state, HTTP router and metrics of `serve`.
-//! - [`reconcile`]: the `reconcile` loop, its file watcher, server and metrics.
+//! - [`reconciler`]: the `reconcile` loop, its triggers and file watcher, server and metrics.
 //! - [`remediate`]: the pure auto-restart core (schedule, ledger) and its executor.
 //! - [`shutdown`] and [`telemetry`]: SIGTERM and logging.
 
@@ -24,7 +24,7 @@ pub mod health;
 pub mod manifest;
 pub mod plan;
 pub mod poll;
-pub mod reconcile;
+pub mod reconciler;
 pub mod remediate;
 pub mod settings;
 pub mod shutdown;

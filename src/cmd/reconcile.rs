@@ -9,10 +9,10 @@ use anyhow::Context;
 use tokio::{net::TcpListener, sync::mpsc};
 
 #[cfg(feature = "k8s")]
-use crate::reconcile::k8s::{self, lease};
+use crate::reconciler::k8s::{self, lease};
 use crate::{
     cli::{ReconcileArgs, SourceKind},
-    reconcile::{
+    reconciler::{
         self, Reconciler, Source,
         metrics::Metrics,
         schedule::{self, Changes, Signals},
@@ -228,7 +228,7 @@ pub async fn run(
         debounce,
         ..
     } = reconcile;
-    let looping = tokio::spawn(reconcile::run(
+    let looping = tokio::spawn(reconciler::run(
         reconciler,
         changes,
         (interval, debounce),

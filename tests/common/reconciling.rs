@@ -3,7 +3,7 @@
 use connect_sentinel::{
     cli::{Cli, Command},
     cmd::reconcile,
-    reconcile::Status,
+    reconciler::Status,
 };
 use tokio::sync::{oneshot, watch};
 

@@ -112,7 +112,7 @@ pub async fn until_within(
     r: &Reconciling,
     seconds: u64,
     what: &str,
-    f: impl Fn(&connect_sentinel::reconcile::Status) -> bool,
+    f: impl Fn(&connect_sentinel::reconciler::Status) -> bool,
 ) {
     let mut rx = r.status.clone();
     let waited = tokio::time::timeout(Duration::from_secs(seconds), rx.wait_for(|s| f(s))).await;

@@ -18,7 +18,7 @@ use tokio::{sync::watch, time::Instant};
 
 /// What to do with the lease as it stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Step {
+pub enum LeaseAction {
     /// No lease yet: create it, held by us.
     Create,
     /// We hold it: renew.
@@ -32,17 +32,17 @@ pub enum Step {
 /// Decides from the lease's spec (`None`: no lease); `expired` says whether its
 /// record has stayed unchanged for a whole lease duration as *we* observed it (our own
 /// clock only, as client-go does, so clock skew between replicas does not matter).
-pub fn decide(spec: Option<&LeaseSpec>, me: &str, expired: bool) -> Step {
+pub fn decide(spec: Option<&LeaseSpec>, me: &str, expired: bool) -> LeaseAction {
     let Some(spec) = spec else {
-        return Step::Create;
+        return LeaseAction::Create;
     };
     let holder = spec.holder_identity.as_deref().filter(|h| !h.is_empty());
     match holder {
-        Some(h) if h == me => Step::Renew,
-        Some(h) if !expired => Step::Follow {
+        Some(h) if h == me => LeaseAction::Renew,
+        Some(h) if !expired => LeaseAction::Follow {
             holder: h.to_string(),
         },
-        _ => Step::TakeOver,
+        _ => LeaseAction::TakeOver,
     }
 }
 
@@ -87,8 +87,8 @@ impl Election {
         let next = held_by(&self.identity, spec, self.duration, Timestamp::now());
         let expired = self.expired(lease.as_ref());
         match decide(spec, &self.identity, expired) {
-            Step::Follow { .. } => Ok(false),
-            Step::Create => {
+            LeaseAction::Follow { .. } => Ok(false),
+            LeaseAction::Create => {
                 let lease = Lease {
                     metadata: self.meta(None),
                     spec: Some(next),
@@ -98,7 +98,7 @@ impl Election {
                     .await
                     .map(|_| true)
             }
-            Step::Renew | Step::TakeOver => {
+            LeaseAction::Renew | LeaseAction::TakeOver => {
                 let version = lease.and_then(|l| l.metadata.resource_version);
                 let lease = Lease {
                     metadata: self.meta(version),
@@ -261,20 +261,20 @@ mod tests {
     /// decides (clock skew), only whether the record stayed unchanged as we saw it.
     #[test]
     fn what_a_replica_does_with_each_lease() {
-        let follow = || Step::Follow { holder: "b".into() };
+        let follow = || LeaseAction::Follow { holder: "b".into() };
         let cases = [
-            (Some(spec(Some("a"), 1)), false, Step::Renew),
-            (Some(spec(Some("a"), 3600)), true, Step::Renew),
+            (Some(spec(Some("a"), 1)), false, LeaseAction::Renew),
+            (Some(spec(Some("a"), 3600)), true, LeaseAction::Renew),
             (Some(spec(Some("b"), 1)), false, follow()),
             (Some(spec(Some("b"), 3600)), false, follow()),
             (Some(spec(Some("b"), -3600)), false, follow()),
-            (Some(spec(Some("b"), -3600)), true, Step::TakeOver),
-            (Some(spec(Some("b"), 1)), true, Step::TakeOver),
-            (Some(spec(Some(""), 1)), false, Step::TakeOver),
-            (Some(spec(None, 3600)), false, Step::TakeOver),
-            (Some(LeaseSpec::default()), false, Step::TakeOver),
-            (None, false, Step::Create),
-            (None, true, Step::Create),
+            (Some(spec(Some("b"), -3600)), true, LeaseAction::TakeOver),
+            (Some(spec(Some("b"), 1)), true, LeaseAction::TakeOver),
+            (Some(spec(Some(""), 1)), false, LeaseAction::TakeOver),
+            (Some(spec(None, 3600)), false, LeaseAction::TakeOver),
+            (Some(LeaseSpec::default()), false, LeaseAction::TakeOver),
+            (None, false, LeaseAction::Create),
+            (None, true, LeaseAction::Create),
         ];
         for (lease, expired, want) in cases {
             assert_eq!(
@@ -292,7 +292,7 @@ mod tests {
         fn only_the_holder_of_a_live_lease_writes(ago in -3600i64..3600, holder_is_a: bool) {
             let (holder, other) = if holder_is_a { ("a", "b") } else { ("b", "a") };
             let lease = spec(Some(holder), ago);
-            let writes = |me: &str| decide(Some(&lease), me, false) != Step::Follow {
+            let writes = |me: &str| decide(Some(&lease), me, false) != LeaseAction::Follow {
                 holder: holder.into(),
             };
             proptest::prop_assert!(writes(holder));

@@ -2,7 +2,7 @@
 //! one on becoming leader, and one per settled burst of file or ConfigMap changes that
 //! changed an input. A burst settles once `debounce` passes without a signal (at most
 //! [`SETTLE_LIMIT`] debounces, so a file rewritten without pause cannot hold passes
-//! off); the inputs' [`fingerprint`](super::fingerprint) is then compared with the one
+//! off); the inputs' fingerprint is then compared with the one
 //! taken before the last pass, and an unchanged one runs no pass.
 
 use std::time::Duration;
