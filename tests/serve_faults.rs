@@ -97,12 +97,13 @@ async fn readyz_is_503_while_the_worker_starts() {
     assert_eq!(served.get("/livez").await.0, 200);
 }
 
-/// A snapshot older than --max-age makes `/` unhealthy with a reason: here Connect
-/// answers too slowly for any poll to finish.
+/// A snapshot older than --max-age makes `/` unhealthy with a reason: here any snapshot
+/// is older than 1 ms by the time `/` is asked. (The deadline leaves the poll thread
+/// room on a loaded machine: a failed poll would answer with its own reason.)
 #[tokio::test]
 async fn stale_snapshot_is_unhealthy() {
     let sim = common::sim("3.9.0").await;
-    let served = serve(&sim, &["--max-age", "1ms", "--connect-timeout", "100ms"]).await;
+    let served = serve(&sim, &["--max-age", "1ms", "--connect-timeout", "5s"]).await;
     let (status, body) = served.get("/").await;
     assert_eq!(status, 503);
     assert!(body["error"].as_str().unwrap().contains("old"), "{body}");
@@ -157,6 +158,43 @@ async fn metrics_expose_states_and_polls() {
             && text.trim_end().ends_with("# EOF"),
         "{text}"
     );
+}
+
+/// Waits (bounded) until `/` answers 503 because the snapshot is older than --max-age.
+async fn until_stale(served: &common::Served) {
+    let stale = async {
+        loop {
+            let (code, body) = served.get("/").await;
+            if code == 503 && body["error"].as_str().is_some_and(|e| e.contains("old")) {
+                return;
+            }
+        }
+    };
+    let waited = tokio::time::timeout(Duration::from_secs(20), stale).await;
+    assert!(waited.is_ok(), "/ never answered 503 for a stale snapshot");
+}
+
+/// While the poller is stuck (Connect accepts and never answers, within a long
+/// --connect-timeout), `/` answers 503 for staleness and `/metrics` agrees: healthy 0,
+/// connect_up 0, no state series.
+#[tokio::test]
+async fn metrics_read_unhealthy_while_root_answers_503_for_staleness() {
+    let sim = common::sim("3.9.0").await;
+    common::seed(
+        &sim,
+        json!({"connectors": [common::connector("a", &["RUNNING"])]}),
+    )
+    .await;
+    let flags = ["--max-age", "100ms", "--connect-timeout", "60s"];
+    let served = serve(&sim, &flags).await;
+    common::faults(&sim, json!({"hang": true})).await;
+    until_stale(&served).await;
+    let (_, metrics) = served.get("/metrics").await;
+    let text = metrics.as_str().unwrap();
+    assert!(text.contains("connect_sentinel_healthy 0"), "{text}");
+    assert!(text.contains("connect_sentinel_connect_up 0"), "{text}");
+    assert!(!text.contains("connect_sentinel_task_state{"), "{text}");
+    assert_eq!(served.get("/readyz").await.0, 503);
 }
 
 /// `--bind ::1` serves over IPv6 (kafka-connect-healthcheck was IPv4-only, peers §1.5.16).
