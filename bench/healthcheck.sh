@@ -47,16 +47,14 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$out"; }
 trap cleanup EXIT
 
-./target/release/connect-sim --listen 127.0.0.1:0 --lifecycle-delay-ms 0 >"$out/sim" 2>/dev/null &
-pids+=($!)
-for _ in $(seq 50); do [ -s "$out/sim" ] && break; sleep 0.1; done
-SIM="http://$(head -1 "$out/sim")"
-seed() {
-  curl -sf -XPOST "$SIM/_sim/reset" >/dev/null
-  curl -sf -XPOST "$SIM/_sim/connectors" -H 'Content-Type: application/json' -d "{\"generate\":{\"count\":$1,\"tasks\":3}}" >/dev/null
+. bench/sim-lib.sh
+start_sim
+# seed_slow COUNT: COUNT x 3, every Connect call answered after 2 ms.
+seed_slow() {
+  seed "$1"
   curl -sf -XPUT "$SIM/_sim/faults" -H 'Content-Type: application/json' -d '{"latency_ms":2}' >/dev/null
 }
-seed 1000
+seed_slow 1000
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 OURS_PORT=$(free_port); PEER_PORT=$(free_port)

@@ -60,8 +60,8 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// A current-thread runtime: one-shot subcommands start faster, and `serve` answers
-/// probes from memory, so one thread serves tens of thousands of probes a second while
-/// keeping one malloc arena (a smaller resident set for a sidecar).
+/// probes from memory, so one thread serves tens of thousands of probes a second (its
+/// poll loop has a thread and runtime of its own, so a large poll never delays them).
 fn one_shot() -> std::io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -44,12 +44,13 @@ async fn one_failed(name: &str, outcome: &str) -> Running {
     seeded("3.9.0", json!([{ "name": name, "tasks": tasks }])).await
 }
 
-/// Waits until the first connector under remediation has recovered.
+/// Waits until the first connector under remediation has recovered and the outcome of
+/// its restart call has come back (the two may be published in either order).
 async fn recovered(served: &Served) {
-    until(served, "recovered", |o| {
+    until(served, "recovered, outcome known", |o| {
         o.remediation
             .first()
-            .is_some_and(|e| e.phase == "recovered")
+            .is_some_and(|e| e.phase == "recovered" && e.last_outcome.is_some())
     })
     .await;
 }
@@ -63,11 +64,9 @@ async fn routes(sim: &Running) -> Value {
 async fn a_restart_that_helps_happens_once() {
     let sim = one_failed("s3-sink", "RUNNING").await;
     let served = common::serve(&sim, &["--auto-restart"]).await;
-    until(&served, "recovered", |o| {
-        o.remediation
-            .first()
-            .is_some_and(|e| e.phase == "recovered")
-            && o.verdict.as_ref().is_some_and(|v| v.healthy)
+    recovered(&served).await;
+    until(&served, "healthy", |o| {
+        o.verdict.as_ref().is_some_and(|v| v.healthy)
     })
     .await;
     served.fresh().await;
@@ -151,10 +150,13 @@ async fn failures_being_restarted_keep_the_pod_healthy() {
         "2",
     ];
     let served = common::serve(&sim, &flags).await;
-    // The restart's outcome is recorded after the poll that decided it: wait for both.
-    until(&served, "1 attempt answered, failed again", |o| {
+    until(&served, "1 attempt, its outcome, failed again", |o| {
+        let finished = o
+            .remediation
+            .first()
+            .is_some_and(|e| e.last_outcome.is_some());
         attempts(o, "jdbc") == 1
-            && o.remediation.iter().all(|e| e.last_outcome.is_some())
+            && finished
             && o.verdict.as_ref().is_some_and(|v| !v.failures.is_empty())
     })
     .await;
@@ -297,5 +299,28 @@ async fn a_slow_restart_is_not_cut_short() {
     assert_eq!(
         (entry.attempts, entry.last_outcome.as_deref()),
         (1, Some("accepted"))
+    );
+}
+
+/// A restart that hangs (synchronous restart stuck behind a rebalance) is never started
+/// again while it is in flight, even with a `0s` schedule that makes one due every poll.
+#[tokio::test]
+async fn a_hanging_restart_is_not_repeated_while_in_flight() {
+    let sim = one_failed("c", "RUNNING").await;
+    common::faults(
+        &sim,
+        json!({"hang": true, "method": "POST", "path_regex": "/restart$"}),
+    )
+    .await;
+    let served = common::serve(&sim, &["--auto-restart", "--restart-backoff", "0s"]).await;
+    until(&served, "1 attempt", |o| attempts(o, "c") == 1).await;
+    for _ in 0..5 {
+        served.fresh().await;
+    }
+    assert_eq!(attempts(&served.state.latest(), "c"), 1);
+    assert_eq!(
+        routes(&sim).await["POST /connectors/{name}/restart"],
+        1,
+        "one call in flight, none piled up"
     );
 }

@@ -1,20 +1,27 @@
-//! `connect-sentinel serve`: the health server. Binds, starts the background poller,
-//! serves probes from memory, and stops cleanly on SIGTERM.
+//! `connect-sentinel serve`: the health server. Binds, starts the poll loop on its own
+//! thread, serves probes from memory on the caller's runtime, and stops cleanly on
+//! SIGTERM.
 
 use std::{
     future::Future,
     net::{IpAddr, Ipv4Addr, SocketAddr},
-    sync::{Arc, Mutex},
+    sync::Arc,
     time::Duration,
 };
 
 use anyhow::Context;
-use tokio::{net::TcpListener, sync::watch, time::Instant};
+use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
     cli::ServeArgs,
     connect::ConnectClient,
-    health::{HealthState, metrics::Metrics, poller, remedy::Remediation, router},
+    health::{
+        HealthState,
+        metrics::Metrics,
+        poller::{self, PollLoop},
+        remedy::Remediation,
+        router,
+    },
     poll::Poller,
     remediate::execute::{Executor, RETRY},
     settings,
@@ -23,10 +30,10 @@ use crate::{
 
 /// Everything `serve` needs, validated.
 pub struct Server {
-    pub poller: Poller,
+    /// The poll loop, to be started on its own thread.
+    pub poll_loop: PollLoop,
+    /// What the HTTP handlers read.
     pub state: HealthState,
-    publisher: poller::Publisher,
-    remediation: Option<Remediation>,
 }
 
 /// Validates the flags and builds the server (no IO yet).
@@ -48,20 +55,24 @@ pub fn build(args: &ServeArgs) -> anyhow::Result<Server> {
     let max_age = args
         .max_age
         .unwrap_or_else(|| (args.poll_interval * 5).max(Duration::from_secs(10)));
+    let policy = Arc::new(policy);
+    let metrics = Arc::new(Metrics::new(observed.clone(), max_age));
+    let poll_loop = PollLoop {
+        poller: Poller::new(client),
+        policy: policy.clone(),
+        interval: args.poll_interval,
+        remediation,
+        metrics: metrics.clone(),
+        publisher,
+    };
     let state = HealthState {
-        policy: Arc::new(policy),
-        observed: observed.clone(),
-        heartbeat: Arc::new(Mutex::new(Instant::now())),
+        policy,
+        observed,
         poll_interval: args.poll_interval,
         max_age,
-        metrics: Arc::new(Metrics::new(observed.clone())),
+        metrics,
     };
-    Ok(Server {
-        poller: Poller::new(client),
-        state,
-        publisher,
-        remediation,
-    })
+    Ok(Server { poll_loop, state })
 }
 
 /// Binds `--bind`:`--port`; `::` falls back to 0.0.0.0 where IPv6 is unavailable.
@@ -85,31 +96,28 @@ pub async fn listen(ip: IpAddr, port: u16) -> anyhow::Result<TcpListener> {
     }
 }
 
-/// Runs the poller and the HTTP server until `shutdown` resolves.
+/// Runs the poll loop (on its own thread) and the HTTP server (here) until `shutdown`
+/// resolves.
 pub async fn run(
     server: Server,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let state = server.state.clone();
-    let stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
+    let (stop_tx, mut stop_rx) = watch::channel(false);
+    let stopped = async move {
+        let _ = stop_rx.wait_for(|s| *s).await;
     };
-    let poll_task = tokio::spawn(poller::run(
-        server.poller,
-        state.clone(),
-        server.publisher,
-        server.remediation,
-        stopped(stop_rx.clone()),
-    ));
-    let app = router::router(state);
+    let poll_loop_done = server
+        .poll_loop
+        .spawn(stopped)
+        .context("cannot start the poll loop")?;
+    let app = router::router(server.state);
     let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown.await;
         let _ = stop_tx.send(true);
     });
     serve.await.context("health server failed")?;
-    let _ = poll_task.await;
+    let _ = poll_loop_done.await;
     Ok(())
 }
 
@@ -137,7 +145,7 @@ pub async fn main(args: ServeArgs) -> anyhow::Result<()> {
     let server = build(&args)?;
     let listener = bind(&args).await?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, connect = server.poller.client().base_url(), interval = ?args.poll_interval, "serving health checks");
+    tracing::info!(%addr, connect = server.poll_loop.poller.client().base_url(), interval = ?args.poll_interval, "serving health checks");
     let state = server.state.clone();
     tokio::spawn(async move {
         let mut rx = state.observed.clone();

@@ -1,27 +1,31 @@
-//! The health server's moving parts: the background [`poller`] that turns one
-//! snapshot per interval into a verdict, the shared [`HealthState`] probes read from
-//! memory, the [`router`], and the [`metrics`]. Data flows one way:
-//! Connect → client → snapshot → {verdict, metrics, remediation ([`remedy`])}.
+//! The health server's moving parts. Data flows one way: the [`poller`] loop (its own
+//! thread, owning policy, interval and auto-restart through [`remedy`]) turns one
+//! snapshot per interval into an [`Observed`] and publishes it; that is its only output
+//! besides event counters. The [`router`] answers probes from the latest [`Observed`]
+//! by the [`usable`] rule, and [`scrape`] derives the `/metrics` gauges from it by the
+//! same rule at scrape time. [`metrics`] holds the registry and the event counters.
 
 pub mod metrics;
 pub mod poller;
 pub mod remedy;
 pub mod router;
+pub mod scrape;
+pub mod usable;
 
-use std::{
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+#[cfg(test)]
+mod fixtures;
+
+use std::{sync::Arc, time::Duration};
 
 use tokio::{sync::watch, time::Instant};
 
 use crate::{
-    snapshot::Poll,
+    snapshot::{Poll, Snapshot},
     verdict::{Policy, Transitions, Verdict},
 };
 
 /// What the poller last saw. Probes read it; only the poller writes it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Observed {
     /// The last poll, `None` before the first completes.
     pub poll: Option<Poll>,
@@ -29,6 +33,8 @@ pub struct Observed {
     pub verdict: Option<Verdict>,
     /// When the last successful poll finished.
     pub ok_at: Option<Instant>,
+    /// When this was published (the poller's heartbeat for `/livez`).
+    pub published_at: Instant,
     /// How long transitional containers have been so.
     pub transitions: Transitions,
     /// How many polls have been published (tests wait on it instead of sleeping).
@@ -37,14 +43,27 @@ pub struct Observed {
     pub remediation: Vec<crate::remediate::Entry>,
 }
 
-/// State shared by the poller and the HTTP handlers; cheap to clone.
+impl Observed {
+    /// Nothing observed yet, as of `now`.
+    pub fn new(now: Instant) -> Self {
+        Self {
+            poll: None,
+            verdict: None,
+            ok_at: None,
+            published_at: now,
+            transitions: Transitions::default(),
+            seq: 0,
+            remediation: Vec::new(),
+        }
+    }
+}
+
+/// What the HTTP handlers share; cheap to clone. The poll loop has its own settings.
 #[derive(Clone, Debug)]
 pub struct HealthState {
     pub policy: Arc<Policy>,
     /// The latest observation; a `watch` so readers never block the poller.
     pub observed: watch::Receiver<Arc<Observed>>,
-    /// When the poller last finished an iteration (its heartbeat for `/livez`).
-    pub heartbeat: Arc<Mutex<Instant>>,
     pub poll_interval: Duration,
     pub max_age: Duration,
     pub metrics: Arc<metrics::Metrics>,
@@ -56,14 +75,15 @@ impl HealthState {
         self.observed.borrow().clone()
     }
 
-    /// Age of the last successful poll.
-    pub fn age(&self, observed: &Observed) -> Option<Duration> {
-        observed.ok_at.map(|at| at.elapsed())
+    /// The snapshot of `observed` if it is usable now (see [`usable`]).
+    pub fn usable<'a>(&self, observed: &'a Observed) -> Result<&'a Snapshot, usable::Unusable<'a>> {
+        usable::snapshot(observed, self.max_age, Instant::now())
     }
 
-    /// True while the poller keeps iterating (it is bounded by the call timeouts).
+    /// True while the poller keeps publishing (each iteration is bounded by the call
+    /// timeouts).
     pub fn poller_alive(&self) -> bool {
-        let beat = *self.heartbeat.lock().unwrap_or_else(|e| e.into_inner());
+        let beat = self.observed.borrow().published_at;
         beat.elapsed() <= self.max_age.max(self.poll_interval * 3)
     }
 }

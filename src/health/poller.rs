@@ -1,21 +1,30 @@
-//! The background poller: one snapshot per interval, never driven by probe traffic.
-//! Each result is evaluated, published to [`HealthState`] readers, recorded in the
-//! metrics, and every state transition is logged once. With auto-restart on, the
-//! [`Remediation`] decides before each publish and restarts after it.
+//! The poll loop: one snapshot per interval, never driven by probe traffic. It owns
+//! what it needs (the Connect poller, the health policy, the interval, auto-restart and
+//! its ledger) and shares nothing mutable: each poll is evaluated and published as an
+//! [`Observed`] (its only output, besides event counters), and every state transition
+//! is logged once. With auto-restart on, [`Remediation`] decides before each publish
+//! and starts restarts after it; their outcomes come back here through a channel.
+//!
+//! [`PollLoop::spawn`] runs it on its own OS thread with its own current-thread
+//! runtime, so parsing and evaluating a large cluster's poll never delays a probe.
 
-use std::{sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
-use tokio::{sync::watch, time::Instant};
+use tokio::{
+    sync::{oneshot, watch},
+    time::Instant,
+};
 
 use super::{
-    HealthState, Observed,
-    remedy::{Decision, Remediation},
+    Observed,
+    metrics::Metrics,
+    remedy::{Decision, Finished, Remediation},
 };
 use crate::{
     connect::types::first_line,
     poll::Poller,
     snapshot::{Poll, Snapshot},
-    verdict,
+    verdict::{self, Policy},
 };
 
 /// The sender half, owned by the loop.
@@ -25,68 +34,117 @@ pub struct Publisher {
 
 /// A new state with nothing observed yet, and its publisher.
 pub fn channel() -> (Publisher, watch::Receiver<Arc<Observed>>) {
-    let (tx, rx) = watch::channel(Arc::new(Observed::default()));
+    let (tx, rx) = watch::channel(Arc::new(Observed::new(Instant::now())));
     (Publisher { tx }, rx)
 }
 
-/// Polls until `shutdown` resolves; with `remediation`, restarts what failed after
-/// each publish (never driven by probe traffic).
-pub async fn run(
-    poller: Poller,
-    state: HealthState,
-    publisher: Publisher,
-    mut remediation: Option<Remediation>,
-    shutdown: impl std::future::Future<Output = ()>,
-) {
-    tokio::pin!(shutdown);
-    let mut ticker = tokio::time::interval(state.poll_interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = &mut shutdown => return,
-            _ = ticker.tick() => {}
+/// The loop and everything it owns.
+pub struct PollLoop {
+    pub poller: Poller,
+    pub policy: Arc<Policy>,
+    pub interval: Duration,
+    /// Auto-restart, when on.
+    pub remediation: Option<Remediation>,
+    /// Event counters only: polls, poll errors, durations, restarts.
+    pub metrics: Arc<Metrics>,
+    pub publisher: Publisher,
+}
+
+impl PollLoop {
+    /// Runs [`PollLoop::run`] on a thread of its own (see the module docs); the
+    /// receiver resolves once the loop has stopped.
+    pub fn spawn(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<oneshot::Receiver<()>> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let (done, stopped) = oneshot::channel();
+        std::thread::Builder::new()
+            .name("poller".into())
+            .spawn(move || {
+                runtime.block_on(self.run(shutdown));
+                drop(runtime);
+                let _ = done.send(());
+            })?;
+        Ok(stopped)
+    }
+
+    /// Polls every interval until `shutdown` resolves (which also cuts a poll short),
+    /// applying restart outcomes as they arrive in between.
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut ticker = tokio::time::interval(self.interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = ticker.tick() => {}
+                finished = next_finished(&mut self.remediation) => {
+                    self.apply(finished);
+                    continue;
+                }
+            }
+            tokio::select! {
+                _ = &mut shutdown => return,
+                _ = self.iterate() => {}
+            }
         }
-        let poll = poller.poll().await;
-        let decision = match (&mut remediation, &poll) {
-            (Some(r), Ok(snapshot)) => r.decide(snapshot, &state.policy, Instant::now()),
-            (Some(r), Err(_)) => r.view(Instant::now()),
+    }
+
+    /// One poll: decide, publish, then start the restarts due.
+    async fn iterate(&mut self) {
+        let poll = self.poller.poll().await;
+        let now = Instant::now();
+        let decision = match (&mut self.remediation, &poll) {
+            (Some(r), Ok(snapshot)) => r.decide(snapshot, &self.policy, now),
+            (Some(r), Err(_)) => r.view(now),
             (None, _) => Decision::default(),
         };
-        publish(&state, &publisher, poll, &decision);
-        if let Some(r) = &remediation {
-            r.perform(decision.due, state.metrics.clone());
+        self.metrics.record_poll(&poll);
+        publish(&self.publisher, &self.policy, poll, &decision);
+        if let Some(r) = &self.remediation {
+            r.start(decision.due);
         }
-        *state.heartbeat.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+    }
+
+    fn apply(&mut self, finished: Finished) {
+        if let Some(r) = &mut self.remediation {
+            r.apply(finished, &self.metrics);
+        }
+    }
+}
+
+/// The next restart outcome; pending forever without auto-restart.
+async fn next_finished(remediation: &mut Option<Remediation>) -> Finished {
+    match remediation {
+        Some(r) => r.next_finished().await,
+        None => std::future::pending().await,
     }
 }
 
 /// Evaluates one poll and publishes it, logging what changed since the previous one.
 /// Transitional containers age by the time since the last successful poll; failures
 /// `decision` holds (being restarted) do not count.
-pub fn publish(state: &HealthState, publisher: &Publisher, poll: Poll, decision: &Decision) {
+pub fn publish(publisher: &Publisher, policy: &Policy, poll: Poll, decision: &Decision) {
     let previous = publisher.tx.borrow().clone();
-    let elapsed = previous.ok_at.map_or(Duration::ZERO, |at| at.elapsed());
+    let now = Instant::now();
+    let elapsed = previous.ok_at.map_or(Duration::ZERO, |at| now - at);
     let mut next = Observed {
         ok_at: previous.ok_at,
         seq: previous.seq + 1,
         remediation: decision.view.clone(),
-        ..Observed::default()
+        ..Observed::new(now)
     };
     match &poll {
         Ok(snapshot) => {
             next.transitions = verdict::track(&previous.transitions, snapshot, elapsed);
-            next.verdict = Some(verdict::evaluate_held(
-                snapshot,
-                &state.policy,
-                &next.transitions,
-                &decision.held,
-            ));
-            next.ok_at = Some(Instant::now());
-            if let Some(Ok(before)) = &previous.poll {
-                log_transitions(before, snapshot);
-            } else {
-                tracing::info!(connectors = snapshot.connectors.len(), "Connect reachable");
-            }
+            let held = &decision.held;
+            let verdict = verdict::evaluate_held(snapshot, policy, &next.transitions, held);
+            next.verdict = Some(verdict);
+            next.ok_at = Some(now);
+            log_reachable(previous.poll.as_ref(), snapshot);
         }
         Err(failure) => {
             if !matches!(&previous.poll, Some(Err(f)) if f.error == failure.error) {
@@ -98,10 +156,16 @@ pub fn publish(state: &HealthState, publisher: &Publisher, poll: Poll, decision:
         previous.verdict.as_ref().map(|v| v.healthy),
         next.verdict.as_ref().map(|v| v.healthy),
     );
-    state.metrics.record(&poll, next.verdict.as_ref());
-    state.metrics.record_remediation(&decision.view);
     next.poll = Some(poll);
     publisher.tx.send_replace(Arc::new(next));
+}
+
+/// The state transitions since `before`, or one line when Connect is first reached.
+fn log_reachable(before: Option<&Poll>, snapshot: &Snapshot) {
+    match before {
+        Some(Ok(before)) => log_transitions(before, snapshot),
+        _ => tracing::info!(connectors = snapshot.connectors.len(), "Connect reachable"),
+    }
 }
 
 fn log_verdict_change(before: Option<bool>, after: Option<bool>) {

@@ -1,23 +1,26 @@
 //! Auto-restart in the poll loop. Before each publish the pure [`Ledger`] decides which
 //! failures are held (still being remediated) and which restarts are due; after the
-//! publish they are performed, a few at a time, each logged and counted.
+//! publish they are started, a few at a time, each in its own task. A task never
+//! touches the ledger: its [`Finished`] comes back to the loop through a channel, and
+//! the loop applies it (so the loop alone owns the ledger, and a connector whose
+//! restart is still in flight is not restarted again).
 
-use std::{
-    collections::BTreeSet,
-    sync::{Arc, Mutex},
+use std::{collections::BTreeSet, sync::Arc};
+
+use tokio::{
+    sync::{Semaphore, mpsc},
+    time::Instant,
 };
-
-use futures::{StreamExt, stream};
-use tokio::time::Instant;
 
 use super::metrics::Metrics;
 use crate::{
+    connect::ConnectError,
     remediate::{self, Entry, Ledger, Restart, RestartPolicy, execute::Executor},
     snapshot::Snapshot,
     verdict::{Key, Policy},
 };
 
-/// How many connectors are restarted at once.
+/// How many restart calls run at once.
 const PARALLELISM: usize = 4;
 
 /// What to do with one poll.
@@ -25,10 +28,17 @@ const PARALLELISM: usize = 4;
 pub struct Decision {
     /// Failures that do not count towards the verdict yet.
     pub held: BTreeSet<Key>,
-    /// Restarts to perform after publishing.
+    /// Restarts to start after publishing.
     pub due: Vec<Restart>,
     /// The published remediation state.
     pub view: Vec<Entry>,
+}
+
+/// How one restart call went, on its way back to the loop.
+#[derive(Debug)]
+pub struct Finished {
+    pub restart: Restart,
+    pub result: Result<(), ConnectError>,
 }
 
 /// Auto-restart's state, owned by the poll loop; restarts run in their own tasks so a
@@ -37,76 +47,82 @@ pub struct Decision {
 pub struct Remediation {
     policy: RestartPolicy,
     executor: Executor,
-    ledger: Arc<Mutex<Ledger>>,
+    ledger: Ledger,
+    /// Bounds the restart calls in flight, across polls.
+    permits: Arc<Semaphore>,
+    finished_tx: mpsc::UnboundedSender<Finished>,
+    finished_rx: mpsc::UnboundedReceiver<Finished>,
 }
 
 impl Remediation {
     pub fn new(policy: RestartPolicy, executor: Executor) -> Self {
+        let (finished_tx, finished_rx) = mpsc::unbounded_channel();
         Self {
             policy,
             executor,
-            ledger: Arc::default(),
+            ledger: Ledger::default(),
+            permits: Arc::new(Semaphore::new(PARALLELISM)),
+            finished_tx,
+            finished_rx,
         }
     }
 
-    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
-        self.ledger.lock().unwrap_or_else(|e| e.into_inner())
+    /// The restart histories (read-only; only [`Remediation`] changes them).
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
     }
 
     /// Decides on one snapshot at `now`.
     pub fn decide(&mut self, snapshot: &Snapshot, scope: &Policy, now: Instant) -> Decision {
         let failed = remediate::failed(snapshot, scope, &self.policy);
-        let mut ledger = self.ledger();
-        let held = ledger.held(&failed, &self.policy);
-        let due = ledger.step(failed, &self.policy, now);
-        let view = ledger.view(&self.policy, now);
+        let held = self.ledger.held(&failed, &self.policy);
+        let due = self.ledger.step(failed, &self.policy, now);
+        let view = self.ledger.view(&self.policy, now);
         Decision { held, due, view }
     }
 
     /// The state as it stands, when a poll failed (nothing is decided then).
     pub fn view(&self, now: Instant) -> Decision {
-        let view = self.ledger().view(&self.policy, now);
         Decision {
-            view,
+            view: self.ledger.view(&self.policy, now),
             ..Decision::default()
         }
     }
 
-    /// Starts the restarts in the background, logging and counting each.
-    pub fn perform(&self, due: Vec<Restart>, metrics: Arc<Metrics>) {
-        if due.is_empty() {
-            return;
+    /// Starts each restart in its own task; each reports back through the channel.
+    pub fn start(&self, due: Vec<Restart>) {
+        for restart in due {
+            let (executor, permits) = (self.executor.clone(), self.permits.clone());
+            let finished = self.finished_tx.clone();
+            tokio::spawn(async move {
+                let _permit = permits.acquire_owned().await;
+                let result = executor.restart(&restart.connector, &restart.failed).await;
+                let _ = finished.send(Finished { restart, result });
+            });
         }
-        let calls: Vec<_> = due
-            .into_iter()
-            .map(|restart| {
-                let executor = self.executor.clone();
-                async move {
-                    let result = executor.restart(&restart.connector, &restart.failed).await;
-                    (restart, result)
-                }
-            })
-            .collect();
-        let ledger = self.ledger.clone();
-        tokio::spawn(async move {
-            let results: Vec<_> = stream::iter(calls)
-                .buffer_unordered(PARALLELISM)
-                .collect()
-                .await;
-            let mut ledger = ledger.lock().unwrap_or_else(|e| e.into_inner());
-            for (restart, result) in results {
-                let label = result.as_ref().map_or_else(|e| e.label(), |_| "accepted");
-                metrics.record_restart(&restart.connector, label);
-                log(&restart, &result);
-                let outcome = result.map_or_else(|e| e.to_string(), |_| "accepted".to_string());
-                ledger.outcome(&restart.connector, outcome);
-            }
-        });
+    }
+
+    /// The next restart to finish (pending forever while none is in flight).
+    pub async fn next_finished(&mut self) -> Finished {
+        match self.finished_rx.recv().await {
+            Some(finished) => finished,
+            None => std::future::pending().await,
+        }
+    }
+
+    /// Applies a finished restart to the ledger, logging and counting it.
+    pub fn apply(&mut self, finished: Finished, metrics: &Metrics) {
+        let Finished { restart, result } = finished;
+        let label = result.as_ref().map_or_else(|e| e.label(), |_| "accepted");
+        metrics.record_restart(&restart.connector, label);
+        log(&restart, &result);
+        let outcome = result.map_or_else(|e| e.to_string(), |_| "accepted".to_string());
+        self.ledger.finished(&restart.connector, outcome);
     }
 }
 
 /// One line per restart: what, which attempt, when the next, and why it failed.
-fn log(restart: &Restart, result: &Result<(), crate::connect::ConnectError>) {
+fn log(restart: &Restart, result: &Result<(), ConnectError>) {
     let tasks = format!("{:?}", restart.failed.tasks);
     let next = restart.next_in.map_or_else(
         || "none (max restarts reached)".to_string(),
@@ -128,5 +144,59 @@ fn log(restart: &Restart, result: &Result<(), crate::connect::ConnectError>) {
             connector, connector_failed = restart.failed.connector, tasks, attempt,
             next_attempt_in = next, cause, error = %e, "restart failed"
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tokio::sync::watch;
+
+    use super::*;
+    use crate::{
+        connect::{ClientOptions, ConnectClient, retry::Backoff},
+        health::{Observed, fixtures},
+    };
+
+    /// Auto-restart against a port nothing listens on: every call fails at once.
+    fn unreachable() -> Remediation {
+        let client = ConnectClient::new(ClientOptions::new("http://127.0.0.1:9")).unwrap();
+        let retry = Backoff {
+            retries: 0,
+            base: Duration::ZERO,
+        };
+        let policy = RestartPolicy {
+            schedule: "0s".parse().unwrap(),
+            ..RestartPolicy::default()
+        };
+        Remediation::new(policy, Executor::new(client, false, retry))
+    }
+
+    #[tokio::test]
+    async fn a_finished_restart_reaches_the_ledger_through_the_channel() {
+        let failing = fixtures::snapshot(&[("c", "FAILED")]);
+        let due = |r: &mut Remediation| r.decide(&failing, &Policy::default(), Instant::now()).due;
+        let mut remediation = unreachable();
+        let first = due(&mut remediation);
+        assert_eq!(first.len(), 1);
+        remediation.start(first);
+        assert!(
+            due(&mut remediation).is_empty(),
+            "in flight: not restarted again"
+        );
+        let finished = remediation.next_finished().await;
+        let observed = watch::channel(Arc::new(Observed::new(Instant::now()))).1;
+        let metrics = Metrics::new(observed, Duration::from_secs(10));
+        remediation.apply(finished, &metrics);
+        let record = remediation.ledger().get("c").unwrap();
+        let outcome = record.last_outcome.as_deref().unwrap_or_default();
+        assert!(
+            !record.in_flight && outcome.contains("unreachable"),
+            "{record:?}"
+        );
+        let counted = r#"connect_sentinel_restarts_total{connector="c",outcome="unreachable"} 1"#;
+        assert!(metrics.encode().contains(counted), "{}", metrics.encode());
+        assert_eq!(due(&mut remediation).len(), 1, "finished: due again");
     }
 }

@@ -22,10 +22,11 @@ use axum::{
 };
 use serde_json::{Value, json};
 
-use super::{HealthState, Observed};
+use tokio::time::Instant;
+
+use super::{HealthState, Observed, usable};
 use crate::{
     connect::{ConnectorStatus, WorkerHealth},
-    snapshot::Snapshot,
     verdict::{self, error_json},
 };
 
@@ -61,32 +62,9 @@ fn unavailable(body: Value) -> Response {
     (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }
 
-/// The last good snapshot if it is usable, else why not (no poll yet, failed, stale).
-fn usable<'a>(state: &HealthState, observed: &'a Observed) -> Result<&'a Snapshot, String> {
-    let snapshot = match &observed.poll {
-        None => return Err("no poll of Kafka Connect has completed yet".into()),
-        Some(Err(failure)) => return Err(failure.error.to_string()),
-        Some(Ok(snapshot)) => snapshot,
-    };
-    match state.age(observed) {
-        Some(age) if age > state.max_age => Err(format!(
-            "the last snapshot is {} ms old (max {} ms): the poller is stuck",
-            age.as_millis(),
-            state.max_age.as_millis()
-        )),
-        _ => Ok(snapshot),
-    }
-}
-
 async fn root(State(state): State<HealthState>) -> Response {
     let observed = state.latest();
-    let verdict = usable(&state, &observed).and_then(|_| {
-        observed
-            .verdict
-            .as_ref()
-            .ok_or_else(|| "no verdict yet".to_string())
-    });
-    match verdict {
+    match usable::verdict(&observed, state.max_age, Instant::now()) {
         Ok(v) => {
             let mut body = v.to_json();
             if !observed.remediation.is_empty() {
@@ -94,7 +72,10 @@ async fn root(State(state): State<HealthState>) -> Response {
             }
             (code(v.healthy), Json(body)).into_response()
         }
-        Err(reason) => unavailable(error_json(&reason, &state.policy.unhealthy_states)),
+        Err(reason) => unavailable(error_json(
+            &reason.to_string(),
+            &state.policy.unhealthy_states,
+        )),
     }
 }
 
@@ -109,9 +90,11 @@ async fn livez(State(state): State<HealthState>) -> Response {
 
 async fn readyz(State(state): State<HealthState>) -> Response {
     let observed = state.latest();
-    let snapshot = match usable(&state, &observed) {
+    let snapshot = match state.usable(&observed) {
         Ok(snapshot) => snapshot,
-        Err(reason) => return unavailable(json!({"ready": false, "reason": reason})),
+        Err(reason) => {
+            return unavailable(json!({"ready": false, "reason": reason.to_string()}));
+        }
     };
     match &snapshot.worker {
         Ok(WorkerHealth::Healthy) => Json(json!({"ready": true})).into_response(),
@@ -134,13 +117,11 @@ fn find(
     observed: &Arc<Observed>,
     name: &str,
 ) -> Result<Option<ConnectorStatus>, Refusal> {
-    let unusable = |reason: String| {
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"healthy": false, "error": reason})),
-        )
+    let unusable = |reason: usable::Unusable| {
+        let body = json!({"healthy": false, "error": reason.to_string()});
+        (StatusCode::SERVICE_UNAVAILABLE, Json(body))
     };
-    let snapshot = usable(state, observed).map_err(unusable)?;
+    let snapshot = state.usable(observed).map_err(unusable)?;
     let not_found = |why: String| (StatusCode::NOT_FOUND, Json(json!({"error": why})));
     if !state.policy.selects(name) {
         return Err(not_found(format!(

@@ -152,6 +152,8 @@ pub struct Record {
     pub failed: Failed,
     /// How the last restart call went (`accepted`, or why not).
     pub last_outcome: Option<String>,
+    /// A restart call is under way: no other is started until it has finished.
+    pub in_flight: bool,
 }
 
 /// A restart to perform now.
@@ -212,14 +214,16 @@ impl Ledger {
                 healthy_since: None,
                 failed: Failed::default(),
                 last_outcome: None,
+                in_flight: false,
             });
             record.healthy_since = None;
             record.failed = now_failed;
-            if exhausted(record, policy) || now < due_at(record, policy) {
+            if record.in_flight || exhausted(record, policy) || now < due_at(record, policy) {
                 continue;
             }
             record.attempts += 1;
             record.last_attempt = Some(now);
+            record.in_flight = true;
             let next_in =
                 (!exhausted(record, policy)).then(|| policy.schedule.delay(record.attempts));
             due.push(Restart {
@@ -232,15 +236,17 @@ impl Ledger {
         due
     }
 
-    /// Records how a restart call went.
-    pub fn outcome(&mut self, connector: &str, outcome: impl Into<String>) {
+    /// Records how a restart call went; the connector may be restarted again.
+    pub fn finished(&mut self, connector: &str, outcome: impl Into<String>) {
         if let Some(record) = self.records.get_mut(connector) {
             record.last_outcome = Some(outcome.into());
+            record.in_flight = false;
         }
     }
 
     /// Marks connectors no longer failing as healthy, and drops those healthy for
-    /// `reset_after` (or gone from the snapshot's failures for that long).
+    /// `reset_after` (or gone from the snapshot's failures for that long), unless a
+    /// restart of theirs is still under way.
     fn forget_healthy(
         &mut self,
         failed: &BTreeMap<String, Failed>,
@@ -254,8 +260,9 @@ impl Ledger {
             }
         }
         self.records.retain(|_, r| {
-            r.healthy_since
-                .is_none_or(|since| now.saturating_duration_since(since) < policy.reset_after)
+            r.in_flight
+                || r.healthy_since
+                    .is_none_or(|since| now.saturating_duration_since(since) < policy.reset_after)
         });
     }
 

@@ -28,13 +28,18 @@ fn failing(name: &str) -> BTreeMap<String, Failed> {
     BTreeMap::from([(name.to_string(), failed)])
 }
 
+/// One poll at the current (paused) time; each restart due finishes at once.
 fn restarts_at(ledger: &mut Ledger, policy: &RestartPolicy, failing_now: bool) -> Vec<Restart> {
     let failed = if failing_now {
         failing("c")
     } else {
         BTreeMap::new()
     };
-    ledger.step(failed, policy, Instant::now())
+    let due = ledger.step(failed, policy, Instant::now());
+    for restart in &due {
+        ledger.finished(&restart.connector, "accepted");
+    }
+    due
 }
 
 #[test]
@@ -148,6 +153,56 @@ async fn failures_are_held_until_the_escalation_point() {
     );
 }
 
+#[tokio::test(start_paused = true)]
+async fn no_restart_starts_while_an_earlier_one_of_the_connector_is_in_flight() {
+    let policy = RestartPolicy {
+        schedule: "0s".parse().unwrap(),
+        ..RestartPolicy::default()
+    };
+    let mut ledger = Ledger::default();
+    assert_eq!(ledger.step(failing("c"), &policy, Instant::now()).len(), 1);
+    for _ in 0..5 {
+        advance(Duration::from_secs(1)).await;
+        let due = ledger.step(failing("c"), &policy, Instant::now());
+        assert!(due.is_empty(), "in flight: {due:?}");
+    }
+    assert_eq!(
+        ledger.get("c").map(|r| (r.attempts, r.in_flight)),
+        Some((1, true))
+    );
+    ledger.finished("c", "timeout");
+    let record = ledger.get("c").unwrap();
+    assert_eq!(
+        (record.in_flight, record.last_outcome.as_deref()),
+        (false, Some("timeout"))
+    );
+    assert_eq!(
+        ledger.step(failing("c"), &policy, Instant::now())[0].attempt,
+        2
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_record_whose_restart_is_in_flight_outlives_reset_after() {
+    let policy = RestartPolicy::default();
+    let mut ledger = Ledger::default();
+    ledger.step(failing("c"), &policy, Instant::now());
+    ledger.step(BTreeMap::new(), &policy, Instant::now());
+    advance(policy.reset_after * 2).await;
+    ledger.step(BTreeMap::new(), &policy, Instant::now());
+    ledger.finished("c", "accepted");
+    assert_eq!(
+        ledger.get("c").and_then(|r| r.last_outcome.as_deref()),
+        Some("accepted")
+    );
+    ledger.step(BTreeMap::new(), &policy, Instant::now());
+    assert_eq!(
+        ledger.get("c"),
+        None,
+        "finished and healthy long enough: forgotten"
+    );
+}
+
 fn snapshot(tasks: &[(&str, &str, Option<&str>)]) -> Snapshot {
     let status = ConnectorStatus {
         name: "c".into(),
@@ -219,18 +274,20 @@ fn only_failed_tasks_in_scope_and_matching_the_trace_are_restarted() {
 }
 
 proptest! {
-    /// Over any sequence of polls (gap, failing?), restarts never exceed the maximum,
-    /// each comes no sooner than the schedule allows, and held ⇔ attempts < limit.
+    /// Over any sequence of polls (gap, failing?, the call in flight finishes?),
+    /// restarts never exceed the maximum, each comes no sooner than the schedule allows
+    /// and never while an earlier one is in flight, and held ⇔ attempts < limit.
     #[test]
-    fn restarts_respect_schedule_and_maximum(
-        polls in prop::collection::vec((0u64..900, any::<bool>()), 1..60),
+    fn restarts_respect_schedule_maximum_and_in_flight(
+        polls in prop::collection::vec((0u64..900, any::<bool>(), any::<bool>()), 1..60),
         max in prop::option::of(0u32..6),
         limit in prop::option::of(1u32..5),
     ) {
         let policy = RestartPolicy { max_restarts: max, escalate_after: limit, ..RestartPolicy::default() };
         let start = Instant::now();
         let (mut ledger, mut now, mut made) = (Ledger::default(), start, Vec::<Instant>::new());
-        for (gap, is_failing) in polls {
+        let mut in_flight = false;
+        for (gap, is_failing, finishes) in polls {
             now += Duration::from_secs(gap);
             let f = if is_failing { failing("c") } else { BTreeMap::new() };
             let attempts = ledger.get("c").map_or(0, |r| r.attempts);
@@ -238,12 +295,18 @@ proptest! {
             let allowed = limit.is_some_and(|l| attempts < l) && max.is_none_or(|m| attempts < m);
             prop_assert_eq!(held, is_failing && allowed);
             for restart in ledger.step(f, &policy, now) {
+                prop_assert!(!in_flight, "restarted while in flight");
+                in_flight = true;
                 if let Some(&last) = made.last() {
                     prop_assert!(now - last >= policy.schedule.delay(restart.attempt - 1));
                 }
                 made.push(now);
             }
             prop_assert!(max.is_none_or(|m| ledger.get("c").is_none_or(|r| r.attempts <= m)));
+            if finishes && in_flight {
+                ledger.finished("c", "accepted");
+                in_flight = false;
+            }
         }
     }
 }

@@ -1,0 +1,18 @@
+# Sourced by the bench scripts: connect-sim on 127.0.0.1:0 (the release build) and
+# seeding it. Expects `out` (a scratch directory) and `pids` (an array) to be set.
+
+# start_sim: starts connect-sim (of CARGO_TARGET_DIR, default target), records its pid in
+# `pids`, sets SIM to its URL.
+start_sim() {
+  "${CARGO_TARGET_DIR:-target}/release/connect-sim" --listen 127.0.0.1:0 --lifecycle-delay-ms 0 >"$out/sim" 2>/dev/null &
+  pids+=($!)
+  for _ in $(seq 50); do [ -s "$out/sim" ] && break; sleep 0.1; done
+  SIM="http://$(head -1 "$out/sim")"
+}
+
+# seed COUNT: a fresh cluster of COUNT generated connectors with 3 tasks each.
+seed() {
+  curl -sf -XPOST "$SIM/_sim/reset" >/dev/null
+  curl -sf -XPOST "$SIM/_sim/connectors" -H 'Content-Type: application/json' \
+    -d "{\"generate\":{\"count\":$1,\"tasks\":3}}" >/dev/null
+}

@@ -1,0 +1,153 @@
+//! The `/metrics` series that describe the current state, derived from the latest
+//! [`Observed`] at scrape time: `connect_up`, `healthy`, `failure_rate`, the
+//! remediation counts and the one-hot `connector_state`/`task_state`. Nothing is
+//! stored per series, so memory does not grow with connectors × states, and the
+//! [`usable`] rule applies as it does for `/`: a stale snapshot, a failed poll or no
+//! poll yet reads `connect_up` 0, `healthy` 0, `failure_rate` 0 and no state series.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use prometheus_client::{
+    collector::Collector,
+    encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric, MetricEncoder},
+    metrics::{MetricType, gauge::ConstGauge},
+    registry::Registry,
+};
+use tokio::{sync::watch, time::Instant};
+
+use super::{Observed, usable};
+use crate::snapshot::Snapshot;
+
+/// Every state a connector or task can report (spec §17), for one-hot gauges.
+pub const STATES: &[&str] = &[
+    "RUNNING",
+    "PAUSED",
+    "FAILED",
+    "UNASSIGNED",
+    "RESTARTING",
+    "STOPPED",
+];
+
+/// The state gauges' values at one instant.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gauges {
+    pub connect_up: i64,
+    pub healthy: i64,
+    pub failure_rate: f64,
+    pub remediating: i64,
+    pub escalated: i64,
+}
+
+/// The gauges `observed` reads as at `now`: the verdict's only while it is usable.
+/// The remediation counts are those `GET /remediation` lists.
+pub fn gauges(observed: &Observed, max_age: Duration, now: Instant) -> Gauges {
+    let up = usable::snapshot(observed, max_age, now).is_ok();
+    let verdict = usable::verdict(observed, max_age, now).ok();
+    let count = |phase| {
+        let n = observed.remediation.iter().filter(|e| e.phase == phase);
+        n.count() as i64
+    };
+    Gauges {
+        connect_up: i64::from(up),
+        healthy: i64::from(verdict.is_some_and(|v| v.healthy)),
+        failure_rate: verdict.map_or(0.0, |v| v.failure_rate),
+        remediating: count("remediating"),
+        escalated: count("escalated"),
+    }
+}
+
+/// Registers the scrape-time collectors over `observed`.
+pub fn register(
+    registry: &mut Registry,
+    observed: watch::Receiver<Arc<Observed>>,
+    max_age: Duration,
+) {
+    registry.register_collector(Box::new(Scrape { observed, max_age }));
+}
+
+#[derive(Debug)]
+struct Scrape {
+    observed: watch::Receiver<Arc<Observed>>,
+    max_age: Duration,
+}
+
+impl Collector for Scrape {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), fmt::Error> {
+        let observed = self.observed.borrow().clone();
+        let now = Instant::now();
+        encode_gauges(&mut encoder, &gauges(&observed, self.max_age, now))?;
+        match usable::snapshot(&observed, self.max_age, now) {
+            Ok(snapshot) => encode_states(&mut encoder, snapshot),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+fn encode_gauges(encoder: &mut DescriptorEncoder, g: &Gauges) -> Result<(), fmt::Error> {
+    let mut gauge = |name, help, value: i64| {
+        ConstGauge::new(value).encode(encoder.encode_descriptor(
+            name,
+            help,
+            None,
+            MetricType::Gauge,
+        )?)
+    };
+    let up = "1 when the last poll of Connect succeeded and is no older than --max-age";
+    gauge("connect_up", up, g.connect_up)?;
+    let healthy = "The verdict GET / answers: 1 healthy, 0 unhealthy (stale or no poll: 0)";
+    gauge("healthy", healthy, g.healthy)?;
+    let remediating = "Connectors being auto-restarted, not yet escalated";
+    gauge("remediating_connectors", remediating, g.remediating)?;
+    let escalated =
+        "Failing connectors whose auto-restarts are exhausted or past the escalation point";
+    gauge("escalated_connectors", escalated, g.escalated)?;
+    let help = "Failing containers in scope over all containers in scope";
+    let rate = encoder.encode_descriptor("failure_rate", help, None, MetricType::Gauge)?;
+    ConstGauge::new(g.failure_rate).encode(rate)
+}
+
+/// The one-hot `connector_state` and `task_state` series of `snapshot`.
+fn encode_states(encoder: &mut DescriptorEncoder, snapshot: &Snapshot) -> Result<(), fmt::Error> {
+    let statuses = || {
+        snapshot
+            .connectors
+            .iter()
+            .filter_map(|(n, s)| Some((n.as_str(), s.as_ref()?)))
+    };
+    let help = "1 for the connector's current state (one-hot)";
+    let mut family = encoder.encode_descriptor("connector_state", help, None, MetricType::Gauge)?;
+    for (name, status) in statuses() {
+        let (state, worker) = (&status.connector.state, status.connector.worker_id.as_str());
+        one_hot(&mut family, state, |s| {
+            [("connector", name), ("state", s), ("worker", worker)]
+        })?;
+    }
+    let help = "1 for the task's current state (one-hot)";
+    let mut family = encoder.encode_descriptor("task_state", help, None, MetricType::Gauge)?;
+    for (name, status) in statuses() {
+        for task in &status.tasks {
+            let (id, worker) = (task.id.to_string(), task.worker_id.as_str());
+            one_hot(&mut family, &task.state, |s| {
+                let task = ("task", id.as_str());
+                [("connector", name), task, ("state", s), ("worker", worker)]
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// One series per known state: 1 for `current`, 0 for the others.
+fn one_hot<L: EncodeLabelSet>(
+    family: &mut MetricEncoder<'_>,
+    current: &str,
+    labels: impl Fn(&'static str) -> L,
+) -> Result<(), fmt::Error> {
+    for state in STATES {
+        let value = i64::from(current.eq_ignore_ascii_case(state));
+        ConstGauge::new(value).encode(family.encode_family(&labels(state))?)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
