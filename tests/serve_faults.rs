@@ -214,8 +214,11 @@ async fn serves_over_ipv6() {
     else {
         unreachable!()
     };
-    let server = connect_sentinel::cmd::serve::build(&args).unwrap();
-    let listener = connect_sentinel::cmd::serve::bind(&args).await.unwrap();
+    let settings = connect_sentinel::settings::serve(&args).unwrap();
+    let listener = connect_sentinel::cmd::serve::listen(settings.listen)
+        .await
+        .unwrap();
+    let server = connect_sentinel::cmd::serve::build(settings);
     let addr = listener.local_addr().unwrap();
     assert!(addr.is_ipv6(), "{addr}");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -15,10 +15,16 @@ use connect_sim::{SimConfig, seed::SeedBody};
 use tokio::net::TcpListener;
 
 use crate::{
-    cli::{Cli, Command, DemoArgs},
+    cli::DemoArgs,
     cmd::{reconcile, serve, status},
+    connect::{ClientOptions, ConnectClient, retry::Backoff},
+    declare::{Declare, WriteSettings},
     health::Observed,
+    plan,
     poll::Poller,
+    remediate::RestartPolicy,
+    settings::{ReconcileSettings, ServeSettings, SourceSettings},
+    verdict::Policy,
 };
 
 /// The connectors the demo starts with (also the README's simulator seed).
@@ -36,8 +42,7 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
     sim.sim
         .with(|c, _| connect_sim::seed::seed(c, body))
         .map_err(|e| anyhow::anyhow!(e.message))?;
-    let serve_args = serve_args(&sim.url(), args.port, args.fail_every / 2)?;
-    let server = serve::build(&serve_args)?;
+    let server = serve::build(serve_settings(&sim.url(), args.port, args.fail_every / 2)?);
     tokio::spawn(announce(server.state.observed.clone()));
     let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port)))
         .await
@@ -101,38 +106,47 @@ async fn start_reconcile(
     port: u16,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> anyhow::Result<String> {
-    let (files, vars) = (root.join("connectors"), root.join("vars"));
-    let port = port.to_string();
-    let argv = [
-        "connect-sentinel",
-        "reconcile",
-        "--connect-url",
-        connect,
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        &port,
-        "--interval",
-        "10s",
-    ];
-    let mut argv: Vec<std::ffi::OsString> = argv.iter().map(Into::into).collect();
-    argv.extend([
-        "-f".into(),
-        files.into_os_string(),
-        "--vars".into(),
-        vars.into_os_string(),
-    ]);
-    let Some(Command::Reconcile(args)) = <Cli as clap::Parser>::try_parse_from(argv)?.command
-    else {
-        anyhow::bail!("internal error: the demo's reconcile flags did not parse");
-    };
-    let built = reconcile::build(&args)?;
-    let listener = reconcile::bind(&args).await?;
+    let settings = reconcile_settings(connect, root, port)?;
+    let listener = reconcile::bind(&settings).await?;
+    let built = reconcile::build(settings)?;
     let url = format!("http://{}", listener.local_addr()?);
     tokio::spawn(reconcile::run(built, listener, async move {
         let _ = stop.wait_for(|s| *s).await;
     }));
     Ok(url)
+}
+
+/// The demo's reconciler: the example manifests and `--vars`, resynced every 10 s,
+/// written as `apply` writes by default.
+fn reconcile_settings(connect: &str, root: &Path, port: u16) -> anyhow::Result<ReconcileSettings> {
+    let declare = Declare {
+        client: ConnectClient::new(ClientOptions::new(connect))?,
+        vars: Some(root.join("vars")),
+        env: std::env::vars().collect(),
+        options: plan::Options {
+            owner: "connect-sentinel".into(),
+            ignore: vec![],
+            prune: false,
+            force: false,
+        },
+    };
+    let write = WriteSettings {
+        concurrency: 16,
+        timeout: Duration::from_secs(120),
+        backoff: Backoff {
+            retries: 6,
+            base: Duration::from_millis(200),
+        },
+    };
+    Ok(ReconcileSettings {
+        declare,
+        source: SourceSettings::Files(vec![root.join("connectors")]),
+        write,
+        interval: Duration::from_secs(10),
+        debounce: Duration::from_millis(500),
+        listen: SocketAddr::from(([127, 0, 0, 1], port)),
+        election: None,
+    })
 }
 
 fn print_reconcile(url: &str, root: &Path) {
@@ -147,46 +161,33 @@ fn print_reconcile(url: &str, root: &Path) {
     );
 }
 
-/// `serve` flags for the demo: poll every 500 ms, forgive transitions for 10 s, restart
+/// `serve` for the demo: poll every 500 ms, forgive transitions for 10 s, restart
 /// failures at once (then after 5 s), escalating after 3 restarts; a connector healthy
 /// for `reset` starts again.
-fn serve_args(
-    connect_url: &str,
-    port: u16,
-    reset: Duration,
-) -> anyhow::Result<crate::cli::ServeArgs> {
-    let reset = format!("{}ms", reset.as_millis());
-    let argv = [
-        "connect-sentinel",
-        "serve",
-        "--connect-url",
-        connect_url,
-        "--port",
-        &port.to_string(),
-        "--bind",
-        "127.0.0.1",
-        "--poll-interval",
-        "500ms",
-        "--grace-period",
-        "10s",
-        "--auto-restart",
-        "--restart-backoff",
-        "0s,5s",
-        "--escalate-after-restarts",
-        "3",
-        "--restart-reset-after",
-        &reset,
-    ];
-    match <Cli as clap::Parser>::try_parse_from(argv)?.command {
-        Some(Command::Serve(args)) => Ok(args),
-        _ => anyhow::bail!("internal error: the demo's serve flags did not parse"),
-    }
+fn serve_settings(connect: &str, port: u16, reset: Duration) -> anyhow::Result<ServeSettings> {
+    let restart = RestartPolicy {
+        schedule: "0s,5s".parse()?,
+        escalate_after: Some(3),
+        reset_after: reset,
+        ..RestartPolicy::default()
+    };
+    let poll_interval = Duration::from_millis(500);
+    Ok(ServeSettings {
+        client: ConnectClient::new(ClientOptions::new(connect))?,
+        policy: Policy {
+            grace: Duration::from_secs(10),
+            ..Policy::default()
+        },
+        restart: Some(restart),
+        poll_interval,
+        max_age: ServeSettings::default_max_age(poll_interval),
+        listen: SocketAddr::from(([127, 0, 0, 1], port)),
+    })
 }
 
 async fn print_intro(connect: &str, health: &str) {
     println!("connect-sentinel demo: a simulated Kafka Connect 3.9 cluster with 3 workers");
-    if let Ok(client) =
-        crate::connect::ConnectClient::new(crate::connect::ClientOptions::new(connect))
+    if let Ok(client) = ConnectClient::new(ClientOptions::new(connect))
         && let Ok(snapshot) = Poller::new(client).poll().await
     {
         println!(

@@ -10,8 +10,10 @@ use tokio::{net::TcpListener, sync::mpsc};
 
 #[cfg(feature = "k8s")]
 use crate::reconciler::k8s::{self, lease};
+#[cfg(feature = "k8s")]
+use crate::settings::{Election, Namespace};
 use crate::{
-    cli::{ReconcileArgs, SourceKind},
+    cli::ReconcileArgs,
     reconciler::{
         self, Reconciler, Source,
         metrics::Metrics,
@@ -19,7 +21,7 @@ use crate::{
         server::{self, ServerState},
         watch::{self, Watcher},
     },
-    settings,
+    settings::{self, KubeSettings, ReconcileSettings, SourceSettings},
 };
 
 /// A validated reconciler, its watcher and the state its server reads.
@@ -41,40 +43,32 @@ pub type Kube = Option<kube::Client>;
 #[cfg(not(feature = "k8s"))]
 pub type Kube = Option<std::convert::Infallible>;
 
-/// Validates the flags and starts watching the files (no Connect call yet).
-pub fn build(args: &ReconcileArgs) -> anyhow::Result<Reconcile> {
-    build_with(args, None)
+/// Builds the reconciler from its settings and starts watching the files (no Connect
+/// call yet).
+pub fn build(settings: ReconcileSettings) -> anyhow::Result<Reconcile> {
+    build_with(settings, None)
 }
 
 /// [`build`] with a Kubernetes client for `--source configmaps` and
 /// `--leader-election` (`main` infers one; tests pass one for a mocked API).
-pub fn build_with(args: &ReconcileArgs, kube: Kube) -> anyhow::Result<Reconcile> {
-    anyhow::ensure!(
-        !args.interval.is_zero(),
-        "invalid --interval: must be more than 0"
-    );
+pub fn build_with(settings: ReconcileSettings, kube: Kube) -> anyhow::Result<Reconcile> {
     let (signals, changes) = schedule::changes();
-    let (source, watcher) = source(args, &kube, signals)?;
-    let declare = settings::declare(&args.declare)?;
+    let (source, watcher) = source(&settings, &kube, signals)?;
     let metrics = Arc::new(Metrics::default());
-    let write = settings::write(&args.write);
-    let reconciler = Reconciler::new(declare, source, write, metrics.clone());
+    let stall =
+        settings.interval * 2 + settings.write.timeout + settings.debounce * schedule::SETTLE_LIMIT;
+    let reconciler = Reconciler::new(settings.declare, source, settings.write, metrics.clone());
     #[cfg(feature = "k8s")]
-    let election = election(args, kube)?;
+    let election = settings.election.map(|e| election(e, kube)).transpose()?;
     #[cfg(feature = "k8s")]
     let reconciler = match &election {
         Some((_, leading)) => reconciler.with_leader(leading.subscribe()),
         None => reconciler,
     };
-    #[cfg(not(feature = "k8s"))]
-    anyhow::ensure!(
-        !args.kube.leader_election,
-        "--leader-election needs the k8s feature"
-    );
     let state = ServerState {
         status: reconciler.subscribe(),
         heartbeat: reconciler.heartbeat(),
-        stall: args.interval * 2 + args.write.timeout + args.debounce * schedule::SETTLE_LIMIT,
+        stall,
         metrics,
     };
     Ok(Reconcile {
@@ -82,8 +76,8 @@ pub fn build_with(args: &ReconcileArgs, kube: Kube) -> anyhow::Result<Reconcile>
         state,
         watcher,
         changes,
-        interval: args.interval,
-        debounce: args.debounce,
+        interval: settings.interval,
+        debounce: settings.debounce,
         #[cfg(feature = "k8s")]
         election,
     })
@@ -92,28 +86,17 @@ pub fn build_with(args: &ReconcileArgs, kube: Kube) -> anyhow::Result<Reconcile>
 /// The manifest source, and the file watcher when it is files (the `--vars` path is
 /// watched for both sources: secret rotation). Every path must exist.
 fn source(
-    args: &ReconcileArgs,
+    settings: &ReconcileSettings,
     kube: &Kube,
     signals: Signals,
 ) -> anyhow::Result<(Source, Option<Watcher>)> {
-    let files = &args.declare.files;
-    let mut watched: Vec<_> = args.declare.vars.iter().cloned().collect();
-    let source = match args.source {
-        SourceKind::Files => {
-            anyhow::ensure!(
-                !files.is_empty(),
-                "invalid --filename: give at least one manifest file or directory (-f)"
-            );
+    let mut watched: Vec<_> = settings.declare.vars.iter().cloned().collect();
+    let source = match &settings.source {
+        SourceSettings::Files(files) => {
             watched.extend(files.iter().cloned());
             Source::Files(files.clone())
         }
-        SourceKind::Configmaps => {
-            anyhow::ensure!(
-                files.is_empty(),
-                "invalid --filename: not with --source configmaps"
-            );
-            configmaps(args, kube, signals.configmaps.clone())?
-        }
+        SourceSettings::ConfigMaps(maps) => configmaps(maps, kube, signals.configmaps.clone())?,
     };
     let watcher = match watched.is_empty() {
         true => None,
@@ -124,80 +107,53 @@ fn source(
 
 #[cfg(feature = "k8s")]
 fn configmaps(
-    args: &ReconcileArgs,
+    maps: &KubeSettings,
     kube: &Kube,
     changes: mpsc::Sender<()>,
 ) -> anyhow::Result<Source> {
     let client = kube
         .clone()
         .context("--source configmaps needs a Kubernetes client")?;
-    let namespace = match args.kube.all_namespaces {
-        true => None,
-        false => Some(namespace(args, &client)),
-    };
-    let maps = k8s::watch(client, namespace.as_deref(), &args.kube.selector, changes);
+    let namespace = maps.namespace.as_ref().map(|n| named(n, &client));
+    let maps = k8s::watch(client, namespace.as_deref(), &maps.selector, changes);
     Ok(Source::ConfigMaps(maps))
 }
 
 #[cfg(not(feature = "k8s"))]
-fn configmaps(_: &ReconcileArgs, _: &Kube, _: mpsc::Sender<()>) -> anyhow::Result<Source> {
+fn configmaps(_: &KubeSettings, _: &Kube, _: mpsc::Sender<()>) -> anyhow::Result<Source> {
     anyhow::bail!("--source configmaps needs the k8s feature (this binary was built without it)")
 }
 
-/// `--namespace`, else `POD_NAMESPACE`, else the client's default namespace.
+/// The namespace settings name, or the client's default.
 #[cfg(feature = "k8s")]
-fn namespace(args: &ReconcileArgs, client: &kube::Client) -> String {
-    args.kube
-        .namespace
-        .clone()
-        .or_else(|| {
-            std::env::var("POD_NAMESPACE")
-                .ok()
-                .filter(|n| !n.is_empty())
-        })
-        .unwrap_or_else(|| client.default_namespace().to_string())
+fn named(namespace: &Namespace, client: &kube::Client) -> String {
+    match namespace {
+        Namespace::Named(name) => name.clone(),
+        Namespace::ClientDefault => client.default_namespace().to_string(),
+    }
 }
 
-/// The Lease campaign, with `--leader-election`.
+/// The Lease campaign.
 #[cfg(feature = "k8s")]
 fn election(
-    args: &ReconcileArgs,
+    settings: Election,
     kube: Kube,
-) -> anyhow::Result<Option<(lease::Election, tokio::sync::watch::Sender<bool>)>> {
-    if !args.kube.leader_election {
-        return Ok(None);
-    }
+) -> anyhow::Result<(lease::Election, tokio::sync::watch::Sender<bool>)> {
     let client = kube.context("--leader-election needs a Kubernetes client")?;
-    let namespace = args
-        .kube
-        .lease_namespace
-        .clone()
-        .unwrap_or_else(|| namespace(args, &client));
-    let identity = args
-        .kube
-        .identity
-        .clone()
-        .or_else(|| std::env::var("POD_NAME").ok())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .filter(|i| !i.is_empty())
-        .context("--leader-election needs an identity: set --identity or POD_NAME")?;
-    anyhow::ensure!(
-        args.kube.lease_duration >= std::time::Duration::from_secs(3),
-        "invalid --lease-duration: at least 3s (it is renewed every third)"
-    );
+    let namespace = named(&settings.lease_namespace, &client);
     let election = lease::Election {
         api: kube::Api::namespaced(client, &namespace),
-        name: args.kube.lease_name.clone(),
-        identity,
-        duration: args.kube.lease_duration,
+        name: settings.lease_name,
+        identity: settings.identity,
+        duration: settings.duration,
         seen: Default::default(),
     };
-    Ok(Some((election, tokio::sync::watch::Sender::new(false))))
+    Ok((election, tokio::sync::watch::Sender::new(false)))
 }
 
-/// Binds `--bind`:`--port` (`::` falling back to 0.0.0.0).
-pub async fn bind(args: &ReconcileArgs) -> anyhow::Result<TcpListener> {
-    super::serve::listen(args.bind, args.port).await
+/// Binds the settings' address (`::` falling back to 0.0.0.0).
+pub async fn bind(settings: &ReconcileSettings) -> anyhow::Result<TcpListener> {
+    super::serve::listen(settings.listen).await
 }
 
 /// Runs the loop and the HTTP server until `shutdown` resolves.
@@ -252,17 +208,19 @@ pub async fn run(
 
 /// `reconcile` from the command line.
 pub async fn main(args: ReconcileArgs) -> anyhow::Result<()> {
-    let reconcile = build_with(&args, kube_client(&args).await?)?;
-    let listener = bind(&args).await?;
+    let settings = settings::reconcile(&args)?;
+    let listener = bind(&settings).await?;
+    let (source, interval) = (settings.source.clone(), settings.interval);
+    let reconcile = build_with(settings.clone(), kube_client(&settings).await?)?;
     let addr: SocketAddr = listener.local_addr()?;
-    tracing::info!(%addr, source = ?args.source, files = ?args.declare.files, interval = ?args.interval, "reconciling");
+    tracing::info!(%addr, source = ?source, interval = ?interval, "reconciling");
     run(reconcile, listener, crate::shutdown::signal()).await
 }
 
-/// The in-cluster (or kubeconfig) client, when the flags need one.
+/// The in-cluster (or kubeconfig) client, when the settings need one.
 #[cfg(feature = "k8s")]
-async fn kube_client(args: &ReconcileArgs) -> anyhow::Result<Kube> {
-    if args.source == SourceKind::Files && !args.kube.leader_election {
+async fn kube_client(settings: &ReconcileSettings) -> anyhow::Result<Kube> {
+    if !settings.needs_kube() {
         return Ok(None);
     }
     let client = kube::Client::try_default()
@@ -272,6 +230,6 @@ async fn kube_client(args: &ReconcileArgs) -> anyhow::Result<Kube> {
 }
 
 #[cfg(not(feature = "k8s"))]
-async fn kube_client(_: &ReconcileArgs) -> anyhow::Result<Kube> {
+async fn kube_client(_: &ReconcileSettings) -> anyhow::Result<Kube> {
     Ok(None)
 }

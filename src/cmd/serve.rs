@@ -6,7 +6,6 @@ use std::{
     future::Future,
     net::{IpAddr, Ipv4Addr, SocketAddr},
     sync::Arc,
-    time::Duration,
 };
 
 use anyhow::Context;
@@ -14,7 +13,6 @@ use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
     cli::ServeArgs,
-    connect::ConnectClient,
     health::{
         HealthState,
         metrics::Metrics,
@@ -24,7 +22,7 @@ use crate::{
     },
     poll::Poller,
     remediate::execute::{Executor, RETRY},
-    settings,
+    settings::{self, ServeSettings},
     verdict::WorkerScope,
 };
 
@@ -36,31 +34,28 @@ pub struct Server {
     pub state: HealthState,
 }
 
-/// Validates the flags and builds the server (no IO yet).
-pub fn build(args: &ServeArgs) -> anyhow::Result<Server> {
-    let options = settings::client_options(&args.connect)?;
-    let policy = settings::policy(&args.scope, &args.connect.connect_url)?;
-    anyhow::ensure!(
-        !args.poll_interval.is_zero(),
-        "invalid --poll-interval: must be more than 0"
-    );
-    let restart = settings::restart_policy(&args.remediation)?;
-    let client = ConnectClient::new(options)?;
+/// Builds the server from its settings (no IO yet).
+pub fn build(settings: ServeSettings) -> Server {
+    let ServeSettings {
+        client,
+        policy,
+        restart,
+        poll_interval,
+        max_age,
+        ..
+    } = settings;
     let remediation = restart.map(|r| {
         let precise = policy.worker != WorkerScope::All || r.trace.is_some();
         let executor = Executor::new(client.clone(), precise, RETRY);
         Remediation::new(r, executor)
     });
     let (publisher, observed) = poller::channel();
-    let max_age = args
-        .max_age
-        .unwrap_or_else(|| (args.poll_interval * 5).max(Duration::from_secs(10)));
     let policy = Arc::new(policy);
     let metrics = Arc::new(Metrics::new(observed.clone(), max_age));
     let poll_loop = PollLoop {
         poller: Poller::new(client),
         policy: policy.clone(),
-        interval: args.poll_interval,
+        interval: poll_interval,
         remediation,
         metrics: metrics.clone(),
         publisher,
@@ -68,21 +63,16 @@ pub fn build(args: &ServeArgs) -> anyhow::Result<Server> {
     let state = HealthState {
         policy,
         observed,
-        poll_interval: args.poll_interval,
+        poll_interval,
         max_age,
         metrics,
     };
-    Ok(Server { poll_loop, state })
+    Server { poll_loop, state }
 }
 
-/// Binds `--bind`:`--port`; `::` falls back to 0.0.0.0 where IPv6 is unavailable.
-pub async fn bind(args: &ServeArgs) -> anyhow::Result<TcpListener> {
-    listen(args.bind, args.port).await
-}
-
-/// Binds `ip`:`port`; `::` falls back to 0.0.0.0 where IPv6 is unavailable.
-pub async fn listen(ip: IpAddr, port: u16) -> anyhow::Result<TcpListener> {
-    let addr = SocketAddr::new(ip, port);
+/// Binds `addr`; `::` falls back to 0.0.0.0 where IPv6 is unavailable.
+pub async fn listen(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    let (ip, port) = (addr.ip(), addr.port());
     match TcpListener::bind(addr).await {
         Ok(listener) => Ok(listener),
         Err(e) if ip.is_unspecified() && ip.is_ipv6() => {
@@ -142,10 +132,11 @@ pub fn warn_if_worker_unknown(state: &HealthState) {
 
 /// `serve` from the command line.
 pub async fn main(args: ServeArgs) -> anyhow::Result<()> {
-    let server = build(&args)?;
-    let listener = bind(&args).await?;
+    let settings = settings::serve(&args)?;
+    let listener = listen(settings.listen).await?;
+    let server = build(settings);
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, connect = server.poll_loop.poller.client().base_url(), interval = ?args.poll_interval, "serving health checks");
+    tracing::info!(%addr, connect = server.poll_loop.poller.client().base_url(), interval = ?server.poll_loop.interval, "serving health checks");
     let state = server.state.clone();
     tokio::spawn(async move {
         let mut rx = state.observed.clone();

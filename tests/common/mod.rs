@@ -110,8 +110,11 @@ pub async fn serve_url(url: &str, extra: &[&str]) -> Served {
     else {
         unreachable!()
     };
-    let server = connect_sentinel::cmd::serve::build(&args).unwrap();
-    let listener = connect_sentinel::cmd::serve::bind(&args).await.unwrap();
+    let settings = connect_sentinel::settings::serve(&args).unwrap();
+    let listener = connect_sentinel::cmd::serve::listen(settings.listen)
+        .await
+        .unwrap();
+    let server = connect_sentinel::cmd::serve::build(settings);
     let url = format!("http://{}", listener.local_addr().unwrap());
     let state = server.state.clone();
     let (stop, stopped) = oneshot::channel::<()>();

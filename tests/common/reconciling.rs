@@ -31,8 +31,9 @@ pub async fn start(argv: &[&str], kube: reconcile::Kube) -> Reconciling {
     else {
         unreachable!()
     };
-    let built = reconcile::build_with(&args, kube).unwrap();
-    let listener = reconcile::bind(&args).await.unwrap();
+    let settings = connect_sentinel::settings::reconcile(&args).unwrap();
+    let listener = reconcile::bind(&settings).await.unwrap();
+    let built = reconcile::build_with(settings, kube).unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let status = built.reconciler.subscribe();
     let (stop, stopped) = oneshot::channel::<()>();

@@ -16,6 +16,14 @@ use crate::{
     verdict::{Policy, WorkerScope},
 };
 
+mod reconcile;
+mod serve;
+
+pub use reconcile::{
+    Election, KubeSettings, Namespace, ReconcileSettings, SourceSettings, reconcile,
+};
+pub use serve::{ServeSettings, serve};
+
 /// Settings that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {

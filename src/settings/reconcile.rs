@@ -1,0 +1,144 @@
+//! `reconcile`'s settings: the declare pipeline, where manifests come from, how to
+//! write, the cadence, where to listen, and leader election, with every environment
+//! lookup (`POD_NAMESPACE`, `POD_NAME`, `HOSTNAME`) done here, once.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use super::{SettingsError, declare, invalid, write};
+use crate::{
+    cli::{KubeArgs, ReconcileArgs, SourceKind},
+    declare::{Declare, WriteSettings},
+};
+
+/// Everything `reconcile` needs, validated.
+#[derive(Clone, Debug)]
+pub struct ReconcileSettings {
+    pub declare: Declare,
+    pub source: SourceSettings,
+    pub write: WriteSettings,
+    /// Full resync this often.
+    pub interval: Duration,
+    /// Quiet time after a change before a pass.
+    pub debounce: Duration,
+    pub listen: SocketAddr,
+    /// With `--leader-election`.
+    pub election: Option<Election>,
+}
+
+impl ReconcileSettings {
+    /// Whether a Kubernetes client is needed (ConfigMap source or leader election).
+    pub fn needs_kube(&self) -> bool {
+        matches!(self.source, SourceSettings::ConfigMaps { .. }) || self.election.is_some()
+    }
+}
+
+/// Where manifests come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SourceSettings {
+    /// Files and directories (`-f`).
+    Files(Vec<PathBuf>),
+    /// Every key of the ConfigMaps `kube` selects.
+    ConfigMaps(KubeSettings),
+}
+
+/// Which ConfigMaps hold manifests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KubeSettings {
+    /// `None`: every namespace (`--all-namespaces`).
+    pub namespace: Option<Namespace>,
+    pub selector: String,
+}
+
+/// A namespace given (`--namespace`, `POD_NAMESPACE`), or the client's default.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Namespace {
+    Named(String),
+    ClientDefault,
+}
+
+/// The Lease campaign.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Election {
+    pub lease_name: String,
+    pub lease_namespace: Namespace,
+    pub duration: Duration,
+    /// This replica's identity: `--identity`, else `POD_NAME`, else `HOSTNAME`.
+    pub identity: String,
+}
+
+/// `reconcile`'s settings from its flags and the environment.
+pub fn reconcile(args: &ReconcileArgs) -> Result<ReconcileSettings, SettingsError> {
+    if args.interval.is_zero() {
+        return Err(invalid("interval", "must be more than 0"));
+    }
+    Ok(ReconcileSettings {
+        declare: declare(&args.declare)?,
+        source: source(args)?,
+        write: write(&args.write),
+        interval: args.interval,
+        debounce: args.debounce,
+        listen: SocketAddr::new(args.bind, args.port),
+        election: election(&args.kube)?,
+    })
+}
+
+fn source(args: &ReconcileArgs) -> Result<SourceSettings, SettingsError> {
+    let files = &args.declare.files;
+    match (args.source, files.is_empty()) {
+        (SourceKind::Files, true) => Err(invalid(
+            "filename",
+            "give at least one manifest file or directory (-f)",
+        )),
+        (SourceKind::Files, false) => Ok(SourceSettings::Files(files.clone())),
+        (SourceKind::Configmaps, false) => Err(invalid("filename", "not with --source configmaps")),
+        (SourceKind::Configmaps, true) => Ok(SourceSettings::ConfigMaps(KubeSettings {
+            namespace: (!args.kube.all_namespaces).then(|| namespace(&args.kube)),
+            selector: args.kube.selector.clone(),
+        })),
+    }
+}
+
+/// `--namespace`, else `POD_NAMESPACE`, else the client's default namespace.
+fn namespace(args: &KubeArgs) -> Namespace {
+    args.namespace
+        .clone()
+        .or_else(|| env("POD_NAMESPACE"))
+        .map_or(Namespace::ClientDefault, Namespace::Named)
+}
+
+fn election(args: &KubeArgs) -> Result<Option<Election>, SettingsError> {
+    if !args.leader_election {
+        return Ok(None);
+    }
+    if cfg!(not(feature = "k8s")) {
+        return Err(invalid("leader-election", "needs the k8s feature"));
+    }
+    if args.lease_duration < Duration::from_secs(3) {
+        return Err(invalid(
+            "lease-duration",
+            "at least 3s (it is renewed every third)",
+        ));
+    }
+    let identity = args
+        .identity
+        .clone()
+        .filter(|i| !i.is_empty())
+        .or_else(|| env("POD_NAME"))
+        .or_else(|| env("HOSTNAME"))
+        .ok_or_else(|| invalid("identity", "leader election needs one: set it or POD_NAME"))?;
+    let lease_namespace = args
+        .lease_namespace
+        .clone()
+        .map_or_else(|| namespace(args), Namespace::Named);
+    Ok(Some(Election {
+        lease_name: args.lease_name.clone(),
+        lease_namespace,
+        duration: args.lease_duration,
+        identity,
+    }))
+}
+
+/// An environment variable, when set and not empty.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}

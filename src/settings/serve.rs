@@ -1,0 +1,44 @@
+//! `serve`'s settings: the client, the health and restart policies, the poll cadence
+//! and where to listen, validated once. `demo` and tests build these directly.
+
+use std::{net::SocketAddr, time::Duration};
+
+use super::{SettingsError, client, invalid, policy, restart_policy};
+use crate::{cli::ServeArgs, connect::ConnectClient, remediate::RestartPolicy, verdict::Policy};
+
+/// Everything `serve` needs, validated.
+#[derive(Clone, Debug)]
+pub struct ServeSettings {
+    pub client: ConnectClient,
+    pub policy: Policy,
+    /// `None` without `--auto-restart`.
+    pub restart: Option<RestartPolicy>,
+    pub poll_interval: Duration,
+    /// A snapshot older than this makes `/` unhealthy.
+    pub max_age: Duration,
+    pub listen: SocketAddr,
+}
+
+impl ServeSettings {
+    /// `--max-age`'s default: five poll intervals, at least 10 s.
+    pub fn default_max_age(poll_interval: Duration) -> Duration {
+        (poll_interval * 5).max(Duration::from_secs(10))
+    }
+}
+
+/// `serve`'s settings from its flags.
+pub fn serve(args: &ServeArgs) -> Result<ServeSettings, SettingsError> {
+    if args.poll_interval.is_zero() {
+        return Err(invalid("poll-interval", "must be more than 0"));
+    }
+    Ok(ServeSettings {
+        client: client(&args.connect)?,
+        policy: policy(&args.scope, &args.connect.connect_url)?,
+        restart: restart_policy(&args.remediation)?,
+        poll_interval: args.poll_interval,
+        max_age: args
+            .max_age
+            .unwrap_or_else(|| ServeSettings::default_max_age(args.poll_interval)),
+        listen: SocketAddr::new(args.bind, args.port),
+    })
+}
