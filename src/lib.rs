@@ -14,6 +14,7 @@
 //! - [`health`]: the poller, shared state, HTTP router and metrics of `serve`.
 //! - [`reconciler`]: the `reconcile` loop, its triggers and file watcher, server and metrics.
 //! - [`remediate`]: the pure auto-restart core (schedule, ledger) and its executor.
+//! - [`server`]: what the health and reconcile servers share: bind, serve until shutdown, `/livez`, `/metrics`.
 //! - [`shutdown`] and [`telemetry`]: SIGTERM and logging.
 
 pub mod cli;
@@ -26,6 +27,7 @@ pub mod plan;
 pub mod poll;
 pub mod reconciler;
 pub mod remediate;
+pub mod server;
 pub mod settings;
 pub mod shutdown;
 pub mod snapshot;

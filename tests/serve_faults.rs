@@ -215,7 +215,7 @@ async fn serves_over_ipv6() {
         unreachable!()
     };
     let settings = connect_sentinel::settings::serve(&args).unwrap();
-    let listener = connect_sentinel::cmd::serve::listen(settings.listen)
+    let listener = connect_sentinel::server::listen(settings.listen)
         .await
         .unwrap();
     let server = connect_sentinel::cmd::serve::build(settings);

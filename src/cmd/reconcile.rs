@@ -5,6 +5,7 @@
 
 use std::{future::Future, net::SocketAddr, sync::Arc};
 
+#[cfg(feature = "k8s")]
 use anyhow::Context;
 use tokio::{net::TcpListener, sync::mpsc};
 
@@ -17,10 +18,11 @@ use crate::{
     reconciler::{
         self, Reconciler, Source,
         metrics::Metrics,
+        router::{self as routes, ServerState},
         schedule::{self, Changes, Signals},
-        server::{self, ServerState},
         watch::{self, Watcher},
     },
+    server,
     settings::{self, KubeSettings, ReconcileSettings, SourceSettings},
 };
 
@@ -153,7 +155,7 @@ fn election(
 
 /// Binds the settings' address (`::` falling back to 0.0.0.0).
 pub async fn bind(settings: &ReconcileSettings) -> anyhow::Result<TcpListener> {
-    super::serve::listen(settings.listen).await
+    server::listen(settings.listen).await
 }
 
 /// Runs the loop and the HTTP server until `shutdown` resolves.
@@ -162,19 +164,16 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|s| *s).await;
-    };
+    let (stop, stopping) = server::stop_signal();
     // The campaign stops (and releases the lease) only after the loop has finished
     // its pass, so a standby never takes over while this replica is still writing.
-    let (campaign_stop, campaign_rx) = tokio::sync::watch::channel(false);
+    let (campaign_stop, campaign_stopping) = server::stop_signal();
     #[cfg(feature = "k8s")]
     let campaign = reconcile.election.map(|(election, leading)| {
-        tokio::spawn(lease::run(election, leading, stopped(campaign_rx)))
+        tokio::spawn(lease::run(election, leading, campaign_stopping.wait()))
     });
     #[cfg(not(feature = "k8s"))]
-    drop(campaign_rx);
+    drop(campaign_stopping);
     let Reconcile {
         reconciler,
         state,
@@ -188,16 +187,12 @@ pub async fn run(
         reconciler,
         changes,
         (interval, debounce),
-        stopped(stop_rx),
+        stopping.wait(),
     ));
-    let app = server::router(state);
-    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    });
-    serve.await.context("reconcile server failed")?;
+    let app = routes::router(state);
+    server::serve_until("reconcile server", listener, app, shutdown, stop).await?;
     let _ = looping.await;
-    let _ = campaign_stop.send(true);
+    campaign_stop.fire();
     #[cfg(feature = "k8s")]
     if let Some(campaign) = campaign {
         let _ = campaign.await;

@@ -2,14 +2,10 @@
 //! thread, serves probes from memory on the caller's runtime, and stops cleanly on
 //! SIGTERM.
 
-use std::{
-    future::Future,
-    net::{IpAddr, Ipv4Addr, SocketAddr},
-    sync::Arc,
-};
+use std::{future::Future, sync::Arc};
 
 use anyhow::Context;
-use tokio::{net::TcpListener, sync::watch};
+use tokio::net::TcpListener;
 
 use crate::{
     cli::ServeArgs,
@@ -22,6 +18,7 @@ use crate::{
     },
     poll::Poller,
     remediate::execute::{Executor, RETRY},
+    server,
     settings::{self, ServeSettings},
     verdict::WorkerScope,
 };
@@ -70,22 +67,6 @@ pub fn build(settings: ServeSettings) -> Server {
     Server { poll_loop, state }
 }
 
-/// Binds `addr`; `::` falls back to 0.0.0.0 where IPv6 is unavailable.
-pub async fn listen(addr: SocketAddr) -> anyhow::Result<TcpListener> {
-    let (ip, port) = (addr.ip(), addr.port());
-    match TcpListener::bind(addr).await {
-        Ok(listener) => Ok(listener),
-        Err(e) if ip.is_unspecified() && ip.is_ipv6() => {
-            tracing::debug!(error = %e, "IPv6 unavailable, binding 0.0.0.0");
-            let v4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port);
-            TcpListener::bind(v4)
-                .await
-                .with_context(|| format!("cannot listen on {v4}"))
-        }
-        Err(e) => Err(e).with_context(|| format!("cannot listen on {addr}")),
-    }
-}
-
 /// Runs the poll loop (on its own thread) and the HTTP server (here) until `shutdown`
 /// resolves.
 pub async fn run(
@@ -93,20 +74,13 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let (stop_tx, mut stop_rx) = watch::channel(false);
-    let stopped = async move {
-        let _ = stop_rx.wait_for(|s| *s).await;
-    };
+    let (stop, stopping) = server::stop_signal();
     let poll_loop_done = server
         .poll_loop
-        .spawn(stopped)
+        .spawn(stopping.wait())
         .context("cannot start the poll loop")?;
     let app = router::router(server.state);
-    let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    });
-    serve.await.context("health server failed")?;
+    server::serve_until("health server", listener, app, shutdown, stop).await?;
     let _ = poll_loop_done.await;
     Ok(())
 }
@@ -133,7 +107,7 @@ pub fn warn_if_worker_unknown(state: &HealthState) {
 /// `serve` from the command line.
 pub async fn main(args: ServeArgs) -> anyhow::Result<()> {
     let settings = settings::serve(&args)?;
-    let listener = listen(settings.listen).await?;
+    let listener = server::listen(settings.listen).await?;
     let server = build(settings);
     let addr = listener.local_addr()?;
     tracing::info!(%addr, connect = server.poll_loop.poller.client().base_url(), interval = ?server.poll_loop.interval, "serving health checks");

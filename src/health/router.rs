@@ -27,6 +27,7 @@ use tokio::time::Instant;
 use super::{HealthState, Observed, usable};
 use crate::{
     connect::{ConnectorStatus, WorkerHealth},
+    server,
     verdict::{self, error_json},
 };
 
@@ -80,12 +81,7 @@ async fn root(State(state): State<HealthState>) -> Response {
 }
 
 async fn livez(State(state): State<HealthState>) -> Response {
-    match state.poller_alive() {
-        true => Json(json!({"status": "UP"})).into_response(),
-        false => {
-            unavailable(json!({"status": "DOWN", "reason": "the poller has stopped iterating"}))
-        }
-    }
+    server::livez(state.poller_alive(), "the poller has stopped iterating")
 }
 
 async fn readyz(State(state): State<HealthState>) -> Response {
@@ -195,10 +191,84 @@ async fn remediation(State(state): State<HealthState>) -> Response {
 }
 
 async fn metrics(State(state): State<HealthState>) -> Response {
-    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-    (
-        [(header::CONTENT_TYPE, content_type)],
-        state.metrics.encode(),
-    )
-        .into_response()
+    server::metrics(state.metrics.encode())
+}
+
+#[cfg(test)]
+mod tests {
+    //! The router on a hand-built state, in axum's `oneshot` style: the paths no
+    //! simulator can hold still (no poll yet, a stale snapshot, a stopped poller).
+
+    use std::{sync::Arc, time::Duration};
+
+    use axum::body::{Body, to_bytes};
+    use axum::http::Request;
+    use serde_json::Value;
+    use tokio::{sync::watch, time::Instant};
+    use tower::ServiceExt;
+
+    use super::router;
+    use crate::health::{HealthState, Observed, fixtures, metrics::Metrics};
+
+    const MAX_AGE: Duration = Duration::from_secs(10);
+
+    /// A state that holds `observed` (nothing publishes after it; a receiver keeps
+    /// the last value when its sender is gone).
+    fn state(observed: Observed) -> HealthState {
+        let (_, rx) = watch::channel(Arc::new(observed));
+        HealthState {
+            policy: Arc::default(),
+            observed: rx.clone(),
+            poll_interval: Duration::from_secs(1),
+            max_age: MAX_AGE,
+            metrics: Arc::new(Metrics::new(rx, MAX_AGE)),
+        }
+    }
+
+    async fn get(state: HealthState, path: &str) -> (u16, Value) {
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        let response = router(state).oneshot(request).await.unwrap();
+        let status = response.status().as_u16();
+        let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_poll_yet_is_unhealthy_and_not_ready_but_alive() {
+        let fresh = || state(Observed::new(Instant::now()));
+        let (code, body) = get(fresh(), "/").await;
+        assert_eq!(code, 503, "{body}");
+        assert_eq!(body["error"], "no poll of Kafka Connect has completed yet");
+        assert_eq!(get(fresh(), "/readyz").await.0, 503);
+        assert_eq!(get(fresh(), "/livez").await.0, 200);
+        assert_eq!(get(fresh(), "/ping").await.0, 200);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stale_snapshot_is_unhealthy_and_the_stopped_poller_is_not_alive() {
+        let observed = fixtures::polled(&[("a", "RUNNING")]);
+        tokio::time::advance(MAX_AGE + Duration::from_secs(1)).await;
+        let stale = state(observed);
+        let (code, body) = get(stale.clone(), "/").await;
+        assert_eq!(code, 503, "{body}");
+        let error = body["error"].as_str().unwrap();
+        assert!(error.contains("the poller is stuck"), "{body}");
+        assert_eq!(get(stale.clone(), "/connectors/a").await.0, 503);
+        let (code, body) = get(stale, "/livez").await;
+        assert_eq!((code, body["status"].as_str()), (503, Some("DOWN")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fresh_snapshot_answers_from_memory() {
+        let fresh = || state(fixtures::polled(&[("a", "RUNNING"), ("b", "FAILED")]));
+        let (code, body) = get(fresh(), "/").await;
+        assert_eq!(code, 503, "b failed: {body}");
+        assert_eq!(body["failures"][0]["connector"], "b");
+        assert_eq!(get(fresh(), "/connectors/a").await.0, 200);
+        assert_eq!(get(fresh(), "/connectors/nosuch").await.0, 404);
+        assert_eq!(get(fresh(), "/livez").await.0, 200);
+    }
 }

@@ -11,8 +11,8 @@ mod fingerprint;
 #[cfg(feature = "k8s")]
 pub mod k8s;
 pub mod metrics;
+pub mod router;
 pub mod schedule;
-pub mod server;
 pub mod watch;
 
 pub use schedule::{Trigger, run};

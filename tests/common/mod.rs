@@ -111,7 +111,7 @@ pub async fn serve_url(url: &str, extra: &[&str]) -> Served {
         unreachable!()
     };
     let settings = connect_sentinel::settings::serve(&args).unwrap();
-    let listener = connect_sentinel::cmd::serve::listen(settings.listen)
+    let listener = connect_sentinel::server::listen(settings.listen)
         .await
         .unwrap();
     let server = connect_sentinel::cmd::serve::build(settings);

@@ -9,7 +9,7 @@ use std::{
 use axum::{
     Json, Router,
     extract::State,
-    http::{StatusCode, header},
+    http::StatusCode,
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -17,6 +17,7 @@ use serde_json::json;
 use tokio::{sync::watch, time::Instant};
 
 use super::{Status, metrics::Metrics};
+use crate::server;
 
 /// What the handlers read; cheap to clone.
 #[derive(Clone, Debug)]
@@ -44,14 +45,8 @@ async fn root(State(state): State<ServerState>) -> Response {
 
 async fn livez(State(state): State<ServerState>) -> Response {
     let beat = *state.heartbeat.lock().unwrap_or_else(|e| e.into_inner());
-    match beat.elapsed() <= state.stall {
-        true => Json(json!({"status": "UP"})).into_response(),
-        false => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "DOWN", "reason": "the reconcile loop has stopped iterating"})),
-        )
-            .into_response(),
-    }
+    let alive = beat.elapsed() <= state.stall;
+    server::livez(alive, "the reconcile loop has stopped iterating")
 }
 
 async fn readyz(State(state): State<ServerState>) -> Response {
@@ -71,10 +66,5 @@ async fn readyz(State(state): State<ServerState>) -> Response {
 }
 
 async fn metrics(State(state): State<ServerState>) -> Response {
-    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-    (
-        [(header::CONTENT_TYPE, content_type)],
-        state.metrics.encode(),
-    )
-        .into_response()
+    server::metrics(state.metrics.encode())
 }
