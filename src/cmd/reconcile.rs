@@ -17,7 +17,7 @@ use crate::{
     cli::ReconcileArgs,
     reconciler::{
         self, Reconciler, Source,
-        metrics::Metrics,
+        counters::ReconcileMetrics,
         router::{self as routes, ServerState},
         schedule::{self, Changes, Signals},
         watch::{self, Watcher},
@@ -56,7 +56,7 @@ pub fn build(settings: ReconcileSettings) -> anyhow::Result<Reconcile> {
 pub fn build_with(settings: ReconcileSettings, kube: Kube) -> anyhow::Result<Reconcile> {
     let (signals, changes) = schedule::changes();
     let (source, watcher) = source(&settings, &kube, signals)?;
-    let metrics = Arc::new(Metrics::default());
+    let metrics = Arc::new(ReconcileMetrics::default());
     let stall =
         settings.interval * 2 + settings.write.timeout + settings.debounce * schedule::SETTLE_LIMIT;
     let reconciler = Reconciler::new(settings.declare, source, settings.write, metrics.clone());

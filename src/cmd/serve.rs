@@ -11,7 +11,7 @@ use crate::{
     cli::ServeArgs,
     health::{
         HealthState,
-        metrics::Metrics,
+        metrics::HealthMetrics,
         poller::{self, PollLoop},
         remedy::Remediation,
         router,
@@ -48,7 +48,7 @@ pub fn build(settings: ServeSettings) -> Server {
     });
     let (publisher, observed) = poller::channel();
     let policy = Arc::new(policy);
-    let metrics = Arc::new(Metrics::new(observed.clone(), max_age));
+    let metrics = Arc::new(HealthMetrics::new(observed.clone(), max_age));
     let poll_loop = PollLoop {
         poller: Poller::new(client),
         policy: policy.clone(),

@@ -31,7 +31,7 @@ struct RestartLabels {
 
 /// The registry and the event counters.
 #[derive(Debug)]
-pub struct Metrics {
+pub struct HealthMetrics {
     registry: Registry,
     poll_duration: Histogram,
     polls: Counter,
@@ -39,8 +39,8 @@ pub struct Metrics {
     restarts: Family<RestartLabels, Counter>,
 }
 
-impl Metrics {
-    /// Metrics whose gauges are read from `observed` at scrape time, by the same
+impl HealthMetrics {
+    /// HealthMetrics whose gauges are read from `observed` at scrape time, by the same
     /// `max_age` rule the router answers by.
     pub fn new(observed: watch::Receiver<Arc<Observed>>, max_age: Duration) -> Self {
         let buckets = [

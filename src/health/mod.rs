@@ -66,7 +66,7 @@ pub struct HealthState {
     pub observed: watch::Receiver<Arc<Observed>>,
     pub poll_interval: Duration,
     pub max_age: Duration,
-    pub metrics: Arc<metrics::Metrics>,
+    pub metrics: Arc<metrics::HealthMetrics>,
 }
 
 impl HealthState {

@@ -17,7 +17,7 @@ use tokio::{
 
 use super::{
     Observed,
-    metrics::Metrics,
+    metrics::HealthMetrics,
     remedy::{Decision, Finished, Remediation},
 };
 use crate::{
@@ -46,7 +46,7 @@ pub struct PollLoop {
     /// Auto-restart, when on.
     pub remediation: Option<Remediation>,
     /// Event counters only: polls, poll errors, durations, restarts.
-    pub metrics: Arc<Metrics>,
+    pub metrics: Arc<HealthMetrics>,
     pub publisher: Publisher,
 }
 

@@ -12,7 +12,7 @@ use tokio::{
     time::Instant,
 };
 
-use super::metrics::Metrics;
+use super::metrics::HealthMetrics;
 use crate::{
     connect::ConnectError,
     remediate::{self, Entry, Ledger, Restart, RestartPolicy, execute::Executor},
@@ -111,7 +111,7 @@ impl Remediation {
     }
 
     /// Applies a finished restart to the ledger, logging and counting it.
-    pub fn apply(&mut self, finished: Finished, metrics: &Metrics) {
+    pub fn apply(&mut self, finished: Finished, metrics: &HealthMetrics) {
         let Finished { restart, result } = finished;
         let label = result.as_ref().map_or_else(|e| e.label(), |_| "accepted");
         metrics.record_restart(&restart.connector, label);
@@ -187,7 +187,7 @@ mod tests {
         );
         let finished = remediation.next_finished().await;
         let observed = watch::channel(Arc::new(Observed::new(Instant::now()))).1;
-        let metrics = Metrics::new(observed, Duration::from_secs(10));
+        let metrics = HealthMetrics::new(observed, Duration::from_secs(10));
         remediation.apply(finished, &metrics);
         let record = remediation.ledger().get("c").unwrap();
         let outcome = record.last_outcome.as_deref().unwrap_or_default();

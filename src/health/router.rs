@@ -208,7 +208,7 @@ mod tests {
     use tower::ServiceExt;
 
     use super::router;
-    use crate::health::{HealthState, Observed, fixtures, metrics::Metrics};
+    use crate::health::{HealthState, Observed, fixtures, metrics::HealthMetrics};
 
     const MAX_AGE: Duration = Duration::from_secs(10);
 
@@ -221,7 +221,7 @@ mod tests {
             observed: rx.clone(),
             poll_interval: Duration::from_secs(1),
             max_age: MAX_AGE,
-            metrics: Arc::new(Metrics::new(rx, MAX_AGE)),
+            metrics: Arc::new(HealthMetrics::new(rx, MAX_AGE)),
         }
     }
 

@@ -7,10 +7,10 @@
 //!
 //! Data flows one way: files → render → normalise → plan → apply → Connect.
 
+pub mod counters;
 mod fingerprint;
 #[cfg(feature = "k8s")]
 pub mod k8s;
-pub mod metrics;
 pub mod router;
 pub mod schedule;
 pub mod watch;
@@ -129,7 +129,7 @@ pub struct Reconciler {
     /// The declared set of the last pass that converged (drift = changes without it
     /// changing).
     converged_on: Option<Vec<Desired>>,
-    metrics: Arc<metrics::Metrics>,
+    metrics: Arc<counters::ReconcileMetrics>,
     status: channel::Sender<Status>,
     heartbeat: Arc<Mutex<Instant>>,
     /// With leader election: whether this replica leads (only the leader writes).
@@ -143,7 +143,7 @@ impl Reconciler {
         declare: Declare,
         source: Source,
         write: WriteSettings,
-        metrics: Arc<metrics::Metrics>,
+        metrics: Arc<counters::ReconcileMetrics>,
     ) -> Self {
         Self {
             declare,
@@ -318,7 +318,7 @@ fn written(reports: &[ChangeResult]) -> Outcome {
 }
 
 /// One log line per change, redacted, and its count.
-fn log(report: &ChangeResult, redactor: &Redactor, metrics: &metrics::Metrics) {
+fn log(report: &ChangeResult, redactor: &Redactor, metrics: &counters::ReconcileMetrics) {
     metrics.change(report.verb, report.result.is_ok());
     match &report.result {
         Ok(()) => tracing::info!(connector = %report.name, action = %report.action, "applied"),

@@ -16,7 +16,7 @@ use axum::{
 use serde_json::json;
 use tokio::{sync::watch, time::Instant};
 
-use super::{Status, metrics::Metrics};
+use super::{Status, counters::ReconcileMetrics};
 use crate::server;
 
 /// What the handlers read; cheap to clone.
@@ -26,7 +26,7 @@ pub struct ServerState {
     pub heartbeat: Arc<Mutex<Instant>>,
     /// Past this without a heartbeat, the loop is considered stuck.
     pub stall: Duration,
-    pub metrics: Arc<Metrics>,
+    pub metrics: Arc<ReconcileMetrics>,
 }
 
 /// The router over shared state.

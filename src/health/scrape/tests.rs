@@ -45,7 +45,7 @@ async fn no_poll_yet_or_a_failed_poll_reads_down_and_unhealthy() {
 #[tokio::test(start_paused = true)]
 async fn a_stale_scrape_has_no_state_series() {
     let (_tx, rx) = watch::channel(Arc::new(polled(&[("a", "RUNNING")])));
-    let metrics = crate::health::metrics::Metrics::new(rx, MAX_AGE);
+    let metrics = crate::health::metrics::HealthMetrics::new(rx, MAX_AGE);
     let fresh = metrics.encode();
     assert!(fresh.contains("connect_sentinel_healthy 1"), "{fresh}");
     assert!(

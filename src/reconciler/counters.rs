@@ -27,7 +27,7 @@ struct ActionLabels {
 
 /// The metrics and their registry.
 #[derive(Debug)]
-pub struct Metrics {
+pub struct ReconcileMetrics {
     registry: Registry,
     passes: Family<PassLabels, Counter>,
     changes: Family<ActionLabels, Counter>,
@@ -37,7 +37,7 @@ pub struct Metrics {
     duration: Histogram,
 }
 
-impl Default for Metrics {
+impl Default for ReconcileMetrics {
     fn default() -> Self {
         let buckets = [
             0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -86,7 +86,7 @@ impl Default for Metrics {
     }
 }
 
-impl Metrics {
+impl ReconcileMetrics {
     /// Records one pass.
     pub fn record_pass(&self, trigger: Trigger, outcome: &Outcome, took: Duration) {
         let labels = PassLabels {
