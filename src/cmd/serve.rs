@@ -94,10 +94,7 @@ pub fn warn_if_worker_unknown(state: &HealthState) {
     let Some(Ok(snapshot)) = &observed.poll else {
         return;
     };
-    let ids = snapshot.connectors.values().flatten().flat_map(|s| {
-        std::iter::once(s.connector.worker_id.as_str())
-            .chain(s.tasks.iter().map(|t| t.worker_id.as_str()))
-    });
+    let ids = snapshot.instances().map(|i| i.worker_id);
     let mut seen = ids.peekable();
     if seen.peek().is_some() && !seen.any(|id| state.policy.worker.matches(id)) {
         tracing::warn!(worker = ?state.policy.worker, "--connect-worker-id matches no connector or task; check the id (host:port) or use a host only");

@@ -179,39 +179,35 @@ fn log_verdict_change(before: Option<bool>, after: Option<bool>) {
 /// One log line per connector or task whose state changed, with the trace's first line.
 /// Compares the two snapshots in place: nothing is copied, however many connectors.
 fn log_transitions(before: &Snapshot, after: &Snapshot) {
-    for (name, status) in &after.connectors {
-        let Some(now) = status else { continue };
-        let was = before.connectors.get(name).and_then(Option::as_ref);
-        let c = &now.connector;
-        log_change(
-            name,
-            None,
-            was.map(|w| w.connector.state.as_str()),
-            &c.state,
-            c.trace.as_deref(),
-        );
-        for task in &now.tasks {
-            let was_task = was.and_then(|w| w.tasks.iter().find(|t| t.id == task.id));
-            let trace = task.trace.as_deref();
-            log_change(
-                name,
-                Some(task.id),
-                was_task.map(|t| t.state.as_str()),
-                &task.state,
-                trace,
-            );
+    for now in after.instances() {
+        let was = state_of(before, now.connector, now.task);
+        log_change(now.connector, now.task, was, now.state, now.trace);
+    }
+    for gone in before.instances() {
+        let connector_left = after
+            .connectors
+            .get(gone.connector)
+            .is_none_or(Option::is_none);
+        match gone.task {
+            None if connector_left => tracing::info!(connector = %gone.connector, "gone"),
+            Some(id) if !connector_left && state_of(after, gone.connector, Some(id)).is_none() => {
+                tracing::info!(connector = %gone.connector, task = id.to_string(), "gone")
+            }
+            _ => {}
         }
     }
-    for (name, status) in &before.connectors {
-        let now = after.connectors.get(name).and_then(Option::as_ref);
-        if now.is_none() && status.is_some() {
-            tracing::info!(connector = %name, "gone");
-        }
-        for task in status.iter().flat_map(|s| &s.tasks) {
-            if now.is_some_and(|n| !n.tasks.iter().any(|t| t.id == task.id)) {
-                tracing::info!(connector = %name, task = task.id.to_string(), "gone");
-            }
-        }
+}
+
+/// The state of one instance in `snapshot`, if it is there.
+fn state_of<'a>(snapshot: &'a Snapshot, connector: &str, task: Option<u32>) -> Option<&'a str> {
+    let status = snapshot.connectors.get(connector)?.as_ref()?;
+    match task {
+        None => Some(&status.connector.state),
+        Some(id) => status
+            .tasks
+            .iter()
+            .find(|t| t.id == id)
+            .map(|t| t.state.as_str()),
     }
 }
 

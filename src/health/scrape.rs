@@ -108,30 +108,30 @@ fn encode_gauges(encoder: &mut DescriptorEncoder, g: &Gauges) -> Result<(), fmt:
 
 /// The one-hot `connector_state` and `task_state` series of `snapshot`.
 fn encode_states(encoder: &mut DescriptorEncoder, snapshot: &Snapshot) -> Result<(), fmt::Error> {
-    let statuses = || {
-        snapshot
-            .connectors
-            .iter()
-            .filter_map(|(n, s)| Some((n.as_str(), s.as_ref()?)))
-    };
     let help = "1 for the connector's current state (one-hot)";
     let mut family = encoder.encode_descriptor("connector_state", help, None, MetricType::Gauge)?;
-    for (name, status) in statuses() {
-        let (state, worker) = (&status.connector.state, status.connector.worker_id.as_str());
-        one_hot(&mut family, state, |s| {
-            [("connector", name), ("state", s), ("worker", worker)]
+    for i in snapshot.instances().filter(|i| i.task.is_none()) {
+        one_hot(&mut family, i.state, |s| {
+            [
+                ("connector", i.connector),
+                ("state", s),
+                ("worker", i.worker_id),
+            ]
         })?;
     }
     let help = "1 for the task's current state (one-hot)";
     let mut family = encoder.encode_descriptor("task_state", help, None, MetricType::Gauge)?;
-    for (name, status) in statuses() {
-        for task in &status.tasks {
-            let (id, worker) = (task.id.to_string(), task.worker_id.as_str());
-            one_hot(&mut family, &task.state, |s| {
-                let task = ("task", id.as_str());
-                [("connector", name), task, ("state", s), ("worker", worker)]
-            })?;
-        }
+    for (i, id) in snapshot.instances().filter_map(|i| Some((i, i.task?))) {
+        let id = id.to_string();
+        one_hot(&mut family, i.state, |s| {
+            let task = ("task", id.as_str());
+            [
+                ("connector", i.connector),
+                task,
+                ("state", s),
+                ("worker", i.worker_id),
+            ]
+        })?;
     }
     Ok(())
 }

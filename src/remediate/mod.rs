@@ -22,7 +22,11 @@ use tokio::time::Instant;
 
 pub use schedule::{Schedule, ScheduleError};
 
-use crate::{connect::ConnectorStatus, snapshot::Snapshot, verdict::Key, verdict::Policy};
+use crate::{
+    connect::{ConnectorStatus, types::first_line},
+    snapshot::{Instance, Key, Snapshot, instances},
+    verdict::Policy,
+};
 
 /// How auto-restart behaves.
 #[derive(Clone, Debug)]
@@ -72,10 +76,7 @@ pub struct Failed {
 impl Failed {
     /// The containers this covers, as verdict keys.
     pub fn keys<'a>(&'a self, name: &'a str) -> impl Iterator<Item = Key> + 'a {
-        let key = move |task| Key {
-            connector: name.to_string(),
-            task,
-        };
+        let key = move |task| Key::new(name, task);
         self.connector
             .then(|| key(None))
             .into_iter()
@@ -99,41 +100,38 @@ pub fn failed(
         .iter()
         .filter(|(name, _)| selected(name))
         .filter_map(|(name, status)| {
-            Some((name.clone(), failed_one(status.as_ref()?, scope, policy)?))
+            Some((
+                name.clone(),
+                failed_one(name, status.as_ref()?, scope, policy)?,
+            ))
         })
         .collect()
 }
 
-fn failed_one(status: &ConnectorStatus, scope: &Policy, policy: &RestartPolicy) -> Option<Failed> {
-    let wanted = |state: &str, worker: &str, trace: Option<&String>| {
-        state.eq_ignore_ascii_case("FAILED")
-            && scope.worker.matches(worker)
+fn failed_one(
+    name: &str,
+    status: &ConnectorStatus,
+    scope: &Policy,
+    policy: &RestartPolicy,
+) -> Option<Failed> {
+    let wanted = |i: &Instance<'_>| {
+        i.state.eq_ignore_ascii_case("FAILED")
+            && scope.worker.matches(i.worker_id)
             && policy
                 .trace
                 .as_ref()
-                .is_none_or(|r| trace.is_some_and(|t| r.is_match(t)))
+                .is_none_or(|r| i.trace.is_some_and(|t| r.is_match(t)))
     };
-    let c = &status.connector;
-    let mut found = Failed {
-        connector: wanted(&c.state, &c.worker_id, c.trace.as_ref()),
-        ..Failed::default()
-    };
-    let mut traces = found
-        .connector
-        .then_some(c.trace.as_ref())
-        .into_iter()
-        .collect::<Vec<_>>();
-    for t in &status.tasks {
-        if wanted(&t.state, &t.worker_id, t.trace.as_ref()) {
-            found.tasks.push(t.id);
-            traces.push(t.trace.as_ref());
+    let mut found = Failed::default();
+    for instance in instances(name, status).filter(wanted) {
+        match instance.task {
+            None => found.connector = true,
+            Some(id) => found.tasks.push(id),
+        }
+        if found.cause.is_none() {
+            found.cause = instance.trace.map(|t| first_line(t).to_string());
         }
     }
-    found.cause = traces
-        .into_iter()
-        .flatten()
-        .next()
-        .map(|t| crate::connect::types::first_line(t).to_string());
     (found.connector || !found.tasks.is_empty()).then_some(found)
 }
 
