@@ -197,43 +197,15 @@ async fn serves_over_ipv6() {
         return;
     }
     let sim = common::sim("3.9.0").await;
-    let argv = [
-        "connect-sentinel",
-        "serve",
+    let served = common::serve_flags(&[
         "--bind",
         "::1",
-        "--port",
-        "0",
+        "--poll-interval",
+        "20ms",
         "--connect-url",
         &sim.url(),
-    ];
-    let Some(connect_sentinel::cli::Command::Serve(args)) =
-        <connect_sentinel::cli::Cli as clap::Parser>::try_parse_from(argv)
-            .unwrap()
-            .command
-    else {
-        unreachable!()
-    };
-    let settings = connect_sentinel::settings::serve(&args).unwrap();
-    let listener = connect_sentinel::server::listen(settings.listen)
-        .await
-        .unwrap();
-    let server = connect_sentinel::cmd::serve::build(settings);
-    let addr = listener.local_addr().unwrap();
-    assert!(addr.is_ipv6(), "{addr}");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(connect_sentinel::cmd::serve::run(
-        server,
-        listener,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    let ping = common::http()
-        .get(format!("http://{addr}/ping"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ping.status(), 200);
-    drop(stop);
+    ])
+    .await;
+    assert!(served.url.starts_with("http://[::1]:"), "{}", served.url);
+    assert_eq!(served.get("/ping").await.0, 200);
 }

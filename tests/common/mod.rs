@@ -94,18 +94,16 @@ pub async fn serve(sim: &Running, extra: &[&str]) -> Served {
 }
 
 pub async fn serve_url(url: &str, extra: &[&str]) -> Served {
-    let mut argv = vec![
-        "connect-sentinel",
-        "serve",
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--poll-interval",
-        "20ms",
-    ];
+    let mut argv = vec!["--bind", "127.0.0.1", "--poll-interval", "20ms"];
     argv.extend(["--connect-url", url]);
     argv.extend(extra);
+    serve_flags(&argv).await
+}
+
+/// `serve` on port 0 with exactly these flags, waiting for its first poll.
+pub async fn serve_flags(flags: &[&str]) -> Served {
+    let mut argv = vec!["connect-sentinel", "serve", "--port", "0"];
+    argv.extend(flags);
     let Some(Command::Serve(args)) = <Cli as clap::Parser>::try_parse_from(argv).unwrap().command
     else {
         unreachable!()
