@@ -77,7 +77,8 @@ pub struct Run {
 }
 
 /// The pipeline: a client for Connect and how manifests are rendered and planned.
-#[derive(Clone, Debug)]
+/// (`Debug` leaves the environment's values out: they may hold secrets.)
+#[derive(Clone)]
 pub struct Declare {
     pub client: ConnectClient,
     /// `--vars`: a directory of mounted secrets or a .properties file.
@@ -85,6 +86,17 @@ pub struct Declare {
     /// `{{ env.X }}` values.
     pub env: BTreeMap<String, String>,
     pub options: plan::Options,
+}
+
+impl std::fmt::Debug for Declare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Declare")
+            .field("client", &self.client.base_url())
+            .field("vars", &self.vars)
+            .field("env", &format_args!("{} variables", self.env.len()))
+            .field("options", &self.options)
+            .finish()
+    }
 }
 
 /// How the planner's reads are retried when no write settings say otherwise.
@@ -144,5 +156,29 @@ impl Declare {
         }
         let reports = change::execute(&self.client, &plan, settings, |r| done(r, redactor)).await;
         Ok(Finished::Written { plan, reports })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connect::ClientOptions;
+
+    #[test]
+    fn debug_never_shows_an_environment_value() {
+        let declare = Declare {
+            client: ConnectClient::new(ClientOptions::new("http://connect:8083")).unwrap(),
+            vars: None,
+            env: BTreeMap::from([("DB_PASSWORD".into(), "CANARY-env-3141".into())]),
+            options: plan::Options {
+                owner: "o".into(),
+                ignore: vec![],
+                prune: false,
+                force: false,
+            },
+        };
+        let shown = format!("{declare:?}");
+        assert!(!shown.contains("CANARY"), "{shown}");
+        assert!(shown.contains("1 variables"), "{shown}");
     }
 }
