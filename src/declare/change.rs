@@ -159,13 +159,7 @@ async fn steps_of(
     let name = step.name.as_str();
     match &step.op {
         Op::Create { config, state } => create(client, name, config, *state, s).await,
-        Op::Update { config, then, .. } => {
-            retry(s.backoff, || client.put_config(name, config)).await?;
-            match then {
-                Some(t) => transition(client, name, *t, s).await,
-                None => Ok(()),
-            }
-        }
+        Op::Update { config, then, .. } => put_then(client, name, config, *then, s).await,
         Op::Transition(t) => transition(client, name, *t, s).await,
         Op::Delete => retry(s.backoff, || client.delete(name)).await,
         Op::Unchanged => Ok(()),
@@ -187,22 +181,25 @@ async fn create(
         TargetState::Paused => Some(Transition::Pause),
         TargetState::Stopped => Some(Transition::Stop),
     };
-    let initial_state = match then {
-        Some(_) => client.takes_initial_state().await?,
-        None => false,
-    };
+    if then.is_some() && client.takes_initial_state().await? {
+        let initial = state.as_str().to_ascii_uppercase();
+        return retry(s.backoff, || client.create(name, config, &initial)).await;
+    }
+    put_then(client, name, config, then, s).await
+}
+
+/// Writes the config, then makes the transition, if any.
+async fn put_then(
+    client: &ConnectClient,
+    name: &str,
+    config: &Config,
+    then: Option<Transition>,
+    s: &WriteSettings,
+) -> Result<(), ConnectError> {
+    retry(s.backoff, || client.put_config(name, config)).await?;
     match then {
-        Some(_) if initial_state => {
-            let initial = state.as_str().to_ascii_uppercase();
-            retry(s.backoff, || client.create(name, config, &initial)).await
-        }
-        _ => {
-            retry(s.backoff, || client.put_config(name, config)).await?;
-            match then {
-                Some(t) => transition(client, name, t, s).await,
-                None => Ok(()),
-            }
-        }
+        Some(t) => transition(client, name, t, s).await,
+        None => Ok(()),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use super::{SettingsError, declare, invalid, write};
+use super::{SettingsError, declare, invalid, manifest_files, write};
 use crate::{
     cli::{KubeArgs, ReconcileArgs, SourceKind},
     declare::{Declare, WriteSettings},
@@ -83,13 +83,8 @@ pub fn reconcile(args: &ReconcileArgs) -> Result<ReconcileSettings, SettingsErro
 }
 
 fn source(args: &ReconcileArgs) -> Result<SourceSettings, SettingsError> {
-    let files = &args.declare.files;
-    match (args.source, files.is_empty()) {
-        (SourceKind::Files, true) => Err(invalid(
-            "filename",
-            "give at least one manifest file or directory (-f)",
-        )),
-        (SourceKind::Files, false) => Ok(SourceSettings::Files(files.clone())),
+    match (args.source, args.declare.files.is_empty()) {
+        (SourceKind::Files, _) => Ok(SourceSettings::Files(manifest_files(&args.declare)?)),
         (SourceKind::Configmaps, false) => Err(invalid("filename", "not with --source configmaps")),
         (SourceKind::Configmaps, true) => Ok(SourceSettings::ConfigMaps(KubeSettings {
             namespace: (!args.kube.all_namespaces).then(|| namespace(&args.kube)),
