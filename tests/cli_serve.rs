@@ -117,3 +117,32 @@ async fn each_restart_is_logged() {
         "{line}"
     );
 }
+
+/// The poll thread runs at a lower priority than the thread answering probes (Linux
+/// keeps a nice value per thread: field 19 of /proc/PID/task/TID/stat).
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_poll_thread_yields_to_probes() {
+    let sim = common::sim("3.9.0").await;
+    let mut child = serve_json(&sim.url(), &[]);
+    child
+        .line("the first poll", |l| l.contains("Connect reachable"))
+        .await;
+    let tasks = std::fs::read_dir(format!("/proc/{}/task", child.pid())).unwrap();
+    let niceness: Vec<(String, i32)> = tasks
+        .map(|task| {
+            let dir = task.unwrap().path();
+            let name = std::fs::read_to_string(dir.join("comm")).unwrap();
+            let stat = std::fs::read_to_string(dir.join("stat")).unwrap();
+            let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+            let nice = after_name.split(' ').nth(16).unwrap().parse().unwrap();
+            (name.trim().to_string(), nice)
+        })
+        .collect();
+    let poller = niceness.iter().find(|(name, _)| name == "poller");
+    let main = niceness.iter().find(|(name, _)| name != "poller");
+    assert!(
+        matches!((poller, main), (Some((_, p)), Some((_, m))) if p > m),
+        "{niceness:?}"
+    );
+}

@@ -5,6 +5,7 @@
 //! by the [`usable`] rule, and [`scrape`] derives the `/metrics` gauges from it by the
 //! same rule at scrape time. [`metrics`] holds the registry and the event counters.
 
+pub mod changes;
 pub mod metrics;
 pub mod poller;
 pub mod remedy;

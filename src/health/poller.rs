@@ -16,26 +16,38 @@ use tokio::{
 };
 
 use super::{
-    Observed,
+    Observed, changes,
     metrics::HealthMetrics,
     remedy::{Decision, Finished, Remediation},
 };
 use crate::{
-    connect::types::first_line,
     poll::Poller,
     snapshot::{Poll, Snapshot},
     verdict::{self, Policy},
 };
 
-/// The sender half, owned by the loop.
+/// The sender half, owned by the loop. It also keeps the states it replaced until no
+/// probe holds them any more, so a large snapshot is freed on the poll thread, never by
+/// the probe that happened to drop the last reference.
 pub struct Publisher {
     tx: watch::Sender<Arc<Observed>>,
+    retired: Vec<Arc<Observed>>,
+}
+
+impl Publisher {
+    /// Publishes `next`; frees the retired states no probe holds any more.
+    fn send(&mut self, next: Observed) {
+        let previous = self.tx.send_replace(Arc::new(next));
+        self.retired.push(previous);
+        self.retired.retain(|old| Arc::strong_count(old) > 1);
+    }
 }
 
 /// A new state with nothing observed yet, and its publisher.
 pub fn channel() -> (Publisher, watch::Receiver<Arc<Observed>>) {
     let (tx, rx) = watch::channel(Arc::new(Observed::new(Instant::now())));
-    (Publisher { tx }, rx)
+    let retired = Vec::new();
+    (Publisher { tx, retired }, rx)
 }
 
 /// The loop and everything it owns.
@@ -64,6 +76,7 @@ impl PollLoop {
         std::thread::Builder::new()
             .name("poller".into())
             .spawn(move || {
+                yield_to_probes();
                 runtime.block_on(self.run(shutdown));
                 drop(runtime);
                 let _ = done.send(());
@@ -103,7 +116,7 @@ impl PollLoop {
             (None, _) => Decision::default(),
         };
         self.metrics.record_poll(&poll);
-        publish(&self.publisher, &self.policy, poll, &decision);
+        publish(&mut self.publisher, &self.policy, poll, &decision);
         if let Some(r) = &self.remediation {
             r.start(decision.due);
         }
@@ -113,6 +126,20 @@ impl PollLoop {
         if let Some(r) = &mut self.remediation {
             r.apply(finished, &self.metrics);
         }
+    }
+}
+
+/// Lowers the poll thread's priority (niceness 9 where threads have one): when the
+/// two compete for a core, a probe's answer goes first and the poll waits. Within the
+/// sidecar's own CPU share this only orders our two threads; failure (no such notion on
+/// the platform) leaves the priority as it was.
+fn yield_to_probes() {
+    use thread_priority::{ThreadPriority, ThreadPriorityValue, set_current_thread_priority};
+    let Ok(lower) = ThreadPriorityValue::try_from(25u8) else {
+        return;
+    };
+    if let Err(e) = set_current_thread_priority(ThreadPriority::Crossplatform(lower)) {
+        tracing::debug!(error = %e, "the poll thread keeps its priority");
     }
 }
 
@@ -127,7 +154,7 @@ async fn next_finished(remediation: &mut Option<Remediation>) -> Finished {
 /// Evaluates one poll and publishes it, logging what changed since the previous one.
 /// Transitional containers age by the time since the last successful poll; failures
 /// `decision` holds (being restarted) do not count.
-pub fn publish(publisher: &Publisher, policy: &Policy, poll: Poll, decision: &Decision) {
+pub fn publish(publisher: &mut Publisher, policy: &Policy, poll: Poll, decision: &Decision) {
     let previous = publisher.tx.borrow().clone();
     let now = Instant::now();
     let elapsed = previous.ok_at.map_or(Duration::ZERO, |at| now - at);
@@ -157,13 +184,14 @@ pub fn publish(publisher: &Publisher, policy: &Policy, poll: Poll, decision: &De
         next.verdict.as_ref().map(|v| v.healthy),
     );
     next.poll = Some(poll);
-    publisher.tx.send_replace(Arc::new(next));
+    drop(previous);
+    publisher.send(next);
 }
 
 /// The state transitions since `before`, or one line when Connect is first reached.
 fn log_reachable(before: Option<&Poll>, snapshot: &Snapshot) {
     match before {
-        Some(Ok(before)) => log_transitions(before, snapshot),
+        Some(Ok(before)) => changes::log(before, snapshot),
         _ => tracing::info!(connectors = snapshot.connectors.len(), "Connect reachable"),
     }
 }
@@ -176,58 +204,28 @@ fn log_verdict_change(before: Option<bool>, after: Option<bool>) {
     }
 }
 
-/// One log line per connector or task whose state changed, with the trace's first line.
-/// Compares the two snapshots in place: nothing is copied, however many connectors.
-fn log_transitions(before: &Snapshot, after: &Snapshot) {
-    for now in after.instances() {
-        let was = state_of(before, now.connector, now.task);
-        log_change(now.connector, now.task, was, now.state, now.trace);
-    }
-    for gone in before.instances() {
-        let connector_left = after
-            .connectors
-            .get(gone.connector)
-            .is_none_or(Option::is_none);
-        match gone.task {
-            None if connector_left => tracing::info!(connector = %gone.connector, "gone"),
-            Some(id) if !connector_left && state_of(after, gone.connector, Some(id)).is_none() => {
-                tracing::info!(connector = %gone.connector, task = id.to_string(), "gone")
-            }
-            _ => {}
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::fixtures;
 
-/// The state of one instance in `snapshot`, if it is there.
-fn state_of<'a>(snapshot: &'a Snapshot, connector: &str, task: Option<u32>) -> Option<&'a str> {
-    let status = snapshot.connectors.get(connector)?.as_ref()?;
-    match task {
-        None => Some(&status.connector.state),
-        Some(id) => status
-            .tasks
-            .iter()
-            .find(|t| t.id == id)
-            .map(|t| t.state.as_str()),
-    }
-}
-
-/// Logs one container's state change, if it changed.
-fn log_change(
-    connector: &str,
-    task: Option<u32>,
-    was: Option<&str>,
-    state: &str,
-    trace: Option<&str>,
-) {
-    if was == Some(state) {
-        return;
-    }
-    let task = task.map(|t| t.to_string()).unwrap_or_default();
-    let from = was.unwrap_or("new");
-    if state == "FAILED" {
-        let cause = trace.map(first_line).unwrap_or_default();
-        tracing::warn!(connector, task, from, to = %state, cause, "state changed");
-    } else {
-        tracing::info!(connector, task, from, to = %state, "state changed");
+    #[test]
+    fn a_replaced_state_is_kept_until_no_probe_holds_it() {
+        let (mut publisher, rx) = channel();
+        let policy = Policy::default();
+        let poll = || Ok(fixtures::snapshot(&[("a", "RUNNING")]));
+        publish(&mut publisher, &policy, poll(), &Decision::default());
+        let held = rx.borrow().clone();
+        publish(&mut publisher, &policy, poll(), &Decision::default());
+        assert_eq!(
+            publisher.retired.len(),
+            1,
+            "the state a probe holds is kept"
+        );
+        assert!(Arc::ptr_eq(&publisher.retired[0], &held));
+        drop(held);
+        publish(&mut publisher, &policy, poll(), &Decision::default());
+        assert!(publisher.retired.is_empty(), "freed once nothing holds it");
+        assert_eq!(rx.borrow().seq, 3);
     }
 }

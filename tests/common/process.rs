@@ -57,6 +57,12 @@ impl Spawned {
         }
     }
 
+    /// The child's process id.
+    #[allow(dead_code)]
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("the child is running")
+    }
+
     /// Reads until a line satisfies `f` and returns it; panics naming `what` when the
     /// output ends first or nothing matched within [`PATIENCE`].
     pub async fn line(&mut self, what: &str, mut f: impl FnMut(&str) -> bool) -> String {
