@@ -17,12 +17,13 @@ pub struct Cli {
     #[arg(
         long,
         global = true,
+        help_heading = "Logging",
         env = "HEALTHCHECK_LOG_LEVEL",
         default_value = "info"
     )]
     pub log_level: String,
     /// Log format.
-    #[arg(long, global = true, env = "HEALTHCHECK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    #[arg(long, global = true, env = "HEALTHCHECK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, help_heading = "Logging")]
     pub log_format: LogFormat,
 }
 
@@ -56,6 +57,27 @@ pub enum Command {
     /// Keep Connect in line with the manifests: apply at start-up, on every file or
     /// `--vars` change, and every --interval; serves /livez, /readyz and /metrics.
     Reconcile(ReconcileArgs),
+    /// Print a shell completion script, e.g. `connect-sentinel completions bash >
+    /// /etc/bash_completion.d/connect-sentinel`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout, or write one page per command to --dir.
+    Man(ManArgs),
+}
+
+/// `completions` flags.
+#[derive(Clone, Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `man` flags.
+#[derive(Clone, Debug, Args)]
+pub struct ManArgs {
+    /// Write `connect-sentinel.1` and one `connect-sentinel-COMMAND.1` per command here.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
 }
 
 /// Output format of `diff` and `apply --dry-run`.
@@ -67,6 +89,7 @@ pub enum PlanOutput {
 
 /// Flags shared by `diff` and `apply`: manifests, templating, ownership.
 #[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Manifests")]
 pub struct DeclareArgs {
     /// Manifest file or directory (repeatable; directories are read recursively for
     /// .json, .yaml and .yml).
@@ -105,7 +128,7 @@ pub struct DeclareArgs {
     #[arg(long, requires = "prune")]
     pub force: bool,
     /// Output format.
-    #[arg(short, long, value_enum, default_value_t = PlanOutput::Text)]
+    #[arg(short, long, value_enum, default_value_t = PlanOutput::Text, help_heading = "Output")]
     pub output: PlanOutput,
     #[command(flatten)]
     pub connect: ConnectArgs,
@@ -124,7 +147,7 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub declare: DeclareArgs,
     /// Only print the plan (the same output as `diff`); write nothing.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output")]
     pub dry_run: bool,
     #[command(flatten)]
     pub write: WriteArgs,
@@ -132,6 +155,7 @@ pub struct ApplyArgs {
 
 /// How changes are written (`apply`, `reconcile`).
 #[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Writing")]
 pub struct WriteArgs {
     /// How many connectors change at once.
     #[arg(long, env = "CONNECT_SENTINEL_CONCURRENCY", default_value_t = 16,
@@ -157,20 +181,30 @@ pub struct ReconcileArgs {
     pub write: WriteArgs,
     /// Full resync this often, correcting drift made by hand (a file change or a
     /// rotated `--vars` value triggers a pass at once).
-    #[arg(long, env = "CONNECT_SENTINEL_INTERVAL", value_parser = duration, default_value = "1m")]
+    #[arg(long, env = "CONNECT_SENTINEL_INTERVAL", value_parser = duration, default_value = "1m", help_heading = "Reconcile")]
     pub interval: Duration,
     /// Quiet time after a file change before re-reading (editors and Kubernetes
     /// volume updates write in bursts).
-    #[arg(long, env = "CONNECT_SENTINEL_DEBOUNCE", value_parser = duration, default_value = "500ms")]
+    #[arg(long, env = "CONNECT_SENTINEL_DEBOUNCE", value_parser = duration, default_value = "500ms", help_heading = "Reconcile")]
     pub debounce: Duration,
     /// Port of /livez, /readyz, /metrics and / (the last pass as JSON).
-    #[arg(long, env = "CONNECT_SENTINEL_PORT", default_value_t = 18084)]
+    #[arg(
+        long,
+        env = "CONNECT_SENTINEL_PORT",
+        default_value_t = 18084,
+        help_heading = "Server"
+    )]
     pub port: u16,
     /// Address to bind: `::` is dual-stack, falling back to 0.0.0.0.
-    #[arg(long, env = "CONNECT_SENTINEL_BIND", default_value = "::")]
+    #[arg(
+        long,
+        env = "CONNECT_SENTINEL_BIND",
+        default_value = "::",
+        help_heading = "Server"
+    )]
     pub bind: std::net::IpAddr,
     /// Where manifests come from: `files` (-f) or `configmaps` (the Kubernetes API).
-    #[arg(long, env = "CONNECT_SENTINEL_SOURCE", value_enum, default_value_t = SourceKind::Files)]
+    #[arg(long, env = "CONNECT_SENTINEL_SOURCE", value_enum, default_value_t = SourceKind::Files, help_heading = "Reconcile")]
     pub source: SourceKind,
     #[command(flatten)]
     pub kube: KubeArgs,
@@ -227,6 +261,7 @@ pub struct KubeArgs {
 
 /// `demo` flags.
 #[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Demo")]
 pub struct DemoArgs {
     /// Port of the health server (0 picks a free one).
     #[arg(long, default_value_t = 18083)]
@@ -274,24 +309,25 @@ pub enum Output {
 #[derive(Clone, Debug, Args)]
 pub struct StatusArgs {
     /// Output format.
-    #[arg(short, long, value_enum, default_value_t = Output::Table)]
+    #[arg(short, long, value_enum, default_value_t = Output::Table, help_heading = "Output")]
     pub output: Output,
     #[command(flatten)]
     pub connect: ConnectArgs,
     /// Only connectors whose name matches this regex.
-    #[arg(long)]
+    #[arg(long, help_heading = "Scope")]
     pub include: Option<String>,
     /// Skip connectors whose name matches this regex.
-    #[arg(long)]
+    #[arg(long, help_heading = "Scope")]
     pub exclude: Option<String>,
     /// URL of a running `serve` (e.g. http://localhost:18083): adds its auto-restart
     /// state to each connector.
-    #[arg(long, env = "CONNECT_SENTINEL_URL")]
+    #[arg(long, env = "CONNECT_SENTINEL_URL", help_heading = "Output")]
     pub sentinel_url: Option<String>,
 }
 
 /// How to reach Kafka Connect.
 #[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Connection")]
 pub struct ConnectArgs {
     /// Kafka Connect REST URL.
     #[arg(
@@ -301,13 +337,8 @@ pub struct ConnectArgs {
     )]
     pub connect_url: String,
     /// Basic auth `user:password` (split at the first colon).
-    #[arg(
-        long,
-        env = "HEALTHCHECK_BASIC_AUTH",
-        hide_env_values = true,
-        default_value = ""
-    )]
-    pub basic_auth: String,
+    #[arg(long, env = "HEALTHCHECK_BASIC_AUTH", hide_env_values = true)]
+    pub basic_auth: Option<String>,
     /// Bearer token sent as `Authorization: Bearer …`.
     #[arg(long, env = "HEALTHCHECK_BEARER_TOKEN", hide_env_values = true)]
     pub bearer_token: Option<String>,
@@ -338,6 +369,7 @@ pub struct ConnectArgs {
 
 /// Which connectors and tasks count, and when they are unhealthy.
 #[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Scope")]
 pub struct ScopeArgs {
     /// This worker's id: `host:port` (exact), `host` (any port), or `auto` (pod IP or
     /// hostname with the Connect URL's port). Unset: every worker.
@@ -375,16 +407,27 @@ pub struct ScopeArgs {
 #[derive(Clone, Debug, Args)]
 pub struct ServeArgs {
     /// Port to listen on.
-    #[arg(long, env = "HEALTHCHECK_PORT", default_value_t = 18083)]
+    #[arg(
+        long,
+        env = "HEALTHCHECK_PORT",
+        default_value_t = 18083,
+        help_heading = "Server"
+    )]
     pub port: u16,
     /// Address to bind: `::` is dual-stack (IPv4 too), falling back to 0.0.0.0.
-    #[arg(long, env = "HEALTHCHECK_BIND", default_value = "::")]
+    #[arg(
+        long,
+        env = "HEALTHCHECK_BIND",
+        default_value = "::",
+        help_heading = "Server"
+    )]
     pub bind: std::net::IpAddr,
     /// How often to poll Connect, e.g. `250ms`, `5s`.
-    #[arg(long, env = "HEALTHCHECK_POLL_INTERVAL", value_parser = duration, default_value = "2s")]
+    #[arg(long, env = "HEALTHCHECK_POLL_INTERVAL", value_parser = duration, default_value = "2s", help_heading = "Server")]
     pub poll_interval: Duration,
-    /// A snapshot older than this makes `/` unhealthy [default: 5 × poll interval, at least 10s].
-    #[arg(long, env = "HEALTHCHECK_MAX_AGE", value_parser = duration)]
+    /// A snapshot older than this makes `/` unhealthy; more than --poll-interval
+    /// [default: 5 × poll interval, at least 10s].
+    #[arg(long, env = "HEALTHCHECK_MAX_AGE", value_parser = duration, help_heading = "Server")]
     pub max_age: Option<Duration>,
     #[command(flatten)]
     pub connect: ConnectArgs,
@@ -402,7 +445,7 @@ pub struct RemediationArgs {
     #[arg(long, env = "HEALTHCHECK_AUTO_RESTART")]
     pub auto_restart: bool,
     /// Waits before each restart, the last repeating: the first is counted from the
-    /// failure, each next from the previous restart [default: Strimzi's schedule].
+    /// failure, each next from the previous restart (the default is Strimzi's schedule).
     #[arg(
         long,
         env = "HEALTHCHECK_RESTART_BACKOFF",
@@ -447,12 +490,28 @@ pub struct RestartArgs {
     /// Restart only this task (needs exactly one connector name).
     #[arg(long)]
     pub task: Option<u32>,
+    /// Overall deadline of the command, retries included; past it `restart` exits 2.
+    #[arg(long, value_parser = duration, default_value = "30s")]
+    pub timeout: Duration,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
 
-/// Parses human durations: `250ms`, `5s`, `2m`.
+/// The longest duration any flag takes (ten years): beyond it, deadlines and
+/// schedules computed from a duration would overflow the clock.
+pub const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
+
+/// Parses human durations: `250ms`, `5s`, `2m`, at most [`MAX_DURATION`].
 pub fn duration(s: &str) -> Result<Duration, String> {
-    humantime::parse_duration(s.trim())
-        .map_err(|e| format!("invalid duration {s:?}: {e} (e.g. 250ms, 5s, 2m)"))
+    let parsed = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("invalid duration {s:?}: {e} (e.g. 250ms, 5s, 2m)"))?;
+    bounded(parsed).map_err(|too_long| format!("{s:?} is {too_long}"))
+}
+
+/// `d` if it is at most [`MAX_DURATION`]; else why not.
+pub fn bounded(d: Duration) -> Result<Duration, String> {
+    match d <= MAX_DURATION {
+        true => Ok(d),
+        false => Err("too long: at most 10 years".into()),
+    }
 }

@@ -45,6 +45,8 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     };
     telemetry::init(&cli.log_level, cli.log_format).map_err(anyhow::Error::msg)?;
     match command {
+        cli::Command::Completions(args) => Ok(cmd::docs::completions(&args)),
+        cli::Command::Man(args) => cmd::docs::man(&args),
         cli::Command::Serve(args) => one_shot()?
             .block_on(cmd::serve::main(args))
             .map(|()| ExitCode::SUCCESS),

@@ -10,7 +10,7 @@ fn main() -> ExitCode {
     match connect_sentinel::run(cli) {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("connect-sentinel: {error:#}");
+            connect_sentinel::cmd::out::error(format_args!("{error:#}"));
             ExitCode::from(2)
         }
     }

@@ -14,6 +14,7 @@ use anyhow::Context;
 use connect_sim::{SimConfig, seed::SeedBody};
 use tokio::net::TcpListener;
 
+use super::out;
 use crate::{
     cli::DemoArgs,
     cmd::{reconcile, serve, status},
@@ -54,11 +55,11 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let reconciler = start_reconcile(&sim.url(), &root, args.reconcile_port, stop_rx.clone()).await;
     match &reconciler {
         Ok(url) => print_reconcile(url, &root),
-        Err(e) => println!("demo: reconcile not started: {e:#}"),
+        Err(e) => out::line(format_args!("demo: reconcile not started: {e:#}")),
     }
-    println!(
+    out::line(format_args!(
         "Task {FLAKY}-1 fails now and then; auto-restart brings it back. Ctrl-C stops the demo."
-    );
+    ));
     tokio::spawn(flaky_task(sim.control()?, args.fail_every, stop_rx));
     let shutdown = until(args.duration);
     serve::run(server, listener, shutdown).await?;
@@ -150,15 +151,17 @@ fn reconcile_settings(connect: &str, root: &Path, port: u16) -> anyhow::Result<R
 }
 
 fn print_reconcile(url: &str, root: &Path) {
-    println!("Reconciler:                 {url}  (/, /readyz, /metrics)");
-    println!(
+    out::line(format_args!(
+        "Reconciler:                 {url}  (/, /readyz, /metrics)"
+    ));
+    out::line(format_args!(
         "  It adopts the four connectors declared in {}",
         root.join("connectors").display()
-    );
-    println!(
+    ));
+    out::line(format_args!(
         "  (secrets from {}); edit a file and watch it apply.",
         root.join("vars").display()
-    );
+    ));
 }
 
 /// `serve` for the demo: poll every 500 ms, forgive transitions for 10 s, restart
@@ -186,18 +189,18 @@ fn serve_settings(connect: &str, port: u16, reset: Duration) -> anyhow::Result<S
 }
 
 async fn print_intro(connect: &str, health: &str) {
-    println!("connect-sentinel demo: a simulated Kafka Connect 3.9 cluster with 3 workers");
+    out::line("connect-sentinel demo: a simulated Kafka Connect 3.9 cluster with 3 workers");
     if let Ok(client) = ConnectClient::new(ClientOptions::new(connect))
         && let Ok(snapshot) = Poller::new(client).poll().await
     {
-        println!(
+        out::line(format_args!(
             "{}",
             status::table(&status::rows(&snapshot, &Default::default()))
-        );
+        ));
     }
-    println!("Simulated Connect REST API: {connect}");
-    println!("Health server:              {health}");
-    println!("Try:");
+    out::line(format_args!("Simulated Connect REST API: {connect}"));
+    out::line(format_args!("Health server:              {health}"));
+    out::line("Try:");
     for path in [
         "/",
         "/readyz",
@@ -208,13 +211,17 @@ async fn print_intro(connect: &str, health: &str) {
         "/remediation",
         "/metrics",
     ] {
-        println!("  curl -s {health}{path}");
+        out::line(format_args!("  curl -s {health}{path}"));
     }
-    println!("  connect-sentinel status --connect-url {connect}");
-    println!(
+    out::line(format_args!(
+        "  connect-sentinel status --connect-url {connect}"
+    ));
+    out::line(format_args!(
         "  connect-sentinel probe --connect-url {connect} --connector customers-cdc; echo \"exit $?\""
-    );
-    println!("  connect-sentinel restart --connect-url {connect} {FLAKY} --failed");
+    ));
+    out::line(format_args!(
+        "  connect-sentinel restart --connect-url {connect} {FLAKY} --failed"
+    ));
 }
 
 /// Fails the flaky task every `every` through the simulator's control API; auto-restart
@@ -231,7 +238,7 @@ async fn flaky_task(
             _ = tokio::time::sleep(every) => {}
         }
         if control.task_state(FLAKY, 1, &body).await.is_ok() {
-            println!("demo: task {FLAKY}-1 FAILED");
+            out::line(format_args!("demo: task {FLAKY}-1 FAILED"));
         }
     }
 }
@@ -245,8 +252,12 @@ async fn announce(mut observed: tokio::sync::watch::Receiver<std::sync::Arc<Obse
             if phases.insert(entry.connector.clone(), entry.phase) != Some(entry.phase) {
                 let (name, attempts) = (&entry.connector, entry.attempts);
                 match entry.phase {
-                    "recovered" => println!("demo: {name} recovered after {attempts} restart(s)"),
-                    phase => println!("demo: {name} {phase}: restart {attempts} sent"),
+                    "recovered" => out::line(format_args!(
+                        "demo: {name} recovered after {attempts} restart(s)"
+                    )),
+                    phase => out::line(format_args!(
+                        "demo: {name} {phase}: restart {attempts} sent"
+                    )),
                 }
             }
         }

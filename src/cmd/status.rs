@@ -9,6 +9,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::out;
 use crate::{
     cli::{Output, StatusArgs},
     connect::{ClientOptions, ConnectClient, ConnectorStatus, types::first_line},
@@ -133,9 +134,9 @@ pub async fn main(args: StatusArgs) -> anyhow::Result<ExitCode> {
         join_remediation(&mut rows, sentinel).await?;
     }
     match args.output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
-        Output::Table if rows.is_empty() => println!("no connectors"),
-        Output::Table => println!("{}", table(&rows)),
+        Output::Json => out::line(serde_json::to_string_pretty(&rows)?),
+        Output::Table if rows.is_empty() => out::line("no connectors"),
+        Output::Table => out::line(table(&rows)),
     }
     Ok(ExitCode::SUCCESS)
 }
