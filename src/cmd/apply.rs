@@ -12,7 +12,7 @@ use super::{
 };
 use crate::{
     cli::{ApplyArgs, PlanOutput},
-    declare::{ChangeResult, Finished, InvalidConfig, Mode},
+    declare::{ChangeResult, Event, Finished, InvalidConfig, Mode},
     manifest::Inputs,
     plan::redact::Redactor,
     settings,
@@ -32,11 +32,7 @@ pub async fn main(args: ApplyArgs) -> ExitCode {
     };
     let text = output == PlanOutput::Text;
     let run = declare
-        .run(Inputs::Files(&files), mode, |report, redactor| {
-            if text {
-                print_report(report, redactor);
-            }
-        })
+        .run(Inputs::Files(&files), mode, |event| progress(event, text))
         .await;
     let redactor = &run.redactor;
     match run.result {
@@ -65,6 +61,25 @@ fn summarise(reports: &[ChangeResult], output: PlanOutput, redactor: &Redactor) 
         PlanOutput::Json => out::line(format_args!("{:#}", reports_json(reports, redactor))),
     }
     ExitCode::from(u8::from(failed > 0))
+}
+
+/// Progress on stderr as plain lines (validating, writing), and each change's line
+/// as it finishes (text output only).
+fn progress(event: Event<'_>, text: bool) {
+    match event {
+        Event::Validating { configs: 0 } => {}
+        Event::Validating { configs } => out::note(format_args!(
+            "connect-sentinel: validating {configs} config(s) with Connect…"
+        )),
+        Event::Writing {
+            changes,
+            concurrency,
+        } => out::note(format_args!(
+            "connect-sentinel: writing {changes} change(s), up to {concurrency} at a time…"
+        )),
+        Event::Done(report, redactor) if text => print_report(report, redactor),
+        Event::Done(..) => {}
+    }
 }
 
 fn print_report(report: &ChangeResult, redactor: &Redactor) {

@@ -51,7 +51,8 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let health = format!("http://{}", listener.local_addr()?);
     print_intro(&sim.url(), &health).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let root = manifests_dir()?;
+    let scratch = manifests_dir()?;
+    let root = scratch.0.clone();
     let reconciler = start_reconcile(&sim.url(), &root, args.reconcile_port, stop_rx.clone()).await;
     match &reconciler {
         Ok(url) => print_reconcile(url, &root),
@@ -65,7 +66,7 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
     serve::run(server, listener, shutdown).await?;
     let _ = stop_tx.send(true);
     sim.stop().await?;
-    let _ = std::fs::remove_dir_all(&root);
+    drop(scratch);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -90,14 +91,27 @@ const MANIFESTS: [(&str, &str); 4] = [
     ),
 ];
 
-fn manifests_dir() -> anyhow::Result<PathBuf> {
+/// The demo's directory, removed however the demo ends: returning, failing, or exiting
+/// on a closed stdout ([`out`]).
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        out::forget(&self.0);
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn manifests_dir() -> anyhow::Result<Scratch> {
     let root = std::env::temp_dir().join(format!("connect-sentinel-demo-{}", std::process::id()));
+    out::remove_on_exit(&root);
+    let scratch = Scratch(root.clone());
     for (path, text) in MANIFESTS {
         let file = root.join(path);
         std::fs::create_dir_all(file.parent().unwrap_or(&root))?;
         std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
     }
-    Ok(root)
+    Ok(scratch)
 }
 
 /// `reconcile` over the demo's manifests (resync every 10 s); its URL.
@@ -195,7 +209,10 @@ async fn print_intro(connect: &str, health: &str) {
     {
         out::line(format_args!(
             "{}",
-            status::table(&status::rows(&snapshot, &Default::default()))
+            status::table(
+                &status::rows(&snapshot, &Default::default()),
+                out::colour(&std::io::stdout())
+            )
         ));
     }
     out::line(format_args!("Simulated Connect REST API: {connect}"));

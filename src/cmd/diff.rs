@@ -24,9 +24,7 @@ pub async fn main(args: DiffArgs) -> ExitCode {
         Ok(built) => built,
         Err(e) => return fail(&e, &Redactor::default()),
     };
-    let run = declare
-        .run(Inputs::Files(&files), Mode::Plan, |_, _| {})
-        .await;
+    let run = declare.run(Inputs::Files(&files), Mode::Plan, |_| {}).await;
     match run.result {
         Ok(finished) => {
             print_plan(finished.plan(), &run.redactor, args.output);
