@@ -286,8 +286,8 @@ impl Reconciler {
     fn publish(&self, outcome: &Outcome) {
         match outcome {
             Outcome::InSync => tracing::debug!("in sync"),
-            o if o.converged() => tracing::info!(outcome = o.label(), detail = %o, "pass applied"),
-            o => tracing::warn!(outcome = o.label(), detail = %o, "pass did not converge"),
+            o if o.converged() => tracing::info!(outcome = %o.label(), detail = %o, "pass applied"),
+            o => tracing::warn!(outcome = %o.label(), detail = %o, "pass did not converge"),
         }
         self.status.send_modify(|s| {
             s.passes += 1;
