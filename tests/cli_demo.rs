@@ -111,3 +111,56 @@ async fn duration_stops_the_demo_by_itself() {
         child.seen
     );
 }
+
+/// A demo whose stdout is closed (`demo | head`) ends quietly with 141 at its next
+/// line, and leaves no temporary directory behind.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_stdout_ends_the_demo_and_removes_its_directory() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_connect-sentinel"));
+    command
+        .args([
+            "demo",
+            "--port",
+            "0",
+            "--sim-port",
+            "0",
+            "--reconcile-port",
+            "0",
+        ])
+        .args(["--log-level", "error", "--fail-every", "200ms"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = command.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let intro = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let last = line.starts_with("Task ");
+            seen.push(line);
+            if last {
+                return;
+            }
+        }
+        panic!("the intro ended early");
+    };
+    tokio::time::timeout(common::PATIENCE, intro).await.unwrap();
+    let declared = after(&seen, "  It adopts the four connectors declared in");
+    let root = std::path::Path::new(&declared)
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    assert!(root.is_dir(), "{root:?}");
+    drop(lines);
+    let mut stderr = String::new();
+    let mut err = child.stderr.take().unwrap();
+    let ended = async {
+        err.read_to_string(&mut stderr).await.unwrap();
+        child.wait().await.unwrap()
+    };
+    let status = tokio::time::timeout(common::PATIENCE, ended).await.unwrap();
+    assert_eq!(status.code(), Some(141), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!root.exists(), "{root:?} is left behind");
+}

@@ -179,3 +179,36 @@ pub async fn main(args: StatusArgs) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(state: &str) -> Row {
+        Row {
+            connector: "a".into(),
+            kind: "sink".into(),
+            state: state.into(),
+            tasks_running: 0,
+            tasks_total: 0,
+            worker_id: "w:8083".into(),
+            trace: None,
+            status: None,
+            remediation: None,
+        }
+    }
+
+    /// States are coloured only when asked (on a terminal without NO_COLOR).
+    #[test]
+    fn states_are_coloured_only_when_asked() {
+        let rows = [row("RUNNING"), row("FAILED")];
+        let coloured = table(&rows, true);
+        let before = |word: &str| {
+            let at = coloured.find(word).unwrap();
+            coloured[..at].rsplit('\u{1b}').next().unwrap().to_string()
+        };
+        assert_ne!(before("RUNNING"), before("FAILED"), "{coloured:?}");
+        assert!(before("FAILED").starts_with('['), "{coloured:?}");
+        assert!(!table(&rows, false).contains('\u{1b}'));
+    }
+}
