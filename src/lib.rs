@@ -40,7 +40,7 @@ use std::process::ExitCode;
 pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     let Some(command) = cli.command else {
         use clap::CommandFactory;
-        cli::Cli::command().print_help()?;
+        cmd::out::text(cli::Cli::command().render_help());
         return Ok(ExitCode::SUCCESS);
     };
     telemetry::init(&cli.log_level, cli.log_format).map_err(anyhow::Error::msg)?;
