@@ -171,3 +171,56 @@ fn a_yaml_budget_breach_reads_as_a_sentence() {
     );
     assert!(!stderr.contains("Documents {"), "{stderr}");
 }
+
+/// Durations at the limit run: a failure is scheduled ten years out without
+/// overflowing the clock, and the server keeps answering.
+#[tokio::test(flavor = "multi_thread")]
+async fn durations_at_the_limit_run() {
+    use common::process::{Spawned, Stream, bin};
+    let sim = common::sim("3.9.0").await;
+    let failed = serde_json::json!({"state": "FAILED", "trace": "boom"});
+    let seed = serde_json::json!({"connectors": [{"name": "a", "tasks": [failed]}]});
+    common::seed(&sim, seed).await;
+    let ten_years = "3650days";
+    let mut command = bin();
+    command
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--auto-restart",
+        ])
+        .args(["--connect-url", &sim.url(), "--poll-interval", "20ms"])
+        .args(["--restart-backoff", &format!("{ten_years},{ten_years}")])
+        .args(["--grace-period", ten_years, "--max-age", ten_years])
+        .args(["--restart-reset-after", ten_years]);
+    let mut child = Spawned::spawn(command, Stream::Stderr);
+    let start = child
+        .line("the start line", |l| l.contains("serving"))
+        .await;
+    let addr = start
+        .split("addr=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    let url = format!("http://{addr}/remediation");
+    let entry = common::eventually("a scheduled restart", || async {
+        let body: serde_json::Value = common::http()
+            .get(&url)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        body["connectors"].get(0).cloned()
+    })
+    .await;
+    assert_eq!(entry["attempts"], 0, "{entry}");
+    child.terminate();
+    assert!(child.exit("SIGTERM").await.success(), "{:?}", child.seen);
+}
