@@ -11,6 +11,11 @@ use serde_json::Value;
 
 /// The demo on free ports with `extra` flags, its stdout read.
 fn demo(extra: &[&str]) -> Spawned {
+    Spawned::spawn(demo_command(extra), Stream::Stdout)
+}
+
+/// The demo's command line on free ports, quiet logs, and `extra` flags.
+fn demo_command(extra: &[&str]) -> std::process::Command {
     let mut command = bin();
     command
         .args([
@@ -24,7 +29,7 @@ fn demo(extra: &[&str]) -> Spawned {
         ])
         .args(["--log-level", "warning"])
         .args(extra);
-    Spawned::spawn(command, Stream::Stdout)
+    command
 }
 
 /// The first word after `prefix` on one of `lines`.
@@ -38,14 +43,7 @@ fn after(lines: &[String], prefix: &str) -> String {
 /// The reconciler's status once its first pass is done.
 async fn first_pass(reconciler: &str) -> Value {
     common::eventually("a reconcile pass", || async {
-        let status: Value = common::http()
-            .get(reconciler)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let status = common::json_at(reconciler).await?;
         assert_ne!(status["last"]["outcome"], "invalid", "{status}");
         (status["passes"].as_u64() > Some(0)).then_some(status)
     })
@@ -117,18 +115,8 @@ async fn duration_stops_the_demo_by_itself() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_closed_stdout_ends_the_demo_and_removes_its_directory() {
     use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_connect-sentinel"));
+    let mut command = tokio::process::Command::from(demo_command(&["--fail-every", "200ms"]));
     command
-        .args([
-            "demo",
-            "--port",
-            "0",
-            "--sim-port",
-            "0",
-            "--reconcile-port",
-            "0",
-        ])
-        .args(["--log-level", "error", "--fail-every", "200ms"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .kill_on_drop(true);

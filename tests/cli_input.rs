@@ -209,14 +209,7 @@ async fn durations_at_the_limit_run() {
         .unwrap();
     let url = format!("http://{addr}/remediation");
     let entry = common::eventually("a scheduled restart", || async {
-        let body: serde_json::Value = common::http()
-            .get(&url)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let body = common::json_at(&url).await?;
         body["connectors"].get(0).cloned()
     })
     .await;
