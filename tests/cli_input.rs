@@ -26,6 +26,7 @@ fn assert_refused(args: &[&str], flag: &str) -> String {
     assert_eq!(code, Some(2), "{args:?}: {stdout}{stderr}");
     assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     assert!(stderr.contains(flag), "{args:?} names {flag}: {stderr}");
+    assert!(stderr.starts_with("connect-sentinel: error: "), "{stderr}");
     stderr
 }
 
