@@ -65,13 +65,13 @@ pub struct WriteArgs {
           value_parser = clap::value_parser!(u16).range(1..))]
     pub concurrency: u16,
     /// Deadline of one connector's whole change, retries included.
-    #[arg(long, env = "CONNECT_SENTINEL_APPLY_TIMEOUT", value_parser = duration, default_value = "2m")]
+    #[arg(long, env = "CONNECT_SENTINEL_APPLY_TIMEOUT", value_parser = duration, value_name = "DURATION", default_value = "2m")]
     pub timeout: Duration,
     /// Retries of a write Connect answers with 409 or "rebalance expected".
     #[arg(long, env = "CONNECT_SENTINEL_RETRIES", default_value_t = 6)]
     pub retries: u32,
     /// First retry delay; it doubles each retry (at most 10s), with jitter.
-    #[arg(long, env = "CONNECT_SENTINEL_RETRY_BACKOFF", value_parser = duration, default_value = "200ms")]
+    #[arg(long, env = "CONNECT_SENTINEL_RETRY_BACKOFF", value_parser = duration, value_name = "DURATION", default_value = "200ms")]
     pub retry_backoff: Duration,
 }
 
@@ -110,7 +110,7 @@ pub struct KubeArgs {
     #[arg(long, env = "CONNECT_SENTINEL_LEASE_NAMESPACE")]
     pub lease_namespace: Option<String>,
     /// How long a leader keeps the Lease without renewing it (renewed every third).
-    #[arg(long, env = "CONNECT_SENTINEL_LEASE_DURATION", value_parser = duration, default_value = "15s")]
+    #[arg(long, env = "CONNECT_SENTINEL_LEASE_DURATION", value_parser = duration, value_name = "DURATION", default_value = "15s")]
     pub lease_duration: Duration,
     /// This replica's identity in the Lease [default: POD_NAME, else HOSTNAME].
     #[arg(long, env = "CONNECT_SENTINEL_IDENTITY")]
@@ -155,7 +155,7 @@ pub struct ConnectArgs {
     #[arg(long, env = "HEALTHCHECK_TLS_INSECURE")]
     pub tls_insecure: bool,
     /// Deadline of each Connect call, e.g. `500ms`.
-    #[arg(long, env = "HEALTHCHECK_CONNECT_TIMEOUT", value_parser = duration, default_value = "500ms")]
+    #[arg(long, env = "HEALTHCHECK_CONNECT_TIMEOUT", value_parser = duration, value_name = "DURATION", default_value = "500ms")]
     pub connect_timeout: Duration,
 }
 
@@ -191,7 +191,7 @@ pub struct ScopeArgs {
     #[arg(long, env = "HEALTHCHECK_EXCLUDE")]
     pub exclude: Option<String>,
     /// How long UNASSIGNED, RESTARTING and "no status yet" are forgiven.
-    #[arg(long, env = "HEALTHCHECK_GRACE_PERIOD", value_parser = duration, default_value = "5m")]
+    #[arg(long, env = "HEALTHCHECK_GRACE_PERIOD", value_parser = duration, value_name = "DURATION", default_value = "5m")]
     pub grace_period: Duration,
 }
 
@@ -218,7 +218,7 @@ pub struct RemediationArgs {
     #[arg(long, env = "HEALTHCHECK_ESCALATE_AFTER_RESTARTS")]
     pub escalate_after_restarts: Option<u32>,
     /// A connector healthy for this long starts its restart count again.
-    #[arg(long, env = "HEALTHCHECK_RESTART_RESET_AFTER", value_parser = duration, default_value = "10m")]
+    #[arg(long, env = "HEALTHCHECK_RESTART_RESET_AFTER", value_parser = duration, value_name = "DURATION", default_value = "10m")]
     pub restart_reset_after: Duration,
     /// Restart only failures whose trace matches this regex (e.g. transient errors).
     #[arg(long, env = "HEALTHCHECK_RESTART_TRACE")]

@@ -119,11 +119,11 @@ pub struct ReconcileArgs {
     pub write: WriteArgs,
     /// Full resync this often, correcting drift made by hand (a file change or a
     /// rotated `--vars` value triggers a pass at once).
-    #[arg(long, env = "CONNECT_SENTINEL_INTERVAL", value_parser = duration, default_value = "1m", help_heading = "Reconcile")]
+    #[arg(long, env = "CONNECT_SENTINEL_INTERVAL", value_parser = duration, value_name = "DURATION", default_value = "1m", help_heading = "Reconcile")]
     pub interval: Duration,
     /// Quiet time after a file change before re-reading (editors and Kubernetes
     /// volume updates write in bursts).
-    #[arg(long, env = "CONNECT_SENTINEL_DEBOUNCE", value_parser = duration, default_value = "500ms", help_heading = "Reconcile")]
+    #[arg(long, env = "CONNECT_SENTINEL_DEBOUNCE", value_parser = duration, value_name = "DURATION", default_value = "500ms", help_heading = "Reconcile")]
     pub debounce: Duration,
     /// Port of /livez, /readyz, /metrics and / (the last pass as JSON).
     #[arg(
@@ -169,10 +169,10 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 18084)]
     pub reconcile_port: u16,
     /// How often the flaky connector's task fails (auto-restart brings it back).
-    #[arg(long, value_parser = duration, default_value = "20s")]
+    #[arg(long, value_parser = duration, value_name = "DURATION", default_value = "20s")]
     pub fail_every: Duration,
     /// Stop after this long (default: run until Ctrl-C).
-    #[arg(long, value_parser = duration)]
+    #[arg(long, value_parser = duration, value_name = "DURATION")]
     pub duration: Option<Duration>,
 }
 
@@ -186,7 +186,7 @@ pub struct ProbeArgs {
     #[arg(long, requires = "connector")]
     pub task: Option<u32>,
     /// Overall deadline; past it the probe exits 2.
-    #[arg(long, value_parser = duration, default_value = "900ms")]
+    #[arg(long, value_parser = duration, value_name = "DURATION", default_value = "900ms")]
     pub timeout: Duration,
     #[command(flatten)]
     pub connect: ConnectArgs,
@@ -241,11 +241,11 @@ pub struct ServeArgs {
     )]
     pub bind: std::net::IpAddr,
     /// How often to poll Connect, e.g. `250ms`, `5s`.
-    #[arg(long, env = "HEALTHCHECK_POLL_INTERVAL", value_parser = duration, default_value = "2s", help_heading = "Server")]
+    #[arg(long, env = "HEALTHCHECK_POLL_INTERVAL", value_parser = duration, value_name = "DURATION", default_value = "2s", help_heading = "Server")]
     pub poll_interval: Duration,
     /// A snapshot older than this makes `/` unhealthy; more than --poll-interval
     /// [default: 5 × poll interval, at least 10s].
-    #[arg(long, env = "HEALTHCHECK_MAX_AGE", value_parser = duration, help_heading = "Server")]
+    #[arg(long, env = "HEALTHCHECK_MAX_AGE", value_parser = duration, value_name = "DURATION", help_heading = "Server")]
     pub max_age: Option<Duration>,
     #[command(flatten)]
     pub connect: ConnectArgs,
@@ -273,7 +273,7 @@ pub struct RestartArgs {
     #[arg(long)]
     pub task: Option<u32>,
     /// Overall deadline of the command, retries included; past it `restart` exits 2.
-    #[arg(long, value_parser = duration, default_value = "30s")]
+    #[arg(long, value_parser = duration, value_name = "DURATION", default_value = "30s")]
     pub timeout: Duration,
     #[command(flatten)]
     pub connect: ConnectArgs,
