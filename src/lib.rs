@@ -40,11 +40,13 @@ use std::process::ExitCode;
 pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
     let Some(command) = cli.command else {
         use clap::CommandFactory;
-        cli::Cli::command().print_help()?;
+        cmd::out::text(cli::Cli::command().render_help());
         return Ok(ExitCode::SUCCESS);
     };
     telemetry::init(&cli.log_level, cli.log_format).map_err(anyhow::Error::msg)?;
     match command {
+        cli::Command::Completions(args) => Ok(cmd::docs::completions(&args)),
+        cli::Command::Man(args) => cmd::docs::man(&args),
         cli::Command::Serve(args) => one_shot()?
             .block_on(cmd::serve::main(args))
             .map(|()| ExitCode::SUCCESS),

@@ -1,5 +1,8 @@
 //! Logging: text or JSON on stderr, quiet by default (state transitions only at
 //! `info`). Levels accept kafka-connect-healthcheck's names (`WARNING`, `CRITICAL`).
+//! Text logs are coloured only when stderr is a terminal and `NO_COLOR` is unset, so
+//! a log collector never receives escape codes. Fields are Display forms (`%`), never
+//! Rust debug forms.
 
 use tracing_subscriber::{EnvFilter, fmt};
 
@@ -29,6 +32,7 @@ pub fn init(level: &str, format: LogFormat) -> Result<(), String> {
     let builder = fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(crate::cmd::out::colour(&std::io::stderr()))
         .with_target(false);
     let _ = match format {
         LogFormat::Text => builder.try_init(),

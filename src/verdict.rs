@@ -33,6 +33,17 @@ pub enum WorkerScope {
     Host(String),
 }
 
+/// As given: `host:port`, `host (any port)`, or `every worker`.
+impl std::fmt::Display for WorkerScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WorkerScope::All => f.write_str("every worker"),
+            WorkerScope::Exact(id) => f.write_str(id),
+            WorkerScope::Host(host) => write!(f, "{host} (any port)"),
+        }
+    }
+}
+
 impl WorkerScope {
     pub fn matches(&self, worker_id: &str) -> bool {
         match self {

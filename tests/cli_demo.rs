@@ -11,6 +11,11 @@ use serde_json::Value;
 
 /// The demo on free ports with `extra` flags, its stdout read.
 fn demo(extra: &[&str]) -> Spawned {
+    Spawned::spawn(demo_command(extra), Stream::Stdout)
+}
+
+/// The demo's command line on free ports, quiet logs, and `extra` flags.
+fn demo_command(extra: &[&str]) -> std::process::Command {
     let mut command = bin();
     command
         .args([
@@ -24,7 +29,7 @@ fn demo(extra: &[&str]) -> Spawned {
         ])
         .args(["--log-level", "warning"])
         .args(extra);
-    Spawned::spawn(command, Stream::Stdout)
+    command
 }
 
 /// The first word after `prefix` on one of `lines`.
@@ -38,14 +43,7 @@ fn after(lines: &[String], prefix: &str) -> String {
 /// The reconciler's status once its first pass is done.
 async fn first_pass(reconciler: &str) -> Value {
     common::eventually("a reconcile pass", || async {
-        let status: Value = common::http()
-            .get(reconciler)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
+        let status = common::json_at(reconciler).await?;
         assert_ne!(status["last"]["outcome"], "invalid", "{status}");
         (status["passes"].as_u64() > Some(0)).then_some(status)
     })
@@ -110,4 +108,47 @@ async fn duration_stops_the_demo_by_itself() {
         "{:?}",
         child.seen
     );
+}
+
+/// A demo whose stdout is closed (`demo | head`) ends quietly with 141 at its next
+/// line, and leaves no temporary directory behind.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_closed_stdout_ends_the_demo_and_removes_its_directory() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+    let mut command = tokio::process::Command::from(demo_command(&["--fail-every", "200ms"]));
+    command
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    let mut child = command.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut seen = Vec::new();
+    let intro = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            let last = line.starts_with("Task ");
+            seen.push(line);
+            if last {
+                return;
+            }
+        }
+        panic!("the intro ended early");
+    };
+    tokio::time::timeout(common::PATIENCE, intro).await.unwrap();
+    let declared = after(&seen, "  It adopts the four connectors declared in");
+    let root = std::path::Path::new(&declared)
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    assert!(root.is_dir(), "{root:?}");
+    drop(lines);
+    let mut stderr = String::new();
+    let mut err = child.stderr.take().unwrap();
+    let ended = async {
+        err.read_to_string(&mut stderr).await.unwrap();
+        child.wait().await.unwrap()
+    };
+    let status = tokio::time::timeout(common::PATIENCE, ended).await.unwrap();
+    assert_eq!(status.code(), Some(141), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!root.exists(), "{root:?} is left behind");
 }

@@ -105,7 +105,12 @@ async fn restart_exit_codes() {
     ] {
         let out = run(argv("restart", &sim, &bad)).await;
         assert_eq!(out.status.code(), Some(2), "{bad:?}: {:?}", text(&out));
-        assert!(text(&out).0.starts_with("error: "), "{bad:?}");
+        let (stdout, stderr) = text(&out);
+        assert!(stdout.is_empty(), "{bad:?}: {stdout}");
+        assert!(
+            stderr.starts_with("connect-sentinel: error: "),
+            "{bad:?}: {stderr}"
+        );
     }
     let out = run(vec![
         "restart".into(),
@@ -115,7 +120,7 @@ async fn restart_exit_codes() {
     ])
     .await;
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out).0.contains("unreachable"), "{:?}", text(&out));
+    assert!(text(&out).1.contains("unreachable"), "{:?}", text(&out));
 }
 
 /// `status -o json --sentinel-url` joins a running serve's remediation state.

@@ -6,10 +6,13 @@ use std::process::ExitCode;
 
 use serde_json::json;
 
-use super::diff::{fail, print_plan, setup};
+use super::{
+    diff::{fail, print_plan, setup},
+    out,
+};
 use crate::{
     cli::{ApplyArgs, PlanOutput},
-    declare::{ChangeResult, Finished, InvalidConfig, Mode},
+    declare::{ChangeResult, Event, Finished, InvalidConfig, Mode},
     manifest::Inputs,
     plan::redact::Redactor,
     settings,
@@ -29,11 +32,7 @@ pub async fn main(args: ApplyArgs) -> ExitCode {
     };
     let text = output == PlanOutput::Text;
     let run = declare
-        .run(Inputs::Files(&files), mode, |report, redactor| {
-            if text {
-                print_report(report, redactor);
-            }
-        })
+        .run(Inputs::Files(&files), mode, |event| progress(event, text))
         .await;
     let redactor = &run.redactor;
     match run.result {
@@ -54,25 +53,44 @@ pub async fn main(args: ApplyArgs) -> ExitCode {
 fn summarise(reports: &[ChangeResult], output: PlanOutput, redactor: &Redactor) -> ExitCode {
     let failed = reports.iter().filter(|r| r.result.is_err()).count();
     match output {
-        PlanOutput::Text => println!(
+        PlanOutput::Text => out::line(format_args!(
             "{} of {} change(s) applied, {failed} failed.",
             reports.len() - failed,
             reports.len(),
-        ),
-        PlanOutput::Json => println!("{:#}", reports_json(reports, redactor)),
+        )),
+        PlanOutput::Json => out::line(format_args!("{:#}", reports_json(reports, redactor))),
     }
     ExitCode::from(u8::from(failed > 0))
 }
 
+/// Progress on stderr as plain lines (validating, writing), and each change's line
+/// as it finishes (text output only).
+fn progress(event: Event<'_>, text: bool) {
+    match event {
+        Event::Validating { configs: 0 } => {}
+        Event::Validating { configs } => out::note(format_args!(
+            "connect-sentinel: validating {configs} config(s) with Connect…"
+        )),
+        Event::Writing {
+            changes,
+            concurrency,
+        } => out::note(format_args!(
+            "connect-sentinel: writing {changes} change(s), up to {concurrency} at a time…"
+        )),
+        Event::Done(report, redactor) if text => print_report(report, redactor),
+        Event::Done(..) => {}
+    }
+}
+
 fn print_report(report: &ChangeResult, redactor: &Redactor) {
     match &report.result {
-        Ok(()) => println!("{}: {}", report.name, report.action),
-        Err(e) => eprintln!(
+        Ok(()) => out::line(format_args!("{}: {}", report.name, report.action)),
+        Err(e) => out::note(format_args!(
             "{}: failed to {}: {}",
             report.name,
             report.verb,
             redactor.text(&e.to_string())
-        ),
+        )),
     }
 }
 
@@ -82,19 +100,22 @@ fn print_invalid(invalid: &[InvalidConfig], output: PlanOutput, redactor: &Redac
             .iter()
             .map(|i| json!({"name": i.name, "problems": i.problems.iter().map(|p| redactor.text(p)).collect::<Vec<_>>()}))
             .collect();
-        println!("{:#}", json!({"applied": false, "invalid": items}));
+        out::line(format_args!(
+            "{:#}",
+            json!({"applied": false, "invalid": items})
+        ));
         return;
     }
     for i in invalid {
-        eprintln!("{}: invalid config:", i.name);
+        out::note(format_args!("{}: invalid config:", i.name));
         for problem in &i.problems {
-            eprintln!("    {}", redactor.text(problem));
+            out::note(format_args!("    {}", redactor.text(problem)));
         }
     }
-    eprintln!(
+    out::note(format_args!(
         "nothing applied: {} connector(s) failed validation",
         invalid.len()
-    );
+    ));
 }
 
 fn reports_json(reports: &[ChangeResult], redactor: &Redactor) -> serde_json::Value {

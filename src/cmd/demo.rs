@@ -14,6 +14,7 @@ use anyhow::Context;
 use connect_sim::{SimConfig, seed::SeedBody};
 use tokio::net::TcpListener;
 
+use super::out;
 use crate::{
     cli::DemoArgs,
     cmd::{reconcile, serve, status},
@@ -50,21 +51,22 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let health = format!("http://{}", listener.local_addr()?);
     print_intro(&sim.url(), &health).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let root = manifests_dir()?;
+    let scratch = manifests_dir()?;
+    let root = scratch.0.clone();
     let reconciler = start_reconcile(&sim.url(), &root, args.reconcile_port, stop_rx.clone()).await;
     match &reconciler {
         Ok(url) => print_reconcile(url, &root),
-        Err(e) => println!("demo: reconcile not started: {e:#}"),
+        Err(e) => out::line(format_args!("demo: reconcile not started: {e:#}")),
     }
-    println!(
+    out::line(format_args!(
         "Task {FLAKY}-1 fails now and then; auto-restart brings it back. Ctrl-C stops the demo."
-    );
+    ));
     tokio::spawn(flaky_task(sim.control()?, args.fail_every, stop_rx));
     let shutdown = until(args.duration);
     serve::run(server, listener, shutdown).await?;
     let _ = stop_tx.send(true);
     sim.stop().await?;
-    let _ = std::fs::remove_dir_all(&root);
+    drop(scratch);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -89,14 +91,27 @@ const MANIFESTS: [(&str, &str); 4] = [
     ),
 ];
 
-fn manifests_dir() -> anyhow::Result<PathBuf> {
+/// The demo's directory, removed however the demo ends: returning, failing, or exiting
+/// on a closed stdout ([`out`]).
+struct Scratch(PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        out::forget(&self.0);
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn manifests_dir() -> anyhow::Result<Scratch> {
     let root = std::env::temp_dir().join(format!("connect-sentinel-demo-{}", std::process::id()));
+    out::remove_on_exit(&root);
+    let scratch = Scratch(root.clone());
     for (path, text) in MANIFESTS {
         let file = root.join(path);
         std::fs::create_dir_all(file.parent().unwrap_or(&root))?;
         std::fs::write(&file, text).with_context(|| format!("cannot write {}", file.display()))?;
     }
-    Ok(root)
+    Ok(scratch)
 }
 
 /// `reconcile` over the demo's manifests (resync every 10 s); its URL.
@@ -150,15 +165,17 @@ fn reconcile_settings(connect: &str, root: &Path, port: u16) -> anyhow::Result<R
 }
 
 fn print_reconcile(url: &str, root: &Path) {
-    println!("Reconciler:                 {url}  (/, /readyz, /metrics)");
-    println!(
+    out::line(format_args!(
+        "Reconciler:                 {url}  (/, /readyz, /metrics)"
+    ));
+    out::line(format_args!(
         "  It adopts the four connectors declared in {}",
         root.join("connectors").display()
-    );
-    println!(
+    ));
+    out::line(format_args!(
         "  (secrets from {}); edit a file and watch it apply.",
         root.join("vars").display()
-    );
+    ));
 }
 
 /// `serve` for the demo: poll every 500 ms, forgive transitions for 10 s, restart
@@ -186,18 +203,21 @@ fn serve_settings(connect: &str, port: u16, reset: Duration) -> anyhow::Result<S
 }
 
 async fn print_intro(connect: &str, health: &str) {
-    println!("connect-sentinel demo: a simulated Kafka Connect 3.9 cluster with 3 workers");
+    out::line("connect-sentinel demo: a simulated Kafka Connect 3.9 cluster with 3 workers");
     if let Ok(client) = ConnectClient::new(ClientOptions::new(connect))
         && let Ok(snapshot) = Poller::new(client).poll().await
     {
-        println!(
+        out::line(format_args!(
             "{}",
-            status::table(&status::rows(&snapshot, &Default::default()))
-        );
+            status::table(
+                &status::rows(&snapshot, &Default::default()),
+                out::colour(&std::io::stdout())
+            )
+        ));
     }
-    println!("Simulated Connect REST API: {connect}");
-    println!("Health server:              {health}");
-    println!("Try:");
+    out::line(format_args!("Simulated Connect REST API: {connect}"));
+    out::line(format_args!("Health server:              {health}"));
+    out::line("Try:");
     for path in [
         "/",
         "/readyz",
@@ -208,13 +228,17 @@ async fn print_intro(connect: &str, health: &str) {
         "/remediation",
         "/metrics",
     ] {
-        println!("  curl -s {health}{path}");
+        out::line(format_args!("  curl -s {health}{path}"));
     }
-    println!("  connect-sentinel status --connect-url {connect}");
-    println!(
+    out::line(format_args!(
+        "  connect-sentinel status --connect-url {connect}"
+    ));
+    out::line(format_args!(
         "  connect-sentinel probe --connect-url {connect} --connector customers-cdc; echo \"exit $?\""
-    );
-    println!("  connect-sentinel restart --connect-url {connect} {FLAKY} --failed");
+    ));
+    out::line(format_args!(
+        "  connect-sentinel restart --connect-url {connect} {FLAKY} --failed"
+    ));
 }
 
 /// Fails the flaky task every `every` through the simulator's control API; auto-restart
@@ -231,7 +255,7 @@ async fn flaky_task(
             _ = tokio::time::sleep(every) => {}
         }
         if control.task_state(FLAKY, 1, &body).await.is_ok() {
-            println!("demo: task {FLAKY}-1 FAILED");
+            out::line(format_args!("demo: task {FLAKY}-1 FAILED"));
         }
     }
 }
@@ -245,8 +269,12 @@ async fn announce(mut observed: tokio::sync::watch::Receiver<std::sync::Arc<Obse
             if phases.insert(entry.connector.clone(), entry.phase) != Some(entry.phase) {
                 let (name, attempts) = (&entry.connector, entry.attempts);
                 match entry.phase {
-                    "recovered" => println!("demo: {name} recovered after {attempts} restart(s)"),
-                    phase => println!("demo: {name} {phase}: restart {attempts} sent"),
+                    "recovered" => out::line(format_args!(
+                        "demo: {name} recovered after {attempts} restart(s)"
+                    )),
+                    phase => out::line(format_args!(
+                        "demo: {name} {phase}: restart {attempts} sent"
+                    )),
                 }
             }
         }

@@ -2,8 +2,9 @@
 //! diff (or `-o json`), secrets redacted. Exit 0 no changes, 1 changes, 2 error, like
 //! `kubectl diff`.
 
-use std::{io::IsTerminal, path::PathBuf, process::ExitCode};
+use std::{path::PathBuf, process::ExitCode};
 
+use super::out;
 use crate::{
     cli::{DeclareArgs, DiffArgs, PlanOutput},
     declare::{Declare, Mode},
@@ -23,9 +24,7 @@ pub async fn main(args: DiffArgs) -> ExitCode {
         Ok(built) => built,
         Err(e) => return fail(&e, &Redactor::default()),
     };
-    let run = declare
-        .run(Inputs::Files(&files), Mode::Plan, |_, _| {})
-        .await;
+    let run = declare.run(Inputs::Files(&files), Mode::Plan, |_| {}).await;
     match run.result {
         Ok(finished) => {
             print_plan(finished.plan(), &run.redactor, args.output);
@@ -43,15 +42,14 @@ pub fn setup(args: &DeclareArgs) -> Result<(Declare, Vec<PathBuf>), SettingsErro
 /// Prints the plan as text or JSON on stdout.
 pub fn print_plan(plan: &Plan, redactor: &Redactor, output: PlanOutput) {
     match output {
-        PlanOutput::Text => print!("{}", render::text(plan, redactor, colour())),
-        PlanOutput::Json => println!("{:#}", render::json(plan, redactor)),
+        PlanOutput::Text => out::text(render::text(plan, redactor, colour())),
+        PlanOutput::Json => out::line(format_args!("{:#}", render::json(plan, redactor))),
     }
 }
 
 /// Colour only on a terminal, and never with `NO_COLOR` set (no-color.org).
 pub fn colour() -> Colour {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    match std::io::stdout().is_terminal() && !no_color {
+    match out::colour(&std::io::stdout()) {
         true => Colour::Always,
         false => Colour::Never,
     }
@@ -59,6 +57,6 @@ pub fn colour() -> Colour {
 
 /// Prints an error (redacted) on stderr; exit 2.
 pub fn fail(error: &dyn std::fmt::Display, redactor: &Redactor) -> ExitCode {
-    eprintln!("connect-sentinel: {}", redactor.text(&error.to_string()));
+    out::error(redactor.text(&error.to_string()));
     ExitCode::from(2)
 }

@@ -4,6 +4,8 @@ pub mod apply;
 #[cfg(feature = "demo")]
 pub mod demo;
 pub mod diff;
+pub mod docs;
+pub mod out;
 pub mod probe;
 pub mod reconcile;
 pub mod restart;

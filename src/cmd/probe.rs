@@ -11,6 +11,7 @@
 
 use std::process::ExitCode;
 
+use super::out;
 use crate::{
     cli::ProbeArgs,
     connect::{ConnectClient, types::first_line},
@@ -144,6 +145,6 @@ fn cause(f: &Failure) -> String {
 /// `probe` from the command line: prints the line, returns the exit code.
 pub async fn main(args: ProbeArgs) -> ExitCode {
     let outcome = check(&args).await;
-    println!("{}", outcome.line);
+    out::line(outcome.line);
     ExitCode::from(outcome.code)
 }

@@ -208,7 +208,7 @@ pub async fn main(args: ReconcileArgs) -> anyhow::Result<()> {
     let (source, interval) = (settings.source.clone(), settings.interval);
     let reconcile = build_with(settings.clone(), kube_client(&settings).await?)?;
     let addr: SocketAddr = listener.local_addr()?;
-    tracing::info!(%addr, source = ?source, interval = ?interval, "reconciling");
+    tracing::info!(%addr, %source, interval = %humantime::format_duration(interval), "reconciling");
     run(reconcile, listener, crate::shutdown::signal()).await
 }
 

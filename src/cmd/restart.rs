@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use regex::Regex;
 
+use super::out;
 use crate::{
     cli::RestartArgs,
     connect::retry::retry,
@@ -26,15 +27,18 @@ enum Mode {
     Task(u32),
 }
 
-/// `restart` from the command line.
+/// `restart` from the command line, within `--timeout`.
 pub async fn main(args: RestartArgs) -> ExitCode {
-    match run(&args).await {
-        Ok(code) => code,
-        Err(e) => {
-            println!("error: {e:#}");
-            ExitCode::from(2)
-        }
-    }
+    let error = match tokio::time::timeout(args.timeout, run(&args)).await {
+        Ok(Ok(code)) => return code,
+        Ok(Err(e)) => format!("{e:#}"),
+        Err(_) => format!(
+            "Connect did not finish within --timeout {}",
+            humantime::format_duration(args.timeout)
+        ),
+    };
+    out::error(error);
+    ExitCode::from(2)
 }
 
 async fn run(args: &RestartArgs) -> anyhow::Result<ExitCode> {
@@ -51,8 +55,8 @@ async fn run(args: &RestartArgs) -> anyhow::Result<ExitCode> {
     }
     let mut refused = false;
     for name in &names {
-        match restart(&client, name, mode).await {
-            Ok(done) => println!("{name}: {done}"),
+        match out::waiting(&format!("restarting {name}"), restart(&client, name, mode)).await {
+            Ok(done) => out::line(format_args!("{name}: {done}")),
             Err(
                 e @ (ConnectError::Unreachable { .. }
                 | ConnectError::Unauthorized { .. }
@@ -60,7 +64,7 @@ async fn run(args: &RestartArgs) -> anyhow::Result<ExitCode> {
             ) => bail!(e),
             Err(e) => {
                 refused = true;
-                println!("{name}: failed: {e}");
+                out::line(format_args!("{name}: failed: {e}"));
             }
         }
     }

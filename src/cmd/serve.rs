@@ -97,7 +97,7 @@ pub fn warn_if_worker_unknown(state: &HealthState) {
     let ids = snapshot.instances().map(|i| i.worker_id);
     let mut seen = ids.peekable();
     if seen.peek().is_some() && !seen.any(|id| state.policy.worker.matches(id)) {
-        tracing::warn!(worker = ?state.policy.worker, "--connect-worker-id matches no connector or task; check the id (host:port) or use a host only");
+        tracing::warn!(worker = %state.policy.worker, "--connect-worker-id matches no connector or task; check the id (host:port) or use a host only");
     }
 }
 
@@ -107,7 +107,7 @@ pub async fn main(args: ServeArgs) -> anyhow::Result<()> {
     let listener = server::listen(settings.listen).await?;
     let server = build(settings);
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, connect = server.poll_loop.poller.client().base_url(), interval = ?server.poll_loop.interval, "serving health checks");
+    tracing::info!(%addr, connect = server.poll_loop.poller.client().base_url(), interval = %humantime::format_duration(server.poll_loop.interval), "serving health checks");
     let state = server.state.clone();
     tokio::spawn(async move {
         let mut rx = state.observed.clone();

@@ -4,14 +4,14 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{Cell, Color, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 use serde_json::Value;
 
+use super::out;
 use crate::{
     cli::{Output, StatusArgs},
-    connect::{ClientOptions, ConnectClient, ConnectorStatus, types::first_line},
+    connect::{ClientOptions, ConnectClient, ConnectError, ConnectorStatus, types::first_line},
     poll::Poller,
     settings,
     snapshot::{Snapshot, instances},
@@ -74,8 +74,9 @@ pub fn rows(snapshot: &Snapshot, policy: &Policy) -> Vec<Row> {
         .collect()
 }
 
-/// The table as text; a RESTARTS column when any row has remediation state.
-pub fn table(rows: &[Row]) -> String {
+/// The table as text; a RESTARTS column when any row has remediation state. With
+/// `colour`, states are coloured: RUNNING green, FAILED red, the rest yellow.
+pub fn table(rows: &[Row], colour: bool) -> String {
     let restarts = rows.iter().any(|r| r.remediation.is_some());
     let mut header = vec!["CONNECTOR", "TYPE", "STATE", "TASKS", "WORKER", "TRACE"];
     if restarts {
@@ -83,21 +84,35 @@ pub fn table(rows: &[Row]) -> String {
     }
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED).set_header(header);
+    match colour {
+        true => table.enforce_styling(),
+        false => table.force_no_tty(),
+    };
     for r in rows {
         let mut cells = vec![
-            r.connector.clone(),
-            r.kind.clone(),
-            r.state.clone(),
-            format!("{}/{}", r.tasks_running, r.tasks_total),
-            r.worker_id.clone(),
-            r.trace.clone().unwrap_or_default(),
+            Cell::new(&r.connector),
+            Cell::new(&r.kind),
+            state_cell(&r.state),
+            Cell::new(format!("{}/{}", r.tasks_running, r.tasks_total)),
+            Cell::new(&r.worker_id),
+            Cell::new(r.trace.as_deref().unwrap_or_default()),
         ];
         if restarts {
-            cells.insert(5, restarts_cell(r.remediation.as_ref()));
+            cells.insert(5, Cell::new(restarts_cell(r.remediation.as_ref())));
         }
         table.add_row(cells);
     }
     table.to_string()
+}
+
+/// A state, coloured by what it means (shown only where the table is styled).
+fn state_cell(state: &str) -> Cell {
+    let colour = match state {
+        "RUNNING" => Color::Green,
+        "FAILED" => Color::Red,
+        _ => Color::Yellow,
+    };
+    Cell::new(state).fg(colour)
 }
 
 /// `2 (remediating)`, or empty.
@@ -107,12 +122,19 @@ fn restarts_cell(entry: Option<&Value>) -> String {
     })
 }
 
-/// Joins the remediation state of a running `serve` (`GET /remediation`) into the rows.
-async fn join_remediation(rows: &mut [Row], sentinel: &str) -> anyhow::Result<()> {
-    let client = ConnectClient::new(ClientOptions::new(sentinel))?;
-    let state: Value = client.get_json("/remediation").await.with_context(|| {
-        format!("cannot read the remediation state from --sentinel-url {sentinel}")
-    })?;
+/// Joins the remediation state of a running `serve` (`GET /remediation`) into the
+/// rows. A sentinel that cannot be read only costs the RESTARTS column: a warning on
+/// stderr names it, and Connect's state is shown as usual.
+async fn join_remediation(rows: &mut [Row], sentinel: &str) {
+    let state = match read_remediation(sentinel).await {
+        Ok(state) => state,
+        Err(reason) => {
+            return out::note(format_args!(
+                "connect-sentinel: warning: no auto-restart state: the sentinel at \
+                 --sentinel-url {sentinel} {reason}"
+            ));
+        }
+    };
     let entries = state["connectors"].as_array().cloned().unwrap_or_default();
     for row in rows {
         row.remediation = entries
@@ -120,7 +142,25 @@ async fn join_remediation(rows: &mut [Row], sentinel: &str) -> anyhow::Result<()
             .find(|e| e["connector"].as_str() == Some(&row.connector))
             .cloned();
     }
-    Ok(())
+}
+
+/// `GET /remediation` of a running `serve`; the error says what the sentinel did.
+async fn read_remediation(sentinel: &str) -> Result<Value, String> {
+    let client = ConnectClient::new(ClientOptions::new(sentinel)).map_err(|e| match e {
+        ConnectError::Settings(why) => format!("is not a usable URL: {why}"),
+        other => other.to_string(),
+    })?;
+    client.get_json("/remediation").await.map_err(|e| match e {
+        ConnectError::Unreachable { reason, .. } => format!("is unreachable: {reason}"),
+        ConnectError::Timeout { timeout_ms, .. } => {
+            format!("did not answer within {timeout_ms} ms")
+        }
+        ConnectError::Status {
+            status, message, ..
+        } => format!("answered GET /remediation with HTTP {status}: {message}"),
+        ConnectError::Garbage { reason, .. } => format!("answered with invalid JSON: {reason}"),
+        other => format!("failed: {other}"),
+    })
 }
 
 /// `status` from the command line.
@@ -130,12 +170,45 @@ pub async fn main(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let snapshot = Poller::new(client).poll().await.map_err(|f| f.error)?;
     let mut rows = rows(&snapshot, &policy);
     if let Some(sentinel) = &args.sentinel_url {
-        join_remediation(&mut rows, sentinel).await?;
+        join_remediation(&mut rows, sentinel).await;
     }
     match args.output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
-        Output::Table if rows.is_empty() => println!("no connectors"),
-        Output::Table => println!("{}", table(&rows)),
+        Output::Json => out::line(serde_json::to_string_pretty(&rows)?),
+        Output::Table if rows.is_empty() => out::line("no connectors"),
+        Output::Table => out::line(table(&rows, out::colour(&std::io::stdout()))),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(state: &str) -> Row {
+        Row {
+            connector: "a".into(),
+            kind: "sink".into(),
+            state: state.into(),
+            tasks_running: 0,
+            tasks_total: 0,
+            worker_id: "w:8083".into(),
+            trace: None,
+            status: None,
+            remediation: None,
+        }
+    }
+
+    /// States are coloured only when asked (on a terminal without NO_COLOR).
+    #[test]
+    fn states_are_coloured_only_when_asked() {
+        let rows = [row("RUNNING"), row("FAILED")];
+        let coloured = table(&rows, true);
+        let before = |word: &str| {
+            let at = coloured.find(word).unwrap();
+            coloured[..at].rsplit('\u{1b}').next().unwrap().to_string()
+        };
+        assert_ne!(before("RUNNING"), before("FAILED"), "{coloured:?}");
+        assert!(before("FAILED").starts_with('['), "{coloured:?}");
+        assert!(!table(&rows, false).contains('\u{1b}'));
+    }
 }

@@ -153,9 +153,9 @@ impl ConnectClient {
             .pool_idle_timeout(Duration::from_secs(30))
             .default_headers(extra_headers(&options.headers)?);
         builder = tls::configure(builder, &options.tls, is_https(&base))?;
-        let http = builder
-            .build()
-            .map_err(|e| ConnectError::Settings(format!("cannot build the HTTP client: {e}")))?;
+        let http = builder.build().map_err(|e| {
+            ConnectError::Settings(format!("cannot build the HTTP client: {}", tls::causes(&e)))
+        })?;
         Ok(Self {
             http,
             base,

@@ -40,6 +40,17 @@ pub enum Mode<'a> {
     Apply(&'a WriteSettings),
 }
 
+/// What a run reports as it goes, for progress and logs.
+#[derive(Clone, Copy, Debug)]
+pub enum Event<'a> {
+    /// Validation of this many configs starts.
+    Validating { configs: usize },
+    /// Writing this many changes starts, `concurrency` at a time.
+    Writing { changes: usize, concurrency: usize },
+    /// One change finished (its message redacted with the redactor).
+    Done(&'a ChangeResult, &'a Redactor),
+}
+
 /// What a run did, once the plan was made.
 #[derive(Debug)]
 pub enum Finished {
@@ -106,13 +117,13 @@ const READ_RETRY: Backoff = Backoff {
 };
 
 impl Declare {
-    /// One run over `inputs`; `done` sees each write's report (and the redactor for
-    /// its message) as it finishes.
+    /// One run over `inputs`; `events` sees validation and writing start, and each
+    /// write's report as it finishes.
     pub async fn run(
         &self,
         inputs: Inputs<'_>,
         mode: Mode<'_>,
-        done: impl FnMut(&ChangeResult, &Redactor),
+        events: impl FnMut(Event<'_>),
     ) -> Run {
         let manifests = match manifest::load(inputs, self.vars.as_deref(), self.env.clone()) {
             Ok(manifests) => manifests,
@@ -125,7 +136,7 @@ impl Declare {
             }
         };
         let (redactor, desired) = (manifests.redactor(), manifests.desired());
-        let result = self.converge(&desired, mode, &redactor, done).await;
+        let result = self.converge(&desired, mode, &redactor, events).await;
         Run {
             redactor,
             desired: Some(desired),
@@ -138,7 +149,7 @@ impl Declare {
         desired: &[Desired],
         mode: Mode<'_>,
         redactor: &Redactor,
-        mut done: impl FnMut(&ChangeResult, &Redactor),
+        mut events: impl FnMut(Event<'_>),
     ) -> Result<Finished, DeclareError> {
         let backoff = match mode {
             Mode::Plan => READ_RETRY,
@@ -150,11 +161,20 @@ impl Declare {
             Mode::Apply(settings) if !plan.is_empty() => settings,
             _ => return Ok(Finished::Planned(plan)),
         };
+        let configs = plan.steps.iter().filter(|s| s.op.writes_config().is_some());
+        events(Event::Validating {
+            configs: configs.count(),
+        });
         let invalid = change::validate(&self.client, &plan, settings).await;
         if !invalid.is_empty() {
             return Ok(Finished::Invalid { plan, invalid });
         }
-        let reports = change::execute(&self.client, &plan, settings, |r| done(r, redactor)).await;
+        events(Event::Writing {
+            changes: plan.changes().count(),
+            concurrency: settings.concurrency.max(1),
+        });
+        let done = |r: &ChangeResult| events(Event::Done(r, redactor));
+        let reports = change::execute(&self.client, &plan, settings, done).await;
         Ok(Finished::Written { plan, reports })
     }
 }

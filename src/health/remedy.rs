@@ -123,7 +123,8 @@ impl Remediation {
 
 /// One line per restart: what, which attempt, when the next, and why it failed.
 fn log(restart: &Restart, result: &Result<(), ConnectError>) {
-    let tasks = format!("{:?}", restart.failed.tasks);
+    let tasks: Vec<String> = restart.failed.tasks.iter().map(u32::to_string).collect();
+    let tasks = tasks.join(",");
     let next = restart.next_in.map_or_else(
         || "none (max restarts reached)".to_string(),
         |d| humantime::format_duration(d).to_string(),

@@ -159,8 +159,27 @@ fn yaml_error(file: &Path, text: &str, e: &serde_saphyr::Error) -> ManifestError
         path: file.display().to_string(),
         format: "YAML",
         at,
-        reason: first_line(&e.to_string()),
+        reason: match e.without_snippet() {
+            serde_saphyr::Error::Budget { breach, .. } => budget_sentence(breach),
+            other => first_line(&other.to_string()),
+        },
     }
+}
+
+/// A YAML safety limit, as a sentence (the parser's own text is a Rust debug form).
+fn budget_sentence(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let what = match breach {
+        B::Documents { documents } => {
+            format!("more than {} documents ({documents})", documents - 1)
+        }
+        B::Depth { depth } => format!("nesting deeper than {} levels", depth - 1),
+        B::Nodes { nodes } => format!("more than {} values ({nodes})", nodes - 1),
+        B::Aliases { aliases } => format!("more than {} aliases ({aliases})", aliases - 1),
+        B::Anchors { anchors } => format!("more than {} anchors ({anchors})", anchors - 1),
+        _ => "more YAML than the parser's safety limits allow".to_string(),
+    };
+    format!("the file holds {what}; split it into smaller files")
 }
 
 /// The 1-based document holding `line`: one more than the `---` markers above it

@@ -28,7 +28,8 @@ use tokio::{sync::watch as channel, time::Instant};
 
 use crate::{
     declare::{
-        ChangeResult, Declare, DeclareError, Finished, InvalidConfig, Mode, Run, WriteSettings,
+        ChangeResult, Declare, DeclareError, Event, Finished, InvalidConfig, Mode, Run,
+        WriteSettings,
     },
     manifest::Inputs,
     plan::{Desired, redact::Redactor},
@@ -52,6 +53,23 @@ pub enum Outcome {
     Refused { reason: String },
     /// Another replica holds the leader lease: this one only watches.
     Standby,
+}
+
+/// A sentence for logs and `/readyz`'s `reason`, e.g. `4 change(s) applied`.
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InSync => f.write_str("Connect matches the manifests"),
+            Self::Applied { changes } => write!(f, "{changes} change(s) applied"),
+            Self::Partial { applied, failed } => {
+                write!(f, "{failed} change(s) failed, {applied} applied")
+            }
+            Self::Invalid { reason } => write!(f, "invalid manifests or config: {reason}"),
+            Self::Unreachable { reason } => write!(f, "cannot read Connect: {reason}"),
+            Self::Refused { reason } => write!(f, "plan refused: {reason}"),
+            Self::Standby => f.write_str("standby: another replica holds the leader lease"),
+        }
+    }
 }
 
 impl Outcome {
@@ -84,11 +102,20 @@ pub struct Status {
     pub last: Option<Outcome>,
     /// Connectors declared in the last readable manifests.
     pub declared: usize,
-    /// When the last pass that converged finished.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// When the last pass that converged finished (RFC 3339, UTC, e.g.
+    /// `2026-12-02T07:20:00.123Z`).
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "rfc3339")]
     pub last_success: Option<SystemTime>,
     /// Settled bursts of file or ConfigMap events that changed no input (no pass ran).
     pub unchanged: u64,
+}
+
+/// `Some(time)` as an RFC 3339 string (milliseconds, UTC).
+fn rfc3339<S: serde::Serializer>(time: &Option<SystemTime>, to: S) -> Result<S::Ok, S::Error> {
+    match time {
+        Some(t) => to.collect_str(&humantime::format_rfc3339_millis(*t)),
+        None => to.serialize_none(),
+    }
 }
 
 /// Where manifests are read from.
@@ -211,9 +238,11 @@ impl Reconciler {
             }
         };
         let (heartbeat, metrics) = (&self.heartbeat, &self.metrics);
-        let done = |report: &ChangeResult, redactor: &Redactor| {
+        let done = |event: Event<'_>| {
             beat(heartbeat);
-            log(report, redactor, metrics);
+            if let Event::Done(report, redactor) = event {
+                log(report, redactor, metrics);
+            }
         };
         let run = tokio::select! {
             run = self.declare.run(inputs, Mode::Apply(&self.write), done) => run,
@@ -257,8 +286,8 @@ impl Reconciler {
     fn publish(&self, outcome: &Outcome) {
         match outcome {
             Outcome::InSync => tracing::debug!("in sync"),
-            o if o.converged() => tracing::info!(outcome = ?o, "pass applied"),
-            o => tracing::warn!(outcome = ?o, "pass did not converge"),
+            o if o.converged() => tracing::info!(outcome = %o.label(), detail = %o, "pass applied"),
+            o => tracing::warn!(outcome = %o.label(), detail = %o, "pass did not converge"),
         }
         self.status.send_modify(|s| {
             s.passes += 1;

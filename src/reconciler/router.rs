@@ -59,7 +59,7 @@ async fn readyz(State(state): State<ServerState>) -> Response {
         Some(super::Outcome::Standby) => {
             return Json(json!({"ready": true, "leader": false})).into_response();
         }
-        Some(outcome) => serde_json::to_string(outcome).unwrap_or_default(),
+        Some(outcome) => outcome.to_string(),
     };
     let body = json!({"ready": false, "reason": reason, "last": status.last});
     (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()

@@ -93,7 +93,7 @@ pub fn write(args: &WriteArgs) -> WriteSettings {
 
 /// The Connect client options from the flags.
 pub fn client_options(args: &ConnectArgs) -> Result<ClientOptions, SettingsError> {
-    let basic_auth = match args.basic_auth.trim() {
+    let basic_auth = match args.basic_auth.as_deref().unwrap_or("").trim() {
         "" => None,
         value => {
             let (user, password) = value
@@ -118,14 +118,31 @@ pub fn client_options(args: &ConnectArgs) -> Result<ClientOptions, SettingsError
         client_key: args.tls_client_key.clone(),
         insecure: args.tls_insecure,
     };
+    let bearer_token = args.bearer_token.clone().filter(|t| !t.is_empty());
+    if let Some(token) = &bearer_token {
+        bearer_header(token)?;
+    }
     Ok(ClientOptions {
         url: args.connect_url.clone(),
         basic_auth,
-        bearer_token: args.bearer_token.clone().filter(|t| !t.is_empty()),
+        bearer_token,
         headers,
         tls,
         timeout: args.connect_timeout,
     })
+}
+
+/// Refuses a token no HTTP header can carry (control characters such as a trailing
+/// newline from `$(cat file)`), which would fail every call; the token is never shown.
+fn bearer_header(token: &str) -> Result<(), SettingsError> {
+    match reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")) {
+        Ok(_) => Ok(()),
+        Err(_) => Err(invalid(
+            "bearer-token",
+            "holds a character an HTTP header cannot carry (a control character such as \
+             a newline, or non-ASCII); the value is not shown",
+        )),
+    }
 }
 
 /// The health policy from the flags; `connect_url` gives the port for `auto` worker ids.
@@ -145,18 +162,30 @@ pub fn policy(args: &ScopeArgs, connect_url: &str) -> Result<Policy, SettingsErr
 
 /// The auto-restart policy, `None` without `--auto-restart`.
 pub fn restart_policy(args: &RemediationArgs) -> Result<Option<RestartPolicy>, SettingsError> {
-    let policy =
-        RestartPolicy {
-            schedule: args.restart_backoff.parse().map_err(
-                |e: crate::remediate::ScheduleError| invalid("restart-backoff", e.to_string()),
-            )?,
-            max_restarts: args.max_restarts,
-            escalate_after: args.escalate_after_restarts,
-            reset_after: args.restart_reset_after,
-            trace: regex("restart-trace", args.restart_trace.as_deref())?,
-            include: regex("restart-include", args.restart_include.as_deref())?,
-            exclude: regex("restart-exclude", args.restart_exclude.as_deref())?,
-        };
+    let schedule: crate::remediate::Schedule = args
+        .restart_backoff
+        .parse()
+        .map_err(|e: crate::remediate::ScheduleError| invalid("restart-backoff", e.to_string()))?;
+    if let Some(long) = schedule
+        .delays()
+        .iter()
+        .find(|d| **d > crate::cli::MAX_DURATION)
+    {
+        let long = humantime::format_duration(*long);
+        return Err(invalid(
+            "restart-backoff",
+            format!("{long} is too long: at most 10 years"),
+        ));
+    }
+    let policy = RestartPolicy {
+        schedule,
+        max_restarts: args.max_restarts,
+        escalate_after: args.escalate_after_restarts,
+        reset_after: args.restart_reset_after,
+        trace: regex("restart-trace", args.restart_trace.as_deref())?,
+        include: regex("restart-include", args.restart_include.as_deref())?,
+        exclude: regex("restart-exclude", args.restart_exclude.as_deref())?,
+    };
     Ok(args.auto_restart.then_some(policy))
 }
 

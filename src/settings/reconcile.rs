@@ -41,6 +41,26 @@ pub enum SourceSettings {
     ConfigMaps(KubeSettings),
 }
 
+/// For logs: `files a.yaml, dir/` or `configmaps destination=connect in ns`.
+impl std::fmt::Display for SourceSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Files(files) => {
+                let files: Vec<_> = files.iter().map(|p| p.display().to_string()).collect();
+                write!(f, "files {}", files.join(", "))
+            }
+            Self::ConfigMaps(maps) => {
+                let namespace = match &maps.namespace {
+                    None => "every namespace",
+                    Some(Namespace::Named(name)) => name,
+                    Some(Namespace::ClientDefault) => "the client's namespace",
+                };
+                write!(f, "configmaps {} in {namespace}", maps.selector)
+            }
+        }
+    }
+}
+
 /// Which ConfigMaps hold manifests.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KubeSettings {

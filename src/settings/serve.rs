@@ -31,14 +31,25 @@ pub fn serve(args: &ServeArgs) -> Result<ServeSettings, SettingsError> {
     if args.poll_interval.is_zero() {
         return Err(invalid("poll-interval", "must be more than 0"));
     }
+    let max_age = args
+        .max_age
+        .unwrap_or_else(|| ServeSettings::default_max_age(args.poll_interval));
+    if max_age <= args.poll_interval {
+        return Err(invalid(
+            "max-age",
+            format!(
+                "{} must be more than --poll-interval {}: every snapshot would be stale",
+                humantime::format_duration(max_age),
+                humantime::format_duration(args.poll_interval)
+            ),
+        ));
+    }
     Ok(ServeSettings {
         client: client(&args.connect)?,
         policy: policy(&args.scope, &args.connect.connect_url)?,
         restart: restart_policy(&args.remediation)?,
         poll_interval: args.poll_interval,
-        max_age: args
-            .max_age
-            .unwrap_or_else(|| ServeSettings::default_max_age(args.poll_interval)),
+        max_age,
         listen: SocketAddr::new(args.bind, args.port),
     })
 }

@@ -154,6 +154,11 @@ impl Served {
     }
 }
 
+/// `GET url` as JSON; `None` while it cannot be read (for [`eventually`]).
+pub async fn json_at(url: &str) -> Option<Value> {
+    http().get(url).send().await.ok()?.json().await.ok()
+}
+
 /// Runs the binary to its exit without blocking the runtime (the simulator lives on
 /// it); one that does not exit within [`PATIENCE`] is killed and fails the test.
 pub async fn run(args: Vec<String>) -> Output {

@@ -1,0 +1,232 @@
+//! The flag groups several commands flatten: manifests (`DeclareArgs`), writing
+//! (`WriteArgs`), the Kubernetes side of `reconcile` (`KubeArgs`), the connection to
+//! Connect (`ConnectArgs`), health scope (`ScopeArgs`) and auto-restart
+//! (`RemediationArgs`). Each is one help heading.
+
+use std::{path::PathBuf, time::Duration};
+
+use clap::Args;
+
+use super::{PlanOutput, duration};
+
+/// Flags shared by `diff` and `apply`: manifests, templating, ownership.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Manifests")]
+pub struct DeclareArgs {
+    /// Manifest file or directory (repeatable; directories are read recursively for
+    /// .json, .yaml and .yml).
+    #[arg(
+        short = 'f',
+        long = "filename",
+        visible_alias = "file",
+        env = "CONNECT_SENTINEL_FILES",
+        value_delimiter = ','
+    )]
+    pub files: Vec<PathBuf>,
+    /// Values for `{{ vars.NAME }}`: a directory with one file per value (a mounted
+    /// Secret) or a .properties file. They are redacted in all output.
+    #[arg(long, env = "CONNECT_SENTINEL_VARS")]
+    pub vars: Option<PathBuf>,
+    /// Who owns the connectors this tool writes (the `connect-sentinel.owner` config
+    /// key); only owned connectors are pruned.
+    #[arg(
+        long,
+        env = "CONNECT_SENTINEL_OWNER",
+        default_value = "connect-sentinel"
+    )]
+    pub owner: String,
+    /// Config key left out of comparisons, e.g. one the server adds; `*` matches any
+    /// run (repeatable). `__internal.*` is always ignored.
+    #[arg(
+        long = "ignore-key",
+        env = "CONNECT_SENTINEL_IGNORE_KEYS",
+        value_delimiter = ','
+    )]
+    pub ignore_keys: Vec<String>,
+    /// Delete connectors owned by --owner that are no longer declared.
+    #[arg(long)]
+    pub prune: bool,
+    /// With --prune, allow deleting every owned connector when nothing is declared.
+    #[arg(long, requires = "prune")]
+    pub force: bool,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = PlanOutput::Text, help_heading = "Output")]
+    pub output: PlanOutput,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// How changes are written (`apply`, `reconcile`).
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Writing")]
+pub struct WriteArgs {
+    /// How many connectors change at once.
+    #[arg(long, env = "CONNECT_SENTINEL_CONCURRENCY", default_value_t = 16,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub concurrency: u16,
+    /// Deadline of one connector's whole change, retries included.
+    #[arg(long, env = "CONNECT_SENTINEL_APPLY_TIMEOUT", value_parser = duration, value_name = "DURATION", default_value = "2m")]
+    pub timeout: Duration,
+    /// Retries of a write Connect answers with 409 or "rebalance expected".
+    #[arg(long, env = "CONNECT_SENTINEL_RETRIES", default_value_t = 6)]
+    pub retries: u32,
+    /// First retry delay; it doubles each retry (at most 10s), with jitter.
+    #[arg(long, env = "CONNECT_SENTINEL_RETRY_BACKOFF", value_parser = duration, value_name = "DURATION", default_value = "200ms")]
+    pub retry_backoff: Duration,
+}
+
+/// The Kubernetes side of `reconcile`: ConfigMap source and leader election.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Kubernetes")]
+pub struct KubeArgs {
+    /// Namespace of the ConfigMaps [default: POD_NAMESPACE, else the client's namespace].
+    #[arg(
+        long,
+        env = "CONNECT_SENTINEL_NAMESPACE",
+        conflicts_with = "all_namespaces"
+    )]
+    pub namespace: Option<String>,
+    /// Watch ConfigMaps in every namespace (needs a ClusterRole).
+    #[arg(long, env = "CONNECT_SENTINEL_ALL_NAMESPACES")]
+    pub all_namespaces: bool,
+    /// Label selector of the ConfigMaps that hold manifests (every key is one).
+    #[arg(
+        long,
+        env = "CONNECT_SENTINEL_SELECTOR",
+        default_value = "destination=connect"
+    )]
+    pub selector: String,
+    /// Run several replicas safely: only the holder of a coordination.k8s.io Lease writes.
+    #[arg(long, env = "CONNECT_SENTINEL_LEADER_ELECTION")]
+    pub leader_election: bool,
+    /// Name of the Lease.
+    #[arg(
+        long,
+        env = "CONNECT_SENTINEL_LEASE_NAME",
+        default_value = "connect-sentinel-reconciler"
+    )]
+    pub lease_name: String,
+    /// Namespace of the Lease [default: as --namespace].
+    #[arg(long, env = "CONNECT_SENTINEL_LEASE_NAMESPACE")]
+    pub lease_namespace: Option<String>,
+    /// How long a leader keeps the Lease without renewing it (renewed every third).
+    #[arg(long, env = "CONNECT_SENTINEL_LEASE_DURATION", value_parser = duration, value_name = "DURATION", default_value = "15s")]
+    pub lease_duration: Duration,
+    /// This replica's identity in the Lease [default: POD_NAME, else HOSTNAME].
+    #[arg(long, env = "CONNECT_SENTINEL_IDENTITY")]
+    pub identity: Option<String>,
+}
+
+/// How to reach Kafka Connect.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Connection")]
+pub struct ConnectArgs {
+    /// Kafka Connect REST URL.
+    #[arg(
+        long,
+        env = "HEALTHCHECK_CONNECT_URL",
+        default_value = "http://localhost:8083"
+    )]
+    pub connect_url: String,
+    /// Basic auth `user:password` (split at the first colon).
+    #[arg(long, env = "HEALTHCHECK_BASIC_AUTH", hide_env_values = true)]
+    pub basic_auth: Option<String>,
+    /// Bearer token sent as `Authorization: Bearer …`.
+    #[arg(long, env = "HEALTHCHECK_BEARER_TOKEN", hide_env_values = true)]
+    pub bearer_token: Option<String>,
+    /// Extra header `Name: value` on every Connect call (repeatable).
+    #[arg(
+        long = "header",
+        env = "HEALTHCHECK_HEADERS",
+        value_delimiter = ',',
+        hide_env_values = true
+    )]
+    pub headers: Vec<String>,
+    /// PEM file of CA certificates to trust for an https:// Connect URL.
+    #[arg(long, env = "HEALTHCHECK_TLS_CA_FILE")]
+    pub tls_ca_file: Option<PathBuf>,
+    /// PEM client certificate for mutual TLS.
+    #[arg(long, env = "HEALTHCHECK_TLS_CLIENT_CERT")]
+    pub tls_client_cert: Option<PathBuf>,
+    /// PEM private key of the client certificate.
+    #[arg(long, env = "HEALTHCHECK_TLS_CLIENT_KEY")]
+    pub tls_client_key: Option<PathBuf>,
+    /// Do not verify Connect's certificate (testing only).
+    #[arg(long, env = "HEALTHCHECK_TLS_INSECURE")]
+    pub tls_insecure: bool,
+    /// Deadline of each Connect call, e.g. `500ms`.
+    #[arg(long, env = "HEALTHCHECK_CONNECT_TIMEOUT", value_parser = duration, value_name = "DURATION", default_value = "500ms")]
+    pub connect_timeout: Duration,
+}
+
+/// Which connectors and tasks count, and when they are unhealthy.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Scope")]
+pub struct ScopeArgs {
+    /// This worker's id: `host:port` (exact), `host` (any port), or `auto` (pod IP or
+    /// hostname with the Connect URL's port). Unset: every worker.
+    #[arg(long, env = "HEALTHCHECK_CONNECT_WORKER_ID")]
+    pub connect_worker_id: Option<String>,
+    /// Comma-separated states that count as failures.
+    #[arg(long, env = "HEALTHCHECK_UNHEALTHY_STATES", default_value = "FAILED")]
+    pub unhealthy_states: String,
+    /// Comma-separated containers that count: connector, task.
+    #[arg(
+        long,
+        env = "HEALTHCHECK_CONSIDERED_CONTAINERS",
+        default_value = "CONNECTOR,TASK"
+    )]
+    pub considered_containers: String,
+    /// Unhealthy when more than this percentage (0–100) of containers in scope fail.
+    #[arg(
+        long,
+        env = "HEALTHCHECK_FAILURE_THRESHOLD_PERCENTAGE",
+        default_value = "0"
+    )]
+    pub failure_threshold_percentage: String,
+    /// Only connectors whose name matches this regex.
+    #[arg(long, env = "HEALTHCHECK_INCLUDE")]
+    pub include: Option<String>,
+    /// Skip connectors whose name matches this regex.
+    #[arg(long, env = "HEALTHCHECK_EXCLUDE")]
+    pub exclude: Option<String>,
+    /// How long UNASSIGNED, RESTARTING and "no status yet" are forgiven.
+    #[arg(long, env = "HEALTHCHECK_GRACE_PERIOD", value_parser = duration, value_name = "DURATION", default_value = "5m")]
+    pub grace_period: Duration,
+}
+
+/// Auto-restart of failed connectors and tasks (`serve --auto-restart`).
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Auto-restart")]
+pub struct RemediationArgs {
+    /// Restart FAILED connectors and tasks in scope through the REST API, with backoff.
+    #[arg(long, env = "HEALTHCHECK_AUTO_RESTART")]
+    pub auto_restart: bool,
+    /// Waits before each restart, the last repeating: the first is counted from the
+    /// failure, each next from the previous restart (the default is Strimzi's schedule).
+    #[arg(
+        long,
+        env = "HEALTHCHECK_RESTART_BACKOFF",
+        default_value = "0s,2m,6m,12m,20m,30m,42m,56m,60m"
+    )]
+    pub restart_backoff: String,
+    /// Stop restarting a connector after this many attempts [default: never stop].
+    #[arg(long, env = "HEALTHCHECK_MAX_RESTARTS")]
+    pub max_restarts: Option<u32>,
+    /// Keep `/` healthy while fewer than this many restarts of a failure have been
+    /// tried; after that (or once --max-restarts is reached) it counts [default: at once].
+    #[arg(long, env = "HEALTHCHECK_ESCALATE_AFTER_RESTARTS")]
+    pub escalate_after_restarts: Option<u32>,
+    /// A connector healthy for this long starts its restart count again.
+    #[arg(long, env = "HEALTHCHECK_RESTART_RESET_AFTER", value_parser = duration, value_name = "DURATION", default_value = "10m")]
+    pub restart_reset_after: Duration,
+    /// Restart only failures whose trace matches this regex (e.g. transient errors).
+    #[arg(long, env = "HEALTHCHECK_RESTART_TRACE")]
+    pub restart_trace: Option<String>,
+    /// Restart only connectors whose name matches this regex (within --include).
+    #[arg(long, env = "HEALTHCHECK_RESTART_INCLUDE")]
+    pub restart_include: Option<String>,
+    /// Never restart connectors whose name matches this regex.
+    #[arg(long, env = "HEALTHCHECK_RESTART_EXCLUDE")]
+    pub restart_exclude: Option<String>,
+}

@@ -1,0 +1,299 @@
+//! The command-line surface (clap derive). Flags an operator sets in a pod spec also
+//! read `HEALTHCHECK_*` environment variables, the names kafka-connect-healthcheck uses;
+//! a flag overrides its variable. Raw values are validated in [`crate::settings`].
+
+use std::{path::PathBuf, time::Duration};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod groups;
+
+pub use groups::{ConnectArgs, DeclareArgs, KubeArgs, RemediationArgs, ScopeArgs, WriteArgs};
+
+/// Make Kafka Connect on Kubernetes trustworthy: health server, exec probe, status,
+/// auto-restart and declarative connector configs in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "connect-sentinel", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Log level: trace, debug, info, warning (warn), error, critical.
+    #[arg(
+        long,
+        global = true,
+        help_heading = "Logging",
+        env = "HEALTHCHECK_LOG_LEVEL",
+        default_value = "info"
+    )]
+    pub log_level: String,
+    /// Log format.
+    #[arg(long, global = true, env = "HEALTHCHECK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, help_heading = "Logging")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the health server (a drop-in for kafka-connect-healthcheck).
+    Serve(ServeArgs),
+    /// One-shot check for exec probes. Exit 0 healthy, 1 unhealthy, 2 cannot tell.
+    Probe(ProbeArgs),
+    /// Show connectors and tasks as a table (or JSON).
+    Status(StatusArgs),
+    /// Restart connectors, their failed tasks, or one task. Exit 0 done, 1 Connect
+    /// refused some, 2 bad input or Connect unreachable.
+    Restart(RestartArgs),
+    /// Try everything against an embedded simulated Connect cluster.
+    #[cfg(feature = "demo")]
+    Demo(DemoArgs),
+    /// Show what `apply` would change, as a key-level diff with secrets redacted.
+    /// Exit 0 no changes, 1 changes, 2 error (like `kubectl diff`).
+    Diff(DiffArgs),
+    /// Make Connect match the manifests: validate every changed config, then create,
+    /// update, pause, resume, stop and (with --prune) delete. Exit 0 all applied,
+    /// 1 some failed, 2 bad input, invalid config or Connect unreachable.
+    Apply(ApplyArgs),
+    /// Keep Connect in line with the manifests: apply at start-up, on every file or
+    /// `--vars` change, and every --interval; serves /livez, /readyz and /metrics.
+    Reconcile(ReconcileArgs),
+    /// Print a shell completion script, e.g. `connect-sentinel completions bash >
+    /// /etc/bash_completion.d/connect-sentinel`.
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout, or write one page per command to --dir.
+    Man(ManArgs),
+}
+
+/// `completions` flags.
+#[derive(Clone, Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `man` flags.
+#[derive(Clone, Debug, Args)]
+pub struct ManArgs {
+    /// Write `connect-sentinel.1` and one `connect-sentinel-COMMAND.1` per command here.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+}
+
+/// Output format of `diff` and `apply --dry-run`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum PlanOutput {
+    Text,
+    Json,
+}
+
+/// `diff` flags.
+#[derive(Clone, Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub declare: DeclareArgs,
+}
+
+/// `apply` flags.
+#[derive(Clone, Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub declare: DeclareArgs,
+    /// Only print the plan (the same output as `diff`); write nothing.
+    #[arg(long, help_heading = "Output")]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+/// `reconcile` flags.
+#[derive(Clone, Debug, Args)]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    pub declare: DeclareArgs,
+    #[command(flatten)]
+    pub write: WriteArgs,
+    /// Full resync this often, correcting drift made by hand (a file change or a
+    /// rotated `--vars` value triggers a pass at once).
+    #[arg(long, env = "CONNECT_SENTINEL_INTERVAL", value_parser = duration, value_name = "DURATION", default_value = "1m", help_heading = "Reconcile")]
+    pub interval: Duration,
+    /// Quiet time after a file change before re-reading (editors and Kubernetes
+    /// volume updates write in bursts).
+    #[arg(long, env = "CONNECT_SENTINEL_DEBOUNCE", value_parser = duration, value_name = "DURATION", default_value = "500ms", help_heading = "Reconcile")]
+    pub debounce: Duration,
+    /// Port of /livez, /readyz, /metrics and / (the last pass as JSON).
+    #[arg(
+        long,
+        env = "CONNECT_SENTINEL_PORT",
+        default_value_t = 18084,
+        help_heading = "Server"
+    )]
+    pub port: u16,
+    /// Address to bind: `::` is dual-stack, falling back to 0.0.0.0.
+    #[arg(
+        long,
+        env = "CONNECT_SENTINEL_BIND",
+        default_value = "::",
+        help_heading = "Server"
+    )]
+    pub bind: std::net::IpAddr,
+    /// Where manifests come from: `files` (-f) or `configmaps` (the Kubernetes API).
+    #[arg(long, env = "CONNECT_SENTINEL_SOURCE", value_enum, default_value_t = SourceKind::Files, help_heading = "Reconcile")]
+    pub source: SourceKind,
+    #[command(flatten)]
+    pub kube: KubeArgs,
+}
+
+/// Where `reconcile` reads manifests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SourceKind {
+    Files,
+    Configmaps,
+}
+
+/// `demo` flags.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Demo")]
+pub struct DemoArgs {
+    /// Port of the health server (0 picks a free one).
+    #[arg(long, default_value_t = 18083)]
+    pub port: u16,
+    /// Port of the simulated Connect REST API (0 picks a free one).
+    #[arg(long, default_value_t = 8083)]
+    pub sim_port: u16,
+    /// Port of the reconcile loop's server (0 picks a free one).
+    #[arg(long, default_value_t = 18084)]
+    pub reconcile_port: u16,
+    /// How often the flaky connector's task fails (auto-restart brings it back).
+    #[arg(long, value_parser = duration, value_name = "DURATION", default_value = "20s")]
+    pub fail_every: Duration,
+    /// Stop after this long (default: run until Ctrl-C).
+    #[arg(long, value_parser = duration, value_name = "DURATION")]
+    pub duration: Option<Duration>,
+}
+
+/// `probe` flags.
+#[derive(Clone, Debug, Args)]
+pub struct ProbeArgs {
+    /// Check only this connector.
+    #[arg(long)]
+    pub connector: Option<String>,
+    /// Check only this task of --connector.
+    #[arg(long, requires = "connector")]
+    pub task: Option<u32>,
+    /// Overall deadline; past it the probe exits 2.
+    #[arg(long, value_parser = duration, value_name = "DURATION", default_value = "900ms")]
+    pub timeout: Duration,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+}
+
+/// Output format of `status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+}
+
+/// `status` flags.
+#[derive(Clone, Debug, Args)]
+pub struct StatusArgs {
+    /// Output format.
+    #[arg(short, long, value_enum, default_value_t = Output::Table, help_heading = "Output")]
+    pub output: Output,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Only connectors whose name matches this regex.
+    #[arg(long, help_heading = "Scope")]
+    pub include: Option<String>,
+    /// Skip connectors whose name matches this regex.
+    #[arg(long, help_heading = "Scope")]
+    pub exclude: Option<String>,
+    /// URL of a running `serve` (e.g. http://localhost:18083): adds its auto-restart
+    /// state to each connector.
+    #[arg(long, env = "CONNECT_SENTINEL_URL", help_heading = "Output")]
+    pub sentinel_url: Option<String>,
+}
+
+/// `serve` flags.
+#[derive(Clone, Debug, Args)]
+pub struct ServeArgs {
+    /// Port to listen on.
+    #[arg(
+        long,
+        env = "HEALTHCHECK_PORT",
+        default_value_t = 18083,
+        help_heading = "Server"
+    )]
+    pub port: u16,
+    /// Address to bind: `::` is dual-stack (IPv4 too), falling back to 0.0.0.0.
+    #[arg(
+        long,
+        env = "HEALTHCHECK_BIND",
+        default_value = "::",
+        help_heading = "Server"
+    )]
+    pub bind: std::net::IpAddr,
+    /// How often to poll Connect, e.g. `250ms`, `5s`.
+    #[arg(long, env = "HEALTHCHECK_POLL_INTERVAL", value_parser = duration, value_name = "DURATION", default_value = "2s", help_heading = "Server")]
+    pub poll_interval: Duration,
+    /// A snapshot older than this makes `/` unhealthy; more than --poll-interval
+    /// [default: 5 × poll interval, at least 10s].
+    #[arg(long, env = "HEALTHCHECK_MAX_AGE", value_parser = duration, value_name = "DURATION", help_heading = "Server")]
+    pub max_age: Option<Duration>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    #[command(flatten)]
+    pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub remediation: RemediationArgs,
+}
+
+/// `restart` flags.
+#[derive(Clone, Debug, Args)]
+pub struct RestartArgs {
+    /// Connectors to restart, by name.
+    pub names: Vec<String>,
+    /// Also restart every connector whose name matches this regex.
+    #[arg(short = 'e', long)]
+    pub regex: Option<String>,
+    /// Restart only FAILED instances: the connector if it failed, and its failed tasks.
+    #[arg(long, conflicts_with_all = ["tasks", "task"])]
+    pub failed: bool,
+    /// Restart the connector and all its tasks.
+    #[arg(long, conflicts_with = "task")]
+    pub tasks: bool,
+    /// Restart only this task (needs exactly one connector name).
+    #[arg(long)]
+    pub task: Option<u32>,
+    /// Overall deadline of the command, retries included; past it `restart` exits 2.
+    #[arg(long, value_parser = duration, value_name = "DURATION", default_value = "30s")]
+    pub timeout: Duration,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// The longest duration any flag takes (ten years): beyond it, deadlines and
+/// schedules computed from a duration would overflow the clock.
+pub const MAX_DURATION: Duration = Duration::from_secs(10 * 365 * 24 * 60 * 60);
+
+/// Parses human durations: `250ms`, `5s`, `2m`, at most [`MAX_DURATION`].
+pub fn duration(s: &str) -> Result<Duration, String> {
+    let parsed = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("invalid duration {s:?}: {e} (e.g. 250ms, 5s, 2m)"))?;
+    bounded(parsed).map_err(|too_long| format!("{s:?} is {too_long}"))
+}
+
+/// `d` if it is at most [`MAX_DURATION`]; else why not.
+pub fn bounded(d: Duration) -> Result<Duration, String> {
+    match d <= MAX_DURATION {
+        true => Ok(d),
+        false => Err("too long: at most 10 years".into()),
+    }
+}
