@@ -580,3 +580,46 @@ async fn an_env_templated_secret_is_cut_from_connect_errors() {
         }
     }
 }
+
+/// Live values Connect hands back are redacted in the diff, text and JSON: a URI's
+/// password, a bearer or basic token in a value, and the keys of kafka-ui's sanitizer
+/// list (`aws.access.*`, `*passphrase`, `connection.uri`, …), while `key.converter`
+/// stays readable.
+#[tokio::test(flavor = "multi_thread")]
+async fn live_secrets_are_redacted_in_the_diff() {
+    let sim = common::sim("3.9.0").await;
+    let live = json!({"connector.class": "FileStreamSink", "topics": "t", "file": "/tmp/m.log",
+        "connection.url": "mongodb://admin:CANARY-uri-1@db:27017/x",
+        "errors.header": "Authorization: Bearer CANARY-bearer-2",
+        "proxy.header": "Authorization: Basic YWRtaW46Q0FOQVJZLWJhc2ljLTM=",
+        "aws.access.key.id": "CANARY-aws-4", "ssl.keystore.passphrase": "CANARY-pp-5",
+        "connection.uri": "mongodb://CANARY-6@db", "key.converter": "org.example.Old"});
+    common::seed(&sim, json!({"connectors": [{"name": "m", "config": live}]})).await;
+    let m = Manifests::new();
+    m.set(
+        "m.yaml",
+        "name: m\nconfig:\n  connector.class: FileStreamSink\n  topics: t\n  file: /tmp/m.log\n  connection.url: mongodb://admin:fresh-1@db:27017/y\n  errors.header: 'Authorization: Bearer fresh-token-2'\n  proxy.header: 'Authorization: Basic b3RoZXI6b3RoZXI='\n  aws.access.key.id: fresh-3\n  ssl.keystore.passphrase: fresh-4\n  connection.uri: mongodb://fresh-5@db\n  key.converter: org.example.New\n",
+    );
+    let text_out = run("diff", &sim, &["-f", m.dir()]).await;
+    let json_out = run("diff", &sim, &["-f", m.dir(), "-o", "json"]).await;
+    for out in [&text_out, &json_out] {
+        assert_exit(out, 1);
+        let (stdout, stderr) = text(out);
+        assert!(
+            !stdout.contains("CANARY") && !stderr.contains("CANARY"),
+            "{stdout}\n{stderr}"
+        );
+    }
+    assert_has(
+        &text(&text_out).0,
+        &[
+            r#"~ connection.url: "mongodb://admin:(redacted)@db:27017/x" → "mongodb://admin:(redacted)@db:27017/y""#,
+            r#"~ errors.header: "Authorization: Bearer (redacted)" → "Authorization: Bearer (redacted)""#,
+            r#"~ proxy.header: "Authorization: Basic (redacted)" → "Authorization: Basic (redacted)""#,
+            "~ aws.access.key.id: (redacted) → (redacted)",
+            "~ ssl.keystore.passphrase: (redacted) → (redacted)",
+            "~ connection.uri: (redacted) → (redacted)",
+            r#"~ key.converter: "org.example.Old" → "org.example.New""#,
+        ],
+    );
+}
