@@ -4,8 +4,10 @@
 
 mod capabilities;
 pub mod listing;
+mod options;
 mod restarts;
 pub mod retry;
+mod scrub;
 mod tls;
 pub mod types;
 mod write;
@@ -18,6 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use capabilities::supports_initial_state;
+pub use options::ClientOptions;
 pub use restarts::Restarted;
 pub use tls::TlsOptions;
 pub use types::{ConnectorStatus, InstanceStatus, TaskStatus, WorkerHealth};
@@ -77,35 +80,6 @@ impl ConnectError {
     }
 }
 
-/// How to reach Connect.
-#[derive(Clone, Debug)]
-pub struct ClientOptions {
-    /// Base URL, e.g. `http://localhost:8083` (credentials in it are refused).
-    pub url: String,
-    /// `user:password` split at the first colon.
-    pub basic_auth: Option<(String, String)>,
-    pub bearer_token: Option<String>,
-    /// Extra headers sent on every call.
-    pub headers: Vec<(String, String)>,
-    pub tls: TlsOptions,
-    /// Per-call deadline.
-    pub timeout: Duration,
-}
-
-impl ClientOptions {
-    /// Plain HTTP to `url` with a 500 ms per-call timeout.
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            basic_auth: None,
-            bearer_token: None,
-            headers: vec![],
-            tls: TlsOptions::default(),
-            timeout: Duration::from_millis(500),
-        }
-    }
-}
-
 /// Characters escaped in a path segment: connector names may hold spaces, `/`, `?`, `#`.
 const SEGMENT: &AsciiSet = &CONTROLS
     .add(b' ')
@@ -125,12 +99,15 @@ pub fn segment(name: &str) -> String {
     utf8_percent_encode(name, SEGMENT).to_string()
 }
 
-/// A cheap-to-clone Connect client (connection pool shared).
+/// A cheap-to-clone Connect client (connection pool shared); its `Debug` shows no
+/// credential.
 #[derive(Clone, Debug)]
 pub struct ConnectClient {
     http: reqwest::Client,
     base: String,
     options: ClientOptions,
+    /// Cuts our own credentials out of every answer before it is parsed.
+    scrub: scrub::Scrubber,
     /// What the worker can do, learned once and shared by clones, so pollers and
     /// reconcile passes ask once, not on every round.
     learned: Arc<capabilities::Learned>,
@@ -159,6 +136,7 @@ impl ConnectClient {
         Ok(Self {
             http,
             base,
+            scrub: scrub::Scrubber::new(&options),
             options,
             learned: Arc::default(),
         })
@@ -209,7 +187,10 @@ impl ConnectClient {
         let body = read_body(response)
             .await
             .map_err(|e| self.transport_error(&call, &e))?;
-        Ok(Answer { status, body })
+        Ok(Answer {
+            status,
+            body: self.scrub.body(body),
+        })
     }
 
     fn transport_error(&self, call: &str, e: &reqwest::Error) -> ConnectError {
