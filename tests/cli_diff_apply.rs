@@ -372,6 +372,34 @@ async fn a_rebalancing_per_connector_read_is_retried() {
     assert_has(&text(&out).0, &["~ update a (adopt)"]);
 }
 
+/// A rebalance that outlasts `--retries` (here 2 retries 1 ms apart) does not fail
+/// the plan's reads: they go on until `--timeout`. The rebalance is held open until
+/// the simulator has answered ten config reads with "a rebalance is expected", then
+/// ends, and the apply goes through.
+#[tokio::test(flavor = "multi_thread")]
+async fn reads_outlast_a_long_rebalance() {
+    let sim = common::sim("3.9.0").await;
+    let m = Manifests::new();
+    m.set("r1.yaml", &sink("r1", "orders", "running"));
+    let seeded =
+        json!({"name": "r1", "state": "NONE", "config": {"connector.class": "FileStreamSink"}});
+    common::seed(&sim, json!({"connectors": [seeded]})).await;
+    common::faults(&sim, json!({"rebalancing": true})).await;
+    let flags = ["-f", m.dir(), "--retries", "2", "--retry-backoff", "1ms"];
+    let apply = tokio::spawn(common::run(common::argv("apply", &sim, &flags)));
+    let control = common::control(&sim);
+    common::eventually("ten config reads answered during the rebalance", || async {
+        let counts = control.requests().await.ok()?;
+        let reads = counts["by_route"]["GET /connectors/{name}/config"].as_u64();
+        (reads >= Some(10) || apply.is_finished()).then_some(())
+    })
+    .await;
+    control.clear_faults().await.unwrap();
+    let out = apply.await.unwrap();
+    assert_exit(&out, 0);
+    assert_has(&text(&out).0, &["r1: adopted and updated"]);
+}
+
 /// 409s during a rebalance are retried; a connector stuck in a 409 storm, or hung past
 /// its deadline, fails alone (exit 1) while the others are applied.
 #[tokio::test(flavor = "multi_thread")]

@@ -108,6 +108,8 @@ pub struct ConnectClient {
     options: ClientOptions,
     /// Cuts our own credentials out of every answer before it is parsed.
     scrub: scrub::Scrubber,
+    /// How `get_json` reads retry rebalance answers; `None`: never (probes, polls).
+    reads: Option<(retry::Backoff, tokio::time::Instant)>,
     /// What the worker can do, learned once and shared by clones, so pollers and
     /// reconcile passes ask once, not on every round.
     learned: Arc<capabilities::Learned>,
@@ -137,6 +139,7 @@ impl ConnectClient {
             http,
             base,
             scrub: scrub::Scrubber::new(&options),
+            reads: None,
             options,
             learned: Arc::default(),
         })
@@ -164,6 +167,15 @@ impl ConnectClient {
     pub fn patient(&self, at_least: Duration) -> Self {
         let mut client = self.clone();
         client.options.timeout = client.options.timeout.max(at_least);
+        client
+    }
+
+    /// A clone (sharing the connection pool) whose JSON reads retry 409 and
+    /// rebalance answers with `backoff`, and past its retries until `until`
+    /// ([`retry::retry_until`]): the planner's reads during a rebalance.
+    pub fn retrying_reads(&self, backoff: retry::Backoff, until: tokio::time::Instant) -> Self {
+        let mut client = self.clone();
+        client.reads = Some((backoff, until));
         client
     }
 
@@ -207,7 +219,18 @@ impl ConnectClient {
     }
 
     /// GETs `path` and parses a 2xx JSON body; other statuses become typed errors.
+    /// Rebalance answers are retried when the client was made with
+    /// [`ConnectClient::retrying_reads`].
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ConnectError> {
+        match self.reads {
+            None => self.get_json_once(path).await,
+            Some((backoff, until)) => {
+                retry::retry_until(backoff, Some(until), || self.get_json_once(path)).await
+            }
+        }
+    }
+
+    async fn get_json_once<T: DeserializeOwned>(&self, path: &str) -> Result<T, ConnectError> {
         let answer = self.call(Method::GET, path).await?;
         let call = format!("GET {path}");
         check(&call, &answer)?;
