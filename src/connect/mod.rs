@@ -15,12 +15,13 @@ mod write;
 use std::{sync::Arc, time::Duration};
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-use reqwest::{Method, StatusCode, header::HeaderMap};
+use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use capabilities::supports_initial_state;
 pub use options::ClientOptions;
+use options::{extra_headers, is_https, validate_url};
 pub use restarts::Restarted;
 pub use tls::TlsOptions;
 pub use types::{ConnectorStatus, InstanceStatus, TaskStatus, WorkerHealth};
@@ -353,26 +354,6 @@ fn root_cause(e: &reqwest::Error) -> String {
     cause.to_string()
 }
 
-fn validate_url(url: &str) -> Result<String, ConnectError> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| {
-        ConnectError::Settings(format!(
-            "invalid Connect URL {:?}: {e}",
-            without_userinfo(url)
-        ))
-    })?;
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(ConnectError::Settings(
-            "the Connect URL must not hold credentials; use --basic-auth".into(),
-        ));
-    }
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(ConnectError::Settings(format!(
-            "invalid Connect URL {url:?}: expected http:// or https://"
-        )));
-    }
-    Ok(url.trim_end_matches('/').to_string())
-}
-
 /// Reads a body into one buffer sized by `Content-Length`, dropping each chunk as it
 /// is copied. (`Response::bytes` keeps every chunk until the end and then copies them
 /// all: twice a 240 KB expanded-status body at the top of each poll.)
@@ -383,49 +364,4 @@ async fn read_body(mut response: reqwest::Response) -> Result<bytes::Bytes, reqw
         body.extend_from_slice(&chunk);
     }
     Ok(body.into())
-}
-
-/// Whether a validated URL's scheme is `https` (schemes are case-insensitive).
-fn is_https(url: &str) -> bool {
-    url.get(..6)
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https:"))
-}
-
-/// `url` with anything between `//` and `@` masked: an unparsable URL may still hold
-/// credentials, and error messages must not.
-fn without_userinfo(url: &str) -> String {
-    match (url.find("//"), url.rfind('@')) {
-        (Some(start), Some(at)) if at > start => format!("{}***{}", &url[..start + 2], &url[at..]),
-        _ => url.to_string(),
-    }
-}
-
-fn extra_headers(headers: &[(String, String)]) -> Result<HeaderMap, ConnectError> {
-    let mut map = HeaderMap::new();
-    for (name, value) in headers {
-        let bad = |what: &str| ConnectError::Settings(format!("invalid header {what} in {name:?}"));
-        let name = reqwest::header::HeaderName::from_bytes(name.trim().as_bytes())
-            .map_err(|_| bad("name"))?;
-        let mut value =
-            reqwest::header::HeaderValue::from_str(value.trim()).map_err(|_| bad("value"))?;
-        value.set_sensitive(true);
-        map.insert(name, value);
-    }
-    Ok(map)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_https_urls_load_a_trust_store() {
-        assert!(is_https("https://connect:8443"));
-        assert!(
-            is_https("HTTPS://connect:8443"),
-            "schemes are case-insensitive"
-        );
-        assert!(!is_https("http://connect:8083"));
-        assert!(!is_https("http:"));
-    }
 }

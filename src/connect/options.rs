@@ -1,10 +1,13 @@
 //! How to reach Connect: URL, credentials, extra headers, TLS and the per-call
-//! deadline. Its `Debug` never shows a credential (settings and clients are printed
-//! with `{:?}` in errors and tests).
+//! deadline, and their checks (no credentials in the URL, valid headers). Its `Debug`
+//! never shows a credential (settings and clients are printed with `{:?}` in errors
+//! and tests).
 
 use std::time::Duration;
 
-use super::TlsOptions;
+use reqwest::header::HeaderMap;
+
+use super::{ConnectError, TlsOptions};
 
 /// How to reach Connect. (`Debug` shows no credential: the password, the token and
 /// header values print as `(redacted)`.)
@@ -58,6 +61,55 @@ impl std::fmt::Debug for ClientOptions {
     }
 }
 
+pub(super) fn validate_url(url: &str) -> Result<String, ConnectError> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| {
+        ConnectError::Settings(format!(
+            "invalid Connect URL {:?}: {e}",
+            without_userinfo(url)
+        ))
+    })?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(ConnectError::Settings(
+            "the Connect URL must not hold credentials; use --basic-auth".into(),
+        ));
+    }
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ConnectError::Settings(format!(
+            "invalid Connect URL {url:?}: expected http:// or https://"
+        )));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+/// Whether a validated URL's scheme is `https` (schemes are case-insensitive).
+pub(super) fn is_https(url: &str) -> bool {
+    url.get(..6)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https:"))
+}
+
+/// `url` with anything between `//` and `@` masked: an unparsable URL may still hold
+/// credentials, and error messages must not.
+fn without_userinfo(url: &str) -> String {
+    match (url.find("//"), url.rfind('@')) {
+        (Some(start), Some(at)) if at > start => format!("{}***{}", &url[..start + 2], &url[at..]),
+        _ => url.to_string(),
+    }
+}
+
+pub(super) fn extra_headers(headers: &[(String, String)]) -> Result<HeaderMap, ConnectError> {
+    let mut map = HeaderMap::new();
+    for (name, value) in headers {
+        let bad = |what: &str| ConnectError::Settings(format!("invalid header {what} in {name:?}"));
+        let name = reqwest::header::HeaderName::from_bytes(name.trim().as_bytes())
+            .map_err(|_| bad("name"))?;
+        let mut value =
+            reqwest::header::HeaderValue::from_str(value.trim()).map_err(|_| bad("value"))?;
+        value.set_sensitive(true);
+        map.insert(name, value);
+    }
+    Ok(map)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,5 +133,16 @@ mod tests {
             shown.contains("admin") && shown.contains("X-Api-Key"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn only_https_urls_load_a_trust_store() {
+        assert!(is_https("https://connect:8443"));
+        assert!(
+            is_https("HTTPS://connect:8443"),
+            "schemes are case-insensitive"
+        );
+        assert!(!is_https("http://connect:8083"));
+        assert!(!is_https("http:"));
     }
 }
