@@ -372,6 +372,34 @@ async fn a_rebalancing_per_connector_read_is_retried() {
     assert_has(&text(&out).0, &["~ update a (adopt)"]);
 }
 
+/// A rebalance that outlasts `--retries` (here 2 retries 1 ms apart) does not fail
+/// the plan's reads: they go on until `--timeout`. The rebalance is held open until
+/// the simulator has answered ten config reads with "a rebalance is expected", then
+/// ends, and the apply goes through.
+#[tokio::test(flavor = "multi_thread")]
+async fn reads_outlast_a_long_rebalance() {
+    let sim = common::sim("3.9.0").await;
+    let m = Manifests::new();
+    m.set("r1.yaml", &sink("r1", "orders", "running"));
+    let seeded =
+        json!({"name": "r1", "state": "NONE", "config": {"connector.class": "FileStreamSink"}});
+    common::seed(&sim, json!({"connectors": [seeded]})).await;
+    common::faults(&sim, json!({"rebalancing": true})).await;
+    let flags = ["-f", m.dir(), "--retries", "2", "--retry-backoff", "1ms"];
+    let apply = tokio::spawn(common::run(common::argv("apply", &sim, &flags)));
+    let control = common::control(&sim);
+    common::eventually("ten config reads answered during the rebalance", || async {
+        let counts = control.requests().await.ok()?;
+        let reads = counts["by_route"]["GET /connectors/{name}/config"].as_u64();
+        (reads >= Some(10) || apply.is_finished()).then_some(())
+    })
+    .await;
+    control.clear_faults().await.unwrap();
+    let out = apply.await.unwrap();
+    assert_exit(&out, 0);
+    assert_has(&text(&out).0, &["r1: adopted and updated"]);
+}
+
 /// 409s during a rebalance are retried; a connector stuck in a 409 storm, or hung past
 /// its deadline, fails alone (exit 1) while the others are applied.
 #[tokio::test(flavor = "multi_thread")]
@@ -579,4 +607,47 @@ async fn an_env_templated_secret_is_cut_from_connect_errors() {
             assert_has(&stderr, &["connection.password=(redacted)"]);
         }
     }
+}
+
+/// Live values Connect hands back are redacted in the diff, text and JSON: a URI's
+/// password, a bearer or basic token in a value, and the keys of kafka-ui's sanitizer
+/// list (`aws.access.*`, `*passphrase`, `connection.uri`, …), while `key.converter`
+/// stays readable.
+#[tokio::test(flavor = "multi_thread")]
+async fn live_secrets_are_redacted_in_the_diff() {
+    let sim = common::sim("3.9.0").await;
+    let live = json!({"connector.class": "FileStreamSink", "topics": "t", "file": "/tmp/m.log",
+        "connection.url": "mongodb://admin:CANARY-uri-1@db:27017/x",
+        "errors.header": "Authorization: Bearer CANARY-bearer-2",
+        "proxy.header": "Authorization: Basic YWRtaW46Q0FOQVJZLWJhc2ljLTM=",
+        "aws.access.key.id": "CANARY-aws-4", "ssl.keystore.passphrase": "CANARY-pp-5",
+        "connection.uri": "mongodb://CANARY-6@db", "key.converter": "org.example.Old"});
+    common::seed(&sim, json!({"connectors": [{"name": "m", "config": live}]})).await;
+    let m = Manifests::new();
+    m.set(
+        "m.yaml",
+        "name: m\nconfig:\n  connector.class: FileStreamSink\n  topics: t\n  file: /tmp/m.log\n  connection.url: mongodb://admin:fresh-1@db:27017/y\n  errors.header: 'Authorization: Bearer fresh-token-2'\n  proxy.header: 'Authorization: Basic b3RoZXI6b3RoZXI='\n  aws.access.key.id: fresh-3\n  ssl.keystore.passphrase: fresh-4\n  connection.uri: mongodb://fresh-5@db\n  key.converter: org.example.New\n",
+    );
+    let text_out = run("diff", &sim, &["-f", m.dir()]).await;
+    let json_out = run("diff", &sim, &["-f", m.dir(), "-o", "json"]).await;
+    for out in [&text_out, &json_out] {
+        assert_exit(out, 1);
+        let (stdout, stderr) = text(out);
+        assert!(
+            !stdout.contains("CANARY") && !stderr.contains("CANARY"),
+            "{stdout}\n{stderr}"
+        );
+    }
+    assert_has(
+        &text(&text_out).0,
+        &[
+            r#"~ connection.url: "mongodb://admin:(redacted)@db:27017/x" → "mongodb://admin:(redacted)@db:27017/y""#,
+            r#"~ errors.header: "Authorization: Bearer (redacted)" → "Authorization: Bearer (redacted)""#,
+            r#"~ proxy.header: "Authorization: Basic (redacted)" → "Authorization: Basic (redacted)""#,
+            "~ aws.access.key.id: (redacted) → (redacted)",
+            "~ ssl.keystore.passphrase: (redacted) → (redacted)",
+            "~ connection.uri: (redacted) → (redacted)",
+            r#"~ key.converter: "org.example.Old" → "org.example.New""#,
+        ],
+    );
 }

@@ -60,6 +60,41 @@ async fn probe_exit_codes_and_lines() {
     assert_eq!(scoped.status.code(), Some(0), "{:?}", text(&scoped));
 }
 
+/// An unknown connector fails the probe, naming it (exit 1, as serve's
+/// `/connectors/{name}` answers 404); one listed without a status record yet (just
+/// created) is still transitional. `status` has no `--connector`: that is a usage
+/// error naming the flag, never an empty "healthy" table.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unknown_connector_fails_the_probe() {
+    let sim = cluster().await;
+    let seeded =
+        json!({"name": "fresh", "state": "NONE", "config": {"connector.class": "FileStreamSink"}});
+    common::seed(&sim, json!({"connectors": [seeded]})).await;
+    let cases: [(&[&str], i32, &str); 3] = [
+        (
+            &["--connector", "nosuch"],
+            1,
+            "unhealthy: connector nosuch not found",
+        ),
+        (
+            &["--connector", "nosuch", "--task", "0"],
+            1,
+            "unhealthy: connector nosuch not found",
+        ),
+        (&["--connector", "fresh"], 0, "healthy: connector fresh"),
+    ];
+    for (extra, code, line) in cases {
+        let out = run(argv("probe", &sim, extra)).await;
+        let (stdout, _) = text(&out);
+        assert_eq!(out.status.code(), Some(code), "{extra:?}: {stdout}");
+        assert!(stdout.starts_with(line), "{extra:?}: {stdout}");
+    }
+    let status = run(argv("status", &sim, &["--connector", "nosuch"])).await;
+    let (_, stderr) = text(&status);
+    assert_eq!(status.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--connector"), "{stderr}");
+}
+
 /// Exit 2 when it cannot tell: unreachable, hung past --timeout, 401, bad input.
 #[tokio::test(flavor = "multi_thread")]
 async fn probe_cannot_tell_exits_2() {

@@ -64,6 +64,78 @@ async fn canary_never_leaks_and_sigterm_stops_cleanly() {
     assert!(logs.iter().any(|l| l.contains("shutting down")), "{logs:?}");
 }
 
+/// Connect echoing our own credentials back (the basic-auth password, its header, a
+/// bearer token, a credential header) in a task's trace and in a `GET /health` error
+/// body: none of it reaches `/`, `/readyz`, `/metrics`, `/connectors/a` or the logs.
+#[tokio::test(flavor = "multi_thread")]
+async fn echoed_own_credentials_are_cut() {
+    use base64::Engine;
+    let (password, token, key) = ("CANARY-pw-41", "CANARY-bearer-42", "CANARY-key-43");
+    let header = base64::engine::general_purpose::STANDARD.encode(format!("admin:{password}"));
+    let echo = format!("saw Basic {header} / {password} / Bearer {token} / X-Api-Key {key}");
+    let auth = ("admin".to_string(), password.to_string());
+    let basic = format!("admin:{password}");
+    let key_header = format!("X-Api-Key: {key}");
+    let flags = ["--basic-auth", &basic, "--header", &key_header];
+    let seen = echoed(Some(auth), &echo, &flags).await;
+    for secret in [password, key, &header] {
+        assert!(!seen.contains(secret), "{secret}: {seen}");
+    }
+    let seen = echoed(None, &echo, &["--bearer-token", token]).await;
+    assert!(!seen.contains(token), "{seen}");
+}
+
+/// Everything `serve` with `flags` answers and logs while Connect (requiring `auth`)
+/// echoes `echo` in a task's trace and its `GET /health` error.
+async fn echoed(auth: Option<(String, String)>, echo: &str, flags: &[&str]) -> String {
+    let sim = common::sim_with(SimConfig {
+        basic_auth: auth,
+        ..SimConfig::synchronous()
+    })
+    .await;
+    let trace = format!("org.example.AuthException: {echo}\n\tat x");
+    let task = json!({"state": "FAILED", "trace": trace});
+    common::seed(
+        &sim,
+        json!({"connectors": [{"name": "a", "tasks": [task]}]}),
+    )
+    .await;
+    let body = json!({"error_code": 500, "message": format!("unhealthy: {echo}")});
+    let fault = json!({"status": 500, "path_regex": "^/health$", "body": body});
+    common::faults(&sim, fault).await;
+    let mut child = serve_json(&sim.url(), flags);
+    let base = address(&mut child).await;
+    let seen = common::eventually("a trace and a reason, redacted", || async {
+        let mut seen = String::new();
+        for path in ["/", "/readyz", "/metrics", "/connectors/a"] {
+            let answer = common::http()
+                .get(format!("{base}{path}"))
+                .send()
+                .await
+                .ok()?;
+            seen += &answer.text().await.ok()?;
+        }
+        (seen.contains("AuthException") && seen.contains("worker unhealthy")).then_some(seen)
+    })
+    .await;
+    child.terminate();
+    child.exit("SIGTERM").await;
+    format!("{seen}\n{}", child.seen.join("\n"))
+}
+
+/// The base URL `serve` logs it listens on.
+async fn address(child: &mut Spawned) -> String {
+    let mut addr = None;
+    child
+        .line("the address", |line| {
+            let event: Value = serde_json::from_str(line).unwrap_or_default();
+            addr = event["addr"].as_str().map(String::from);
+            addr.is_some()
+        })
+        .await;
+    format!("http://{}", addr.unwrap())
+}
+
 /// A worker id that matches no connector or task is warned about at start-up.
 #[tokio::test(flavor = "multi_thread")]
 async fn unmatched_worker_id_is_warned_about() {

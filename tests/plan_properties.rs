@@ -211,7 +211,9 @@ async fn live_now(client: &connect_sentinel::connect::ConnectClient) -> Vec<Live
         retries: 3,
         base: Duration::from_millis(10),
     };
-    live(client, backoff).await.expect("the simulator is read")
+    live(client, backoff, Duration::from_secs(10))
+        .await
+        .expect("the simulator is read")
 }
 
 /// `apply`'s validate-then-execute, asserting every write succeeded.

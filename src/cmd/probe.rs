@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use super::out;
 use crate::{
     cli::ProbeArgs,
-    connect::{ConnectClient, types::first_line},
+    connect::{ConnectClient, ConnectError, ConnectorStatus, types::first_line},
     poll::Poller,
     settings,
     verdict::{self, Failure, Policy, Transitions, Verdict},
@@ -68,8 +68,14 @@ async fn run(args: &ProbeArgs, client: ConnectClient, policy: &Policy) -> Conclu
             Err(failure) => cannot_tell(failure.error),
         };
     };
-    let status = match client.status(name).await {
-        Ok(status) => status,
+    let status = match read_one(&client, name).await {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            return Conclusion {
+                code: 1,
+                line: format!("unhealthy: connector {name} not found"),
+            };
+        }
         Err(e) => return cannot_tell(e),
     };
     if let (Some(status), Some(task)) = (&status, args.task)
@@ -87,6 +93,20 @@ async fn run(args: &ProbeArgs, client: ConnectClient, policy: &Policy) -> Conclu
         &verdict::evaluate_one(policy, name, status, args.task, &Transitions::new()),
         &what,
     )
+}
+
+/// One connector's status: `Some(None)` when it is listed without a status record yet
+/// (just created: transitional), `None` when Connect does not know it at all. (Both
+/// answer the status read with 404; only the name list tells them apart.)
+async fn read_one(
+    client: &ConnectClient,
+    name: &str,
+) -> Result<Option<Option<ConnectorStatus>>, ConnectError> {
+    if let Some(status) = client.status(name).await? {
+        return Ok(Some(Some(status)));
+    }
+    let listed = client.connector_names().await?;
+    Ok(listed.iter().any(|n| n == name).then_some(None))
 }
 
 /// One line from a verdict.

@@ -4,8 +4,10 @@
 
 mod capabilities;
 pub mod listing;
+mod options;
 mod restarts;
 pub mod retry;
+mod scrub;
 mod tls;
 pub mod types;
 mod write;
@@ -13,11 +15,13 @@ mod write;
 use std::{sync::Arc, time::Duration};
 
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
-use reqwest::{Method, StatusCode, header::HeaderMap};
+use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 pub use capabilities::supports_initial_state;
+pub use options::ClientOptions;
+use options::{extra_headers, is_https, validate_url};
 pub use restarts::Restarted;
 pub use tls::TlsOptions;
 pub use types::{ConnectorStatus, InstanceStatus, TaskStatus, WorkerHealth};
@@ -77,35 +81,6 @@ impl ConnectError {
     }
 }
 
-/// How to reach Connect.
-#[derive(Clone, Debug)]
-pub struct ClientOptions {
-    /// Base URL, e.g. `http://localhost:8083` (credentials in it are refused).
-    pub url: String,
-    /// `user:password` split at the first colon.
-    pub basic_auth: Option<(String, String)>,
-    pub bearer_token: Option<String>,
-    /// Extra headers sent on every call.
-    pub headers: Vec<(String, String)>,
-    pub tls: TlsOptions,
-    /// Per-call deadline.
-    pub timeout: Duration,
-}
-
-impl ClientOptions {
-    /// Plain HTTP to `url` with a 500 ms per-call timeout.
-    pub fn new(url: impl Into<String>) -> Self {
-        Self {
-            url: url.into(),
-            basic_auth: None,
-            bearer_token: None,
-            headers: vec![],
-            tls: TlsOptions::default(),
-            timeout: Duration::from_millis(500),
-        }
-    }
-}
-
 /// Characters escaped in a path segment: connector names may hold spaces, `/`, `?`, `#`.
 const SEGMENT: &AsciiSet = &CONTROLS
     .add(b' ')
@@ -125,12 +100,17 @@ pub fn segment(name: &str) -> String {
     utf8_percent_encode(name, SEGMENT).to_string()
 }
 
-/// A cheap-to-clone Connect client (connection pool shared).
+/// A cheap-to-clone Connect client (connection pool shared); its `Debug` shows no
+/// credential.
 #[derive(Clone, Debug)]
 pub struct ConnectClient {
     http: reqwest::Client,
     base: String,
     options: ClientOptions,
+    /// Cuts our own credentials out of every answer before it is parsed.
+    scrub: scrub::Scrubber,
+    /// How `get_json` reads retry rebalance answers; `None`: never (probes, polls).
+    reads: Option<(retry::Backoff, tokio::time::Instant)>,
     /// What the worker can do, learned once and shared by clones, so pollers and
     /// reconcile passes ask once, not on every round.
     learned: Arc<capabilities::Learned>,
@@ -159,6 +139,8 @@ impl ConnectClient {
         Ok(Self {
             http,
             base,
+            scrub: scrub::Scrubber::new(&options),
+            reads: None,
             options,
             learned: Arc::default(),
         })
@@ -189,6 +171,15 @@ impl ConnectClient {
         client
     }
 
+    /// A clone (sharing the connection pool) whose JSON reads retry 409 and
+    /// rebalance answers with `backoff`, and past its retries until `until`
+    /// ([`retry::retry_until`]): the planner's reads during a rebalance.
+    pub fn retrying_reads(&self, backoff: retry::Backoff, until: tokio::time::Instant) -> Self {
+        let mut client = self.clone();
+        client.reads = Some((backoff, until));
+        client
+    }
+
     async fn call(&self, method: Method, path: &str) -> Result<Answer, ConnectError> {
         let request = self.request(method.clone(), path);
         let request = request.timeout(self.options.timeout);
@@ -209,7 +200,10 @@ impl ConnectClient {
         let body = read_body(response)
             .await
             .map_err(|e| self.transport_error(&call, &e))?;
-        Ok(Answer { status, body })
+        Ok(Answer {
+            status,
+            body: self.scrub.body(body),
+        })
     }
 
     fn transport_error(&self, call: &str, e: &reqwest::Error) -> ConnectError {
@@ -226,7 +220,18 @@ impl ConnectClient {
     }
 
     /// GETs `path` and parses a 2xx JSON body; other statuses become typed errors.
+    /// Rebalance answers are retried when the client was made with
+    /// [`ConnectClient::retrying_reads`].
     pub async fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, ConnectError> {
+        match self.reads {
+            None => self.get_json_once(path).await,
+            Some((backoff, until)) => {
+                retry::retry_until(backoff, Some(until), || self.get_json_once(path)).await
+            }
+        }
+    }
+
+    async fn get_json_once<T: DeserializeOwned>(&self, path: &str) -> Result<T, ConnectError> {
         let answer = self.call(Method::GET, path).await?;
         let call = format!("GET {path}");
         check(&call, &answer)?;
@@ -349,26 +354,6 @@ fn root_cause(e: &reqwest::Error) -> String {
     cause.to_string()
 }
 
-fn validate_url(url: &str) -> Result<String, ConnectError> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| {
-        ConnectError::Settings(format!(
-            "invalid Connect URL {:?}: {e}",
-            without_userinfo(url)
-        ))
-    })?;
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(ConnectError::Settings(
-            "the Connect URL must not hold credentials; use --basic-auth".into(),
-        ));
-    }
-    if !matches!(parsed.scheme(), "http" | "https") {
-        return Err(ConnectError::Settings(format!(
-            "invalid Connect URL {url:?}: expected http:// or https://"
-        )));
-    }
-    Ok(url.trim_end_matches('/').to_string())
-}
-
 /// Reads a body into one buffer sized by `Content-Length`, dropping each chunk as it
 /// is copied. (`Response::bytes` keeps every chunk until the end and then copies them
 /// all: twice a 240 KB expanded-status body at the top of each poll.)
@@ -379,49 +364,4 @@ async fn read_body(mut response: reqwest::Response) -> Result<bytes::Bytes, reqw
         body.extend_from_slice(&chunk);
     }
     Ok(body.into())
-}
-
-/// Whether a validated URL's scheme is `https` (schemes are case-insensitive).
-fn is_https(url: &str) -> bool {
-    url.get(..6)
-        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https:"))
-}
-
-/// `url` with anything between `//` and `@` masked: an unparsable URL may still hold
-/// credentials, and error messages must not.
-fn without_userinfo(url: &str) -> String {
-    match (url.find("//"), url.rfind('@')) {
-        (Some(start), Some(at)) if at > start => format!("{}***{}", &url[..start + 2], &url[at..]),
-        _ => url.to_string(),
-    }
-}
-
-fn extra_headers(headers: &[(String, String)]) -> Result<HeaderMap, ConnectError> {
-    let mut map = HeaderMap::new();
-    for (name, value) in headers {
-        let bad = |what: &str| ConnectError::Settings(format!("invalid header {what} in {name:?}"));
-        let name = reqwest::header::HeaderName::from_bytes(name.trim().as_bytes())
-            .map_err(|_| bad("name"))?;
-        let mut value =
-            reqwest::header::HeaderValue::from_str(value.trim()).map_err(|_| bad("value"))?;
-        value.set_sensitive(true);
-        map.insert(name, value);
-    }
-    Ok(map)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_https_urls_load_a_trust_store() {
-        assert!(is_https("https://connect:8443"));
-        assert!(
-            is_https("HTTPS://connect:8443"),
-            "schemes are case-insensitive"
-        );
-        assert!(!is_https("http://connect:8083"));
-        assert!(!is_https("http:"));
-    }
 }

@@ -1,8 +1,12 @@
 //! Coming back later when Connect asks: a 409 during a rebalance (spec §18), or a 500
 //! that reads `Request timed out` or `a rebalance is expected` (spec §20.1), retried
-//! with doubling, capped, jittered waits. One mechanism for every write and restart.
+//! with doubling, capped, jittered waits. One mechanism for every write, restart and
+//! read: writes stop after a number of retries, reads (safe to repeat) also go on
+//! until a deadline, so a long rebalance on a real cluster is waited out.
 
 use std::{future::Future, time::Duration};
+
+use tokio::time::Instant;
 
 use super::ConnectError;
 
@@ -31,8 +35,26 @@ pub fn retryable(error: &ConnectError) -> bool {
     }
 }
 
+/// The shortest first wait once only the deadline keeps a read going, so a
+/// `--retry-backoff 0s` never spins.
+const MIN_DEADLINE_BASE: Duration = Duration::from_millis(1);
+
 /// Calls `f` until it succeeds, fails for good, or the retries are spent.
-pub async fn retry<T, F, Fut>(backoff: Backoff, mut f: F) -> Result<T, ConnectError>
+pub async fn retry<T, F, Fut>(backoff: Backoff, f: F) -> Result<T, ConnectError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ConnectError>>,
+{
+    retry_until(backoff, None, f).await
+}
+
+/// [`retry`], and once the retries are spent, on until `until`: every wait doubles
+/// (at most [`MAX_BACKOFF`]) and none goes past `until`. For reads.
+pub async fn retry_until<T, F, Fut>(
+    backoff: Backoff,
+    until: Option<Instant>,
+    mut f: F,
+) -> Result<T, ConnectError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, ConnectError>>,
@@ -40,13 +62,25 @@ where
     let mut attempt = 0;
     loop {
         match f().await {
-            Err(e) if retryable(&e) && attempt < backoff.retries => {
-                tokio::time::sleep(delay(backoff.base, attempt)).await;
-                attempt += 1;
-            }
+            Err(e) if retryable(&e) => match next_wait(backoff, attempt, until) {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => return Err(e),
+            },
             other => return other,
         }
+        attempt += 1;
     }
+}
+
+/// The wait before retry `attempt + 1`, or `None` when the retries are spent and the
+/// deadline (if any) has passed.
+fn next_wait(backoff: Backoff, attempt: u32, until: Option<Instant>) -> Option<Duration> {
+    if attempt < backoff.retries {
+        return Some(delay(backoff.base, attempt));
+    }
+    let left = until?.checked_duration_since(Instant::now())?;
+    let wait = delay(backoff.base.max(MIN_DEADLINE_BASE), attempt);
+    (!left.is_zero()).then(|| wait.min(left))
 }
 
 /// `base × 2^attempt`, capped, with jitter in its upper half so that many callers
@@ -60,8 +94,6 @@ pub fn delay(base: Duration, attempt: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    use tokio::time::Instant;
 
     /// A 409 that asks to come back later.
     fn rebalancing() -> ConnectError {
@@ -100,6 +132,38 @@ mod tests {
             let most = nominal + Duration::from_millis(1); // the timer's millisecond tick
             assert!(gap >= nominal / 2 && gap <= most, "{gap:?} for {nominal:?}");
         }
+    }
+
+    /// A read keeps retrying past its retry count until the deadline, and never waits
+    /// past it; without a deadline the count ends it.
+    #[tokio::test(start_paused = true)]
+    async fn reads_go_on_until_the_deadline() {
+        let backoff = Backoff {
+            retries: 2,
+            base: Duration::from_millis(1),
+        };
+        let start = Instant::now();
+        let until = start + Duration::from_secs(30);
+        let mut at = Vec::new();
+        let result: Result<(), _> = retry_until(backoff, Some(until), || {
+            at.push(Instant::now());
+            async { Err(rebalancing()) }
+        })
+        .await;
+        assert!(result.is_err(), "the last rebalance answer is returned");
+        assert!(at.len() > 3, "more than the 2 retries: {}", at.len());
+        assert_eq!(
+            *at.last().unwrap(),
+            until,
+            "the last call is at the deadline"
+        );
+        let gaps = at.windows(2).map(|w| w[1] - w[0]);
+        assert!(
+            gaps.clone()
+                .all(|g| g <= MAX_BACKOFF + Duration::from_millis(1))
+        );
+        let (at, _) = calls(backoff, rebalancing).await;
+        assert_eq!(at.len(), 3, "no deadline: the first call and 2 retries");
     }
 
     /// An answer that is not Connect asking us to come back is returned at once.

@@ -110,11 +110,16 @@ impl std::fmt::Debug for Declare {
     }
 }
 
-/// How the planner's reads are retried when no write settings say otherwise.
+/// How the planner's reads are retried when no write settings say otherwise (`diff`,
+/// `apply --dry-run`): `apply`'s defaults.
 const READ_RETRY: Backoff = Backoff {
     retries: 6,
     base: Duration::from_millis(200),
 };
+
+/// How long the planner's reads go on retrying rebalance answers past their retries
+/// when no write settings say otherwise: `apply`'s default `--timeout`.
+const READ_DEADLINE: Duration = Duration::from_secs(120);
 
 impl Declare {
     /// One run over `inputs`; `events` sees validation and writing start, and each
@@ -151,11 +156,11 @@ impl Declare {
         redactor: &Redactor,
         mut events: impl FnMut(Event<'_>),
     ) -> Result<Finished, DeclareError> {
-        let backoff = match mode {
-            Mode::Plan => READ_RETRY,
-            Mode::Apply(settings) => settings.backoff,
+        let (backoff, deadline) = match mode {
+            Mode::Plan => (READ_RETRY, READ_DEADLINE),
+            Mode::Apply(settings) => (settings.backoff, settings.timeout),
         };
-        let live = read::live(&self.client, backoff).await?;
+        let live = read::live(&self.client, backoff, deadline).await?;
         let plan = plan::plan(desired, &live, &self.options)?;
         let settings = match mode {
             Mode::Apply(settings) if !plan.is_empty() => settings,

@@ -7,7 +7,7 @@ use crate::{
     connect::{
         ConnectClient, ConnectError, WorkerHealth,
         listing::{self, Missing},
-        retry::{Backoff, retry},
+        retry::Backoff,
         types::StoredConnector,
     },
     plan::Live,
@@ -25,11 +25,19 @@ const PLAN_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// while it reads its config topic it may list no connectors at all (spec §20.2), and a
 /// plan against that would re-create, and so restart, every declared connector.
 ///
-/// `GET /connectors/{name}/config` waits for the herder, so during a rebalance it may
-/// answer 409 or "a rebalance is expected" like a write: it is retried with `backoff`.
-pub async fn live(client: &ConnectClient, backoff: Backoff) -> Result<Vec<Live>, ConnectError> {
-    let client = &client.patient(PLAN_READ_TIMEOUT);
-    let read_one = |name: String| one(client, name, backoff);
+/// During a rebalance the herder-queued reads (`GET /connectors/{name}/config`) answer
+/// 409 or "a rebalance is expected" like a write: every read is retried with `backoff`,
+/// and past its retries until `deadline` from now.
+pub async fn live(
+    client: &ConnectClient,
+    backoff: Backoff,
+    deadline: Duration,
+) -> Result<Vec<Live>, ConnectError> {
+    let until = tokio::time::Instant::now() + deadline;
+    let client = &client
+        .patient(PLAN_READ_TIMEOUT)
+        .retrying_reads(backoff, until);
+    let read_one = |name: String| one(client, name);
     let (listed, health) = tokio::join!(
         listing::list(client, Missing::ReadEach, read_one),
         client.health()
@@ -56,9 +64,8 @@ fn ready(health: Option<WorkerHealth>) -> Result<(), ConnectError> {
 async fn one(
     client: &ConnectClient,
     name: String,
-    backoff: Backoff,
 ) -> Result<Option<StoredConnector>, ConnectError> {
-    let config = match retry(backoff, || client.config(&name)).await {
+    let config = match client.config(&name).await {
         Err(ConnectError::Status { status: 404, .. }) => return Ok(None),
         other => other?,
     };

@@ -14,23 +14,70 @@ use regex::Regex;
 /// What a redacted value prints as.
 pub const REDACTED: &str = "(redacted)";
 
-/// Key names whose values are secrets. `key` only as a last segment (`ssl.key`,
-/// `aws.secret.access.key`) so `key.converter` stays readable; `jaas` and `user.info`
-/// hold passwords inline (`sasl.jaas.config`, `basic.auth.user.info`).
+/// Key names whose values are secrets, after kafka-ui's sanitizer list: anywhere in
+/// the name `password`, `passwd`, `passphrase`, `secret`, `token`, `credential(s)`,
+/// `jaas` and `user.info` (`sasl.jaas.config` and `basic.auth.user.info` hold
+/// passwords inline), `api key`, `private key` and `access key`; `key` only as the last
+/// segment (`ssl.key`, `aws.secret.access.key`) so `key.converter` stays readable;
+/// segments starting `aws.access`, `aws.secret`, `aws.session`; and `connection.uri` as
+/// the last segments (MongoDB's, which holds the password).
 static SECRET_KEY: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?i)(password|passwd|secret|token|credential|jaas|user\.info|(^|[._-])key$|api[._-]?key|private[._-]?key)",
-    )
+    Regex::new(concat!(
+        r"(?i)(password|passwd|passphrase|secret|token|credential|jaas|user\.info",
+        r"|(^|[._-])key$|api[._-]?key|private[._-]?key|access[._-]?key",
+        r"|(^|[._-])aws[._-](access|secret|session)|(^|[._-])connection[._-]uri$)",
+    ))
     .expect("valid regex")
 });
 
-/// Values that carry a password whatever their key (e.g. a JDBC URL's `password=`).
-static SECRET_VALUE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)(password|passwd|pwd)=").expect("valid regex"));
+/// Values that carry a secret whatever their key, redacted whole: a JDBC URL's
+/// `password=`, a query string's `token=`, `secret=` or `api_key=`.
+static SECRET_VALUE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(password|passwd|pwd|secret|token|api[_-]?key)=").expect("valid regex")
+});
+
+/// A URI's user-info password (`mongodb://admin:SECRET@host`): the scheme, user and
+/// colon are kept, the password up to the authority's last `@` is cut.
+static URI_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)([a-z][a-z0-9+.\-]*://[^\s:/@"']*:)[^\s/"']*@"#).expect("valid regex")
+});
+
+/// A bearer token (`Authorization: Bearer SECRET`): 8 characters or more.
+static BEARER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(bearer)\s+[a-z0-9\-._~+/]{8,}=*").expect("valid regex"));
+
+/// A basic-auth value (`Basic dXNlcjpwYXNz`), cut when it decodes to `user:password`.
+static BASIC: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(basic)\s+([a-z0-9+/]{4,}={0,2})").expect("valid regex"));
 
 /// Whether a key's name says its value is a secret (`connection.password`, …).
 pub fn secret_looking(key: &str) -> bool {
     SECRET_KEY.is_match(key)
+}
+
+/// `text` with URI passwords, bearer tokens and basic-auth credentials cut out;
+/// borrowed when there is nothing to cut (the common case).
+pub fn mask(text: &str) -> Cow<'_, str> {
+    let text = URI_PASSWORD.replace_all(text, format!("${{1}}{REDACTED}@").as_str());
+    let text = match BEARER.replace_all(&text, format!("${{1}} {REDACTED}").as_str()) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(masked) => Cow::Owned(masked),
+    };
+    match BASIC.replace_all(&text, |c: &regex::Captures| basic(&c[0], &c[1], &c[2])) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(masked) => Cow::Owned(masked),
+    }
+}
+
+/// A `Basic …` match with its credentials cut, or as it was when it is not base64 of
+/// `user:password` (`basic authentication` in prose stays).
+fn basic(whole: &str, word: &str, value: &str) -> String {
+    use base64::Engine;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(value);
+    match decoded.is_ok_and(|d| d.contains(&b':')) {
+        true => format!("{word} {REDACTED}"),
+        false => whole.to_string(),
+    }
 }
 
 /// The shortest `--vars` value scrubbed from free text: shorter ones (`1`, `true`)
@@ -78,11 +125,12 @@ impl Redactor {
             || self.secrets.iter().any(|s| value.contains(s.as_str()));
         match secret {
             true => Cow::Borrowed(REDACTED),
-            false => Cow::Borrowed(value),
+            false => mask(value),
         }
     }
 
-    /// Free text (an error message) with every secret value cut out.
+    /// Free text (an error message) with every secret value, URI password and token
+    /// cut out.
     pub fn text(&self, text: &str) -> String {
         let mut out = text.to_string();
         for secret in &self.secrets {
@@ -90,7 +138,7 @@ impl Redactor {
                 out = out.replace(secret.as_str(), REDACTED);
             }
         }
-        out
+        mask(&out).into_owned()
     }
 }
 
@@ -112,6 +160,13 @@ mod tests {
             "schema.registry.basic.auth.user.info",
             "bearer.token",
             "my_key",
+            "ssl.keystore.passphrase",
+            "aws.access.key.id",
+            "aws.session.token",
+            "gcs.credentials.json",
+            "connection.uri",
+            "mongo.connection.uri",
+            "s3.access.key",
         ] {
             assert!(r.secret_key("c", key), "{key}");
         }
@@ -123,6 +178,11 @@ mod tests {
             "s3.bucket.name",
             "keystore.type",
             "primary.key.fields",
+            "value.converter",
+            "key.ignore",
+            "connection.url",
+            "connection.uri.options",
+            "monkey",
         ] {
             assert!(!r.secret_key("c", key), "{key}");
         }
@@ -139,6 +199,50 @@ mod tests {
         assert_eq!(
             r.text("Invalid value CANARY-s3cr3t for ab"),
             "Invalid value (redacted) for ab"
+        );
+    }
+
+    #[test]
+    fn uri_passwords_and_tokens_are_cut_from_values_and_text() {
+        let r = Redactor::default();
+        let cases = [
+            (
+                "mongodb://admin:CANARY@db:27017/x",
+                "mongodb://admin:(redacted)@db:27017/x",
+            ),
+            (
+                "jdbc:mysql://u:CANARY@h/db",
+                "jdbc:mysql://u:(redacted)@h/db",
+            ),
+            (
+                "mongodb://u:p@ss@h1,h2/db",
+                "mongodb://u:(redacted)@h1,h2/db",
+            ),
+            (
+                "Authorization: Bearer CANARY.tok-1",
+                "Authorization: Bearer (redacted)",
+            ),
+            (
+                "Authorization: Basic dXNlcjpDQU5BUlk=",
+                "Authorization: Basic (redacted)",
+            ),
+            (
+                "https://connect:8083/connectors",
+                "https://connect:8083/connectors",
+            ),
+            ("https://user@host/x", "https://user@host/x"),
+            ("uses basic authentication", "uses basic authentication"),
+        ];
+        for (value, shown) in cases {
+            assert_eq!(r.value("c", "header", value), shown, "{value}");
+            assert_eq!(
+                r.text(&format!("failed: {value}")),
+                format!("failed: {shown}")
+            );
+        }
+        assert_eq!(
+            r.value("c", "url", "https://h/x?access_token=CANARY"),
+            REDACTED
         );
     }
 }

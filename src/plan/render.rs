@@ -1,11 +1,14 @@
 //! A plan as text (a key-level diff, optionally coloured) or as JSON, with secrets
 //! redacted through a [`Redactor`]. Pure: the caller decides on colour.
 
-use std::fmt::Write;
+use std::{borrow::Cow, fmt::Write};
 
 use serde::Serialize;
 
-use super::{KeyChange, Op, Plan, Step, TargetState, Transition, redact::Redactor};
+use super::{
+    KeyChange, Op, Plan, Step, TargetState, Transition,
+    redact::{REDACTED, Redactor},
+};
 
 /// ANSI colours, or none.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,12 +134,13 @@ fn change_line(change: &KeyChange, name: &str, redactor: &Redactor, colour: Colo
     }
 }
 
-/// A value JSON-quoted, or the redaction marker.
+/// A value JSON-quoted (with any password or token in it masked), or the redaction
+/// marker for a secret value.
 fn shown(redactor: &Redactor, connector: &str, key: &str, value: &str) -> String {
     let printable = redactor.value(connector, key, value);
-    match printable.as_ref() == value {
-        true => serde_json::Value::from(value).to_string(),
-        false => printable.into_owned(),
+    match matches!(printable, Cow::Borrowed(REDACTED)) {
+        true => REDACTED.to_string(),
+        false => serde_json::Value::from(printable.as_ref()).to_string(),
     }
 }
 

@@ -1,8 +1,13 @@
 //! A counting HTTP proxy in front of one Connect worker, on 127.0.0.1:0: every request
 //! is forwarded as it came and recorded (method, path, answer status), so a scenario can
 //! prove that a pass wrote nothing, or that Connect's rebalance answers were retried.
+//! It can also hang: accept every connection and request and never answer, as a
+//! worker whose REST threads are all stuck does.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{
+    Arc, Mutex,
+    atomic::{AtomicBool, Ordering},
+};
 
 use axum::{
     Router,
@@ -43,12 +48,14 @@ struct Shared {
     target: String,
     client: reqwest::Client,
     records: Arc<Mutex<Vec<Record>>>,
+    hung: Arc<AtomicBool>,
 }
 
 /// The running proxy; it stops with the scenario's runtime.
 pub struct Proxy {
     pub url: String,
     records: Arc<Mutex<Vec<Record>>>,
+    hung: Arc<AtomicBool>,
 }
 
 impl Proxy {
@@ -58,13 +65,20 @@ impl Proxy {
             target: target.trim_end_matches('/').to_string(),
             client: client(),
             records: Arc::default(),
+            hung: Arc::default(),
         };
-        let records = shared.records.clone();
+        let (records, hung) = (shared.records.clone(), shared.hung.clone());
         let app = Router::new().fallback(forward).with_state(shared);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Proxy { url, records }
+        Proxy { url, records, hung }
+    }
+
+    /// From now on, requests are accepted and never answered (`true`), or forwarded
+    /// again (`false`; requests that arrived while hung stay unanswered).
+    pub fn hang(&self, hung: bool) {
+        self.hung.store(hung, Ordering::SeqCst);
     }
 
     /// Every request so far, in arrival order.
@@ -115,6 +129,9 @@ async fn forward(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if shared.hung.load(Ordering::SeqCst) {
+        std::future::pending::<()>().await;
+    }
     let target = uri.path_and_query().map_or("/", |p| p.as_str());
     let mut request = shared
         .client

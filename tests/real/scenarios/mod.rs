@@ -7,6 +7,7 @@ mod declare;
 mod declare_reconcile;
 mod faults;
 mod health;
+mod liveness;
 pub mod support;
 
 use crate::{Needs, Scenario};
