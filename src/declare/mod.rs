@@ -114,7 +114,7 @@ impl Declare {
         mode: Mode<'_>,
         done: impl FnMut(&ChangeResult, &Redactor),
     ) -> Run {
-        let manifests = match manifest::load(inputs, self.vars.as_deref(), self.env.clone()) {
+        let manifests = match self.load(inputs).await {
             Ok(manifests) => manifests,
             Err(e) => {
                 return Run {
@@ -130,6 +130,18 @@ impl Declare {
             redactor,
             desired: Some(desired),
             result,
+        }
+    }
+
+    /// Loads the manifests on a blocking thread: reading and rendering them is bounded
+    /// but not instant, and must never hold up the runtime (`reconcile`'s probes).
+    async fn load(&self, inputs: Inputs<'_>) -> Result<manifest::Manifests, ManifestError> {
+        let owned = manifest::OwnedInputs::from(inputs);
+        let (vars, env) = (self.vars.clone(), self.env.clone());
+        let loading = move || manifest::load(owned.borrowed(), vars.as_deref(), env);
+        match tokio::task::spawn_blocking(loading).await {
+            Ok(loaded) => loaded,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
         }
     }
 

@@ -12,6 +12,7 @@ use std::{
 };
 
 use super::Source;
+use crate::manifest;
 
 /// Deeper than this, a directory is hashed by name only (a symlink loop ends here).
 const MAX_DEPTH: usize = 16;
@@ -39,9 +40,10 @@ fn hash_path(path: &Path, depth: usize, hasher: &mut DefaultHasher) {
     match fs::metadata(path) {
         Ok(meta) if meta.is_dir() && depth < MAX_DEPTH => hash_dir(path, depth, hasher),
         Ok(meta) if meta.is_dir() => {}
-        Ok(_) => match fs::read(path) {
+        // Bounded, and never a FIFO or device (the loaders refuse those, naming them).
+        Ok(_) => match manifest::read_bytes(path, manifest::limits::MANIFEST_FILE_BYTES) {
             Ok(bytes) => bytes.hash(hasher),
-            Err(e) => e.kind().hash(hasher),
+            Err(reason) => reason.hash(hasher),
         },
         Err(e) => e.kind().hash(hasher),
     }
