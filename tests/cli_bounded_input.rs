@@ -43,6 +43,12 @@ async fn template_bombs_are_refused_naming_file_connector_and_key() {
     let sim = common::sim("3.9.0").await;
     let vars = tempfile::tempdir().unwrap();
     fs::write(vars.path().join("big"), "x".repeat(100_000)).unwrap();
+    fs::write(vars.path().join("s"), "ab").unwrap();
+    let deep = format!("'{{{{ {} 1 }}}}'", "vars.s ~ ".repeat(2_000));
+    let long = format!(
+        "'{}'",
+        format!("{{{{ {} 1 }}}}", "vars.s ~ ".repeat(100)).repeat(20)
+    );
     let big_ref = "vars.big ~ ".repeat(20);
     let cases = [
         (
@@ -65,6 +71,9 @@ async fn template_bombs_are_refused_naming_file_connector_and_key() {
             &format!("'{{{{ {big_ref} 1 }}}}'"),
             "exceeds the 1 MiB limit",
         ),
+        // Nests 2,000 deep: minijinja's compiler overflowed the stack (an abort).
+        (&deep, "longer than 1000 characters"),
+        (&long, "more than 2000 steps"),
     ];
     for (template, reason) in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -221,4 +230,48 @@ async fn java_properties_vars_are_decoded_as_java_does() {
     assert_eq!(config["display"], "café ünïcode");
     assert_eq!(config["spaced"], " leading space");
     assert_eq!(config["list"], "a,b,c");
+}
+
+/// Under `reconcile`, a template bomb is rejected with the error in the log, `/livez`
+/// keeps answering, and SIGTERM still stops the process.
+#[tokio::test(flavor = "multi_thread")]
+async fn reconcile_rejects_a_template_bomb_and_keeps_answering() {
+    use common::process::{Spawned, Stream, bin};
+    let sim = common::sim("3.9.0").await;
+    let dir = tempfile::tempdir().unwrap();
+    let bomb = "  bomb.key: '{% for i in range(10000) %}{% for j in range(10000) %}{{ j }}{% endfor %}{% endfor %}'\n";
+    fs::write(dir.path().join("bomb.yaml"), sink("bomb", bomb)).unwrap();
+    let mut command = bin();
+    command
+        .args(["reconcile", "--bind", "127.0.0.1", "--port", "0"])
+        .args(["--log-format", "json", "--connect-url", &sim.url()])
+        .args(["-f", path(dir.path())]);
+    let mut child = Spawned::spawn(command, Stream::Stderr);
+    let started = child
+        .line("the `reconciling` line", |l| l.contains("\"reconciling\""))
+        .await;
+    let line: Value = serde_json::from_str(&started).unwrap();
+    let addr = line["fields"]["addr"]
+        .as_str()
+        .or(line["addr"].as_str())
+        .unwrap()
+        .to_string();
+    let refused = child
+        .line("the refused pass", |l| l.contains("pass did not converge"))
+        .await;
+    for part in [
+        "bomb.yaml",
+        "bomb.key",
+        "statements ({% … %}) are not supported",
+    ] {
+        assert!(refused.contains(part), "{part:?} missing from {refused}");
+    }
+    let livez = common::http()
+        .get(format!("http://{addr}/livez"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(livez.status().as_u16(), 200);
+    child.terminate();
+    assert!(child.exit("SIGTERM").await.success());
 }

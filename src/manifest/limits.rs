@@ -19,6 +19,8 @@ pub const VARS_TOTAL_BYTES: u64 = 8 * 1024 * 1024;
 pub const VARS_FILES: usize = 10_000;
 /// minijinja instructions one config value's template may run.
 pub const TEMPLATE_FUEL: u64 = 2_000;
+/// Characters of one `{{ … }}` expression outside its string literals.
+pub const EXPRESSION_CODE: usize = 1_000;
 /// Bytes of one config value's template source.
 pub const TEMPLATE_BYTES: usize = 64 * 1024;
 /// Bytes one rendered config value may hold (also bounds what its lookups and filters

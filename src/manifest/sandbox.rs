@@ -123,11 +123,21 @@ pub fn check(template: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks one expression up to its `}}`; returns the text after it.
+/// Checks one expression up to its `}}`; returns the text after it. Its code (outside
+/// string literals) is bounded: a long chain `a ~ b ~ …` nests as deep as it is long,
+/// and minijinja's compiler recurses that deep (2,000 links overflow a thread's stack).
 fn check_expression(expression: &str) -> Result<&str, String> {
     let mut quote = None;
+    let mut code = 0;
     let mut chars = expression.char_indices();
     while let Some((i, c)) = chars.next() {
+        code += usize::from(quote.is_none());
+        if code > limits::EXPRESSION_CODE {
+            return Err(format!(
+                "an expression ({{{{ … }}}}) longer than {} characters (string literals not counted)",
+                limits::EXPRESSION_CODE
+            ));
+        }
         match (quote, c) {
             (Some(_), '\\') => {
                 chars.next();
@@ -160,6 +170,13 @@ mod tests {
         assert!(check("{{ 'x' * 100000000 }}").is_err());
         assert!(check("{{ [1] * 3 }}").is_err());
         assert!(check(&"x".repeat(limits::TEMPLATE_BYTES + 1)).is_err());
+        let chain = format!("{{{{ {} 1 }}}}", "v ~ ".repeat(limits::EXPRESSION_CODE / 4));
+        assert!(check(&chain).is_err());
+        let literal = format!(
+            "{{{{ v|default('{}') }}}}",
+            "x".repeat(limits::EXPRESSION_CODE)
+        );
+        assert!(check(&literal).is_ok());
     }
 
     #[test]

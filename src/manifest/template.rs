@@ -13,7 +13,7 @@ use std::{
 };
 
 use minijinja::{
-    Environment,
+    Environment, ErrorKind,
     value::{Object, Value as Jinja},
 };
 use serde_json::Value;
@@ -21,16 +21,22 @@ use serde_json::Value;
 use super::{ManifestError, files, limits, load::Raw, sandbox};
 use crate::plan::Config;
 
-/// The template inputs: a snapshot of the environment and the `--vars` values.
-#[derive(Clone, Debug, Default)]
+/// The template inputs, a snapshot of the environment and the `--vars` values, and the
+/// engine: built once per load, shared by every connector.
+#[derive(Clone, Debug)]
 pub struct Context {
-    env: BTreeMap<String, String>,
-    vars: BTreeMap<String, String>,
+    env: Arc<BTreeMap<String, String>>,
+    vars: Arc<BTreeMap<String, String>>,
+    engine: Arc<Environment<'static>>,
 }
 
 impl Context {
     pub fn new(env: BTreeMap<String, String>, vars: BTreeMap<String, String>) -> Self {
-        Self { env, vars }
+        Self {
+            env: Arc::new(env),
+            vars: Arc::new(vars),
+            engine: Arc::new(sandbox::engine()),
+        }
     }
 }
 
@@ -38,7 +44,7 @@ impl Context {
 /// `vars`) and misses (to name the undefined variable in the error).
 #[derive(Debug)]
 struct Lookup {
-    values: BTreeMap<String, String>,
+    values: Arc<BTreeMap<String, String>>,
     hits: Mutex<BTreeSet<String>>,
     misses: Mutex<Vec<String>>,
     /// Bytes returned by the current render's lookups, `env` and `vars` together.
@@ -72,9 +78,9 @@ impl Served {
 }
 
 impl Lookup {
-    fn new(values: BTreeMap<String, String>, served: &Arc<Served>) -> Arc<Self> {
+    fn new(values: &Arc<BTreeMap<String, String>>, served: &Arc<Served>) -> Arc<Self> {
         Arc::new(Self {
-            values,
+            values: values.clone(),
             hits: Mutex::default(),
             misses: Mutex::default(),
             served: served.clone(),
@@ -157,11 +163,10 @@ pub fn config(
     context: &Context,
     budget: &mut Budget,
 ) -> Result<(Config, BTreeSet<String>), ManifestError> {
-    let engine = sandbox::engine();
     let served = Arc::new(Served::default());
     let inputs = Inputs {
-        env: Lookup::new(context.env.clone(), &served),
-        vars: Lookup::new(context.vars.clone(), &served),
+        env: Lookup::new(&context.env, &served),
+        vars: Lookup::new(&context.vars, &served),
         served,
     };
     let mut config = Config::new();
@@ -178,7 +183,7 @@ pub fn config(
             config.insert(key.clone(), text);
             continue;
         }
-        let (rendered, used_vars) = render(&engine, &text, &inputs)
+        let (rendered, used_vars) = render(&context.engine, &text, &inputs)
             .and_then(|r| budget.spend(r.0.len()).map(|()| r))
             .map_err(fail)?;
         if used_vars {
@@ -223,10 +228,19 @@ fn value_too_large() -> String {
 }
 
 fn explain(e: &minijinja::Error, env_misses: &[String], var_misses: &[String]) -> String {
-    if e.kind() == minijinja::ErrorKind::OutOfFuel {
+    if e.kind() == ErrorKind::OutOfFuel {
         return format!(
             "the template needs more than {} steps (the limit of a config value)",
             limits::TEMPLATE_FUEL
+        );
+    }
+    if matches!(
+        e.kind(),
+        ErrorKind::UnknownFunction | ErrorKind::UnknownFilter | ErrorKind::UnknownTest
+    ) {
+        return format!(
+            "template error: {} (config templates have no functions and a short list of filters and tests; see README, Templating)",
+            e.detail().unwrap_or(&e.to_string())
         );
     }
     let undefined = env_misses
