@@ -170,20 +170,15 @@ pub fn load(
     let mut declared = Declaring::default();
     match inputs {
         Inputs::Files(paths) => {
-            let mut total = 0;
             for file in files::manifest_files(paths)? {
                 let (raws, size) = load::connectors_in(&file)?;
-                total += size;
-                if total > limits::MANIFEST_TOTAL_BYTES {
-                    let limit = files::bytes(limits::MANIFEST_TOTAL_BYTES);
-                    let reason = format!("the manifests together exceed the {limit} limit");
-                    return Err(files::io_error(&file, reason));
-                }
+                declared.count(&file, size)?;
                 declared.add(raws, &context)?;
             }
         }
         Inputs::Documents(documents) => {
             for (name, text) in documents {
+                declared.count(name, text.len() as u64)?;
                 declared.add(load::connectors_in_text(name, text)?, &context)?;
             }
         }
@@ -200,9 +195,29 @@ struct Declaring {
     connectors: Vec<Declared>,
     /// Index into `connectors` by name: the duplicate check is one lookup.
     by_name: HashMap<String, usize>,
+    /// Bytes of the manifests read so far.
+    bytes: u64,
 }
 
 impl Declaring {
+    /// Counts one manifest's `size`, refusing one over [`limits::MANIFEST_FILE_BYTES`]
+    /// or all over [`limits::MANIFEST_TOTAL_BYTES`].
+    fn count(&mut self, name: &Path, size: u64) -> Result<(), ManifestError> {
+        self.bytes += size;
+        let (limit, what) = match () {
+            () if size > limits::MANIFEST_FILE_BYTES => {
+                (limits::MANIFEST_FILE_BYTES, "larger than")
+            }
+            () if self.bytes > limits::MANIFEST_TOTAL_BYTES => (
+                limits::MANIFEST_TOTAL_BYTES,
+                "the manifests together exceed",
+            ),
+            () => return Ok(()),
+        };
+        let reason = format!("{what} the {} limit", files::bytes(limit));
+        Err(files::io_error(name, reason))
+    }
+
     /// Renders one file's `raws` and adds them, refusing duplicate names.
     fn add(&mut self, raws: Vec<load::Raw>, context: &Context) -> Result<(), ManifestError> {
         let mut rendered = template::Budget::per_file();
@@ -234,5 +249,32 @@ impl Declaring {
         self.by_name.insert(new.desired.name.clone(), index);
         self.connectors.push(new);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_bytes_are_capped_per_file_and_in_all() {
+        let mut declared = Declaring::default();
+        let big = Path::new("configmap/ns/big/a.yaml");
+        let err = declared
+            .count(big, limits::MANIFEST_FILE_BYTES + 1)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "configmap/ns/big/a.yaml: larger than the 4 MiB limit"
+        );
+        let mut declared = Declaring::default();
+        for _ in 0..limits::MANIFEST_TOTAL_BYTES / limits::MANIFEST_FILE_BYTES {
+            declared.count(big, limits::MANIFEST_FILE_BYTES).unwrap();
+        }
+        let err = declared.count(Path::new("last.yaml"), 1).unwrap_err();
+        assert!(
+            err.to_string().contains("together exceed the 64 MiB limit"),
+            "{err}"
+        );
     }
 }
