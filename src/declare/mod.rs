@@ -141,7 +141,8 @@ impl Declare {
         let loading = move || manifest::load(owned.borrowed(), vars.as_deref(), env);
         match tokio::task::spawn_blocking(loading).await {
             Ok(loaded) => loaded,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(ManifestError::Interrupted),
         }
     }
 

@@ -121,6 +121,9 @@ pub enum ManifestError {
     Vars { path: String, reason: String },
     #[error("no manifests (.json, .yaml, .yml) found in {0}")]
     Empty(String),
+    /// The runtime shut down before the blocking load ran.
+    #[error("loading the manifests was interrupted (shutting down)")]
+    Interrupted,
 }
 
 /// Where manifests are read from. Both end in the same load step.

@@ -40,9 +40,12 @@ fn directory(dir: &Path) -> Result<BTreeMap<String, String>, String> {
         }
         let entry = entry.map_err(|e| e.to_string())?;
         let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
         // `metadata` follows symlinks: Secret volumes link `key -> ..data/key`.
         let meta = fs::metadata(entry.path()).map_err(|e| format!("{name}: {e}"))?;
-        if name.starts_with('.') || meta.is_dir() {
+        if meta.is_dir() {
             continue;
         }
         let text = files::read_text(&entry.path(), limits::VARS_FILE_BYTES)
