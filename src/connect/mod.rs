@@ -54,6 +54,10 @@ pub enum ConnectError {
     },
     #[error("invalid Connect client settings: {0}")]
     Settings(String),
+    /// A name that would be a `.` or `..` path segment: the URL would address another
+    /// resource (`/connectors/../config` is `/config`), so no request is sent.
+    #[error("connector name {0:?} cannot be addressed in Connect's REST paths (a dot segment)")]
+    DotSegment(String),
 }
 
 impl ConnectError {
@@ -68,6 +72,7 @@ impl ConnectError {
             Self::Garbage { .. } => "invalid_json",
             Self::NotReady { .. } => "not_ready",
             Self::Settings(_) => "settings",
+            Self::DotSegment(_) => "invalid_name",
         }
     }
 
@@ -98,6 +103,19 @@ const SEGMENT: &AsciiSet = &CONTROLS
 /// Percent-encodes one path segment (a connector name).
 pub fn segment(name: &str) -> String {
     utf8_percent_encode(name, SEGMENT).to_string()
+}
+
+/// Refuses a path with a `.` or `..` segment (literal or percent-encoded: URL parsers
+/// treat `%2e` as `.`), which [`segment`] leaves as it is.
+pub(crate) fn no_dot_segments(path: &str) -> Result<(), ConnectError> {
+    let path = path.split('?').next().unwrap_or_default();
+    for raw in path.split('/') {
+        let decoded = percent_encoding::percent_decode_str(raw).decode_utf8_lossy();
+        if decoded == "." || decoded == ".." {
+            return Err(ConnectError::DotSegment(decoded.into_owned()));
+        }
+    }
+    Ok(())
 }
 
 /// A cheap-to-clone Connect client (connection pool shared); its `Debug` shows no
@@ -181,6 +199,7 @@ impl ConnectClient {
     }
 
     async fn call(&self, method: Method, path: &str) -> Result<Answer, ConnectError> {
+        no_dot_segments(path)?;
         let request = self.request(method.clone(), path);
         let request = request.timeout(self.options.timeout);
         self.send(format!("{method} {path}"), request).await

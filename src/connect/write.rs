@@ -32,6 +32,7 @@ impl ConnectClient {
         path: &str,
         body: Option<Value>,
     ) -> Result<Answer, ConnectError> {
+        super::no_dot_segments(path)?;
         let timeout = self.options.timeout.max(WRITE_TIMEOUT);
         let mut request = self.request(method.clone(), path).timeout(timeout);
         if let Some(body) = body {

@@ -130,7 +130,7 @@ impl Declare {
         mode: Mode<'_>,
         events: impl FnMut(Event<'_>),
     ) -> Run {
-        let manifests = match manifest::load(inputs, self.vars.as_deref(), self.env.clone()) {
+        let manifests = match self.load(inputs).await {
             Ok(manifests) => manifests,
             Err(e) => {
                 return Run {
@@ -146,6 +146,19 @@ impl Declare {
             redactor,
             desired: Some(desired),
             result,
+        }
+    }
+
+    /// Loads the manifests on a blocking thread: reading and rendering them is bounded
+    /// but not instant, and must never hold up the runtime (`reconcile`'s probes).
+    async fn load(&self, inputs: Inputs<'_>) -> Result<manifest::Manifests, ManifestError> {
+        let owned = manifest::OwnedInputs::from(inputs);
+        let (vars, env) = (self.vars.clone(), self.env.clone());
+        let loading = move || manifest::load(owned.borrowed(), vars.as_deref(), env);
+        match tokio::task::spawn_blocking(loading).await {
+            Ok(loaded) => loaded,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(ManifestError::Interrupted),
         }
     }
 

@@ -1,15 +1,12 @@
 //! Finding manifest files and reading their documents into raw connectors: the Connect
 //! REST shape `{"name", "config", "state"?}` or a Strimzi `KafkaConnector` resource.
 
-use std::{
-    fs,
-    path::{Path, PathBuf},
-};
+use std::path::Path;
 
 use serde_json::{Map, Value};
 use serde_saphyr::Spanned;
 
-use super::{Location, ManifestError};
+use super::{Location, ManifestError, files, limits};
 use crate::plan::TargetState;
 
 /// A connector as written in a manifest, before templating.
@@ -22,64 +19,11 @@ pub struct Raw {
     pub location: Location,
 }
 
-const EXTENSIONS: &[&str] = &["json", "yaml", "yml"];
-
-/// Every manifest file: explicit files as given, directories walked recursively in
-/// name order for `.json`/`.yaml`/`.yml`, skipping dot entries (a mounted ConfigMap's
-/// `..data` and `..2024_…` would otherwise be read twice).
-pub fn files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ManifestError> {
-    let mut files = Vec::new();
-    for path in paths {
-        let meta = fs::metadata(path).map_err(|e| io_error(path, &e))?;
-        match meta.is_dir() {
-            true => {
-                let before = files.len();
-                walk(path, &mut files)?;
-                if files.len() == before {
-                    return Err(ManifestError::Empty(path.display().to_string()));
-                }
-            }
-            false => files.push(path.clone()),
-        }
-    }
-    Ok(files)
-}
-
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), ManifestError> {
-    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(|e| io_error(dir, &e))?
-        .filter_map(Result::ok)
-        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            walk(&path, files)?;
-        } else if has_manifest_extension(&path) {
-            files.push(path);
-        }
-    }
-    Ok(())
-}
-
-fn has_manifest_extension(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-}
-
-fn io_error(path: &Path, e: &std::io::Error) -> ManifestError {
-    ManifestError::Io {
-        path: path.display().to_string(),
-        reason: e.to_string(),
-    }
-}
-
 /// The connectors declared in one file.
-pub fn connectors_in(file: &Path) -> Result<Vec<Raw>, ManifestError> {
-    let text = fs::read_to_string(file).map_err(|e| io_error(file, &e))?;
-    connectors_in_text(file, &text)
+pub fn connectors_in(file: &Path) -> Result<(Vec<Raw>, u64), ManifestError> {
+    let text = files::read_text(file, limits::MANIFEST_FILE_BYTES)
+        .map_err(|reason| files::io_error(file, reason))?;
+    Ok((connectors_in_text(file, &text)?, text.len() as u64))
 }
 
 /// The connectors declared in `text`, named `file` in errors (a path, or a ConfigMap
@@ -221,7 +165,8 @@ fn shape(value: Value, location: Location) -> Result<Raw, ManifestError> {
         Some(_) => strimzi(map),
         None => rest(map),
     };
-    let (name, config, state) = parsed.map_err(shape_error)?;
+    let (name, config, state) = parsed.map_err(&shape_error)?;
+    check_name(&name).map_err(shape_error)?;
     Ok(Raw {
         name,
         config,
@@ -319,6 +264,17 @@ fn state(value: Option<&Value>, field: &str) -> Result<TargetState, String> {
         Some(Value::String(s)) => TargetState::parse(s)
             .ok_or_else(|| format!("{field} {s:?} is not one of running, paused, stopped")),
         Some(other) => Err(format!("{field} must be a string, found {}", kind(other))),
+    }
+}
+
+/// `.` and `..` are dot segments in a URL path: `PUT /connectors/../config` is sent
+/// as `PUT /config`, so such a connector could be created but never read or changed.
+fn check_name(name: &str) -> Result<(), String> {
+    match name {
+        "." | ".." => Err(format!(
+            "connector name {name:?} is refused: it cannot be addressed in Connect's REST paths"
+        )),
+        _ => Ok(()),
     }
 }
 

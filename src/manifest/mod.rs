@@ -3,16 +3,20 @@
 //! `{{ env.X }}` and `{{ vars.X }}`, and turned into [`Desired`] connectors. Every
 //! error names the file and the document (and line/column where the parser knows it).
 
+mod files;
+pub mod limits;
 mod load;
+mod sandbox;
 mod template;
 mod vars;
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
+    collections::{BTreeMap, BTreeSet, HashMap},
     fmt,
     path::{Path, PathBuf},
 };
 
+pub use files::read_bytes;
 pub use template::Context;
 pub use vars::load_vars;
 
@@ -117,6 +121,9 @@ pub enum ManifestError {
     Vars { path: String, reason: String },
     #[error("no manifests (.json, .yaml, .yml) found in {0}")]
     Empty(String),
+    /// The runtime shut down before the blocking load ran.
+    #[error("loading the manifests was interrupted (shutting down)")]
+    Interrupted,
 }
 
 /// Where manifests are read from. Both end in the same load step.
@@ -129,6 +136,31 @@ pub enum Inputs<'a> {
     Documents(&'a [(PathBuf, String)]),
 }
 
+/// [`Inputs`] owned, to move to another thread.
+#[derive(Clone, Debug)]
+pub enum OwnedInputs {
+    Files(Vec<PathBuf>),
+    Documents(Vec<(PathBuf, String)>),
+}
+
+impl From<Inputs<'_>> for OwnedInputs {
+    fn from(inputs: Inputs<'_>) -> Self {
+        match inputs {
+            Inputs::Files(files) => Self::Files(files.to_vec()),
+            Inputs::Documents(documents) => Self::Documents(documents.to_vec()),
+        }
+    }
+}
+
+impl OwnedInputs {
+    pub fn borrowed(&self) -> Inputs<'_> {
+        match self {
+            Self::Files(files) => Inputs::Files(files),
+            Self::Documents(documents) => Inputs::Documents(documents),
+        }
+    }
+}
+
 /// Loads `--vars` and every manifest of `inputs`, rendered with `env` as
 /// `{{ env.X }}` and checked (no name declared twice).
 pub fn load(
@@ -138,56 +170,114 @@ pub fn load(
 ) -> Result<Manifests, ManifestError> {
     let vars = vars_path.map_or_else(|| Ok(BTreeMap::new()), load_vars)?;
     let context = Context::new(env, vars.clone());
-    let mut declared: Vec<Declared> = Vec::new();
+    let mut declared = Declaring::default();
     match inputs {
         Inputs::Files(paths) => {
-            for file in load::files(paths)? {
-                declare(load::connectors_in(&file)?, &context, &mut declared)?;
+            for file in files::manifest_files(paths)? {
+                let (raws, size) = load::connectors_in(&file)?;
+                declared.count(&file, size)?;
+                declared.add(raws, &context)?;
             }
         }
         Inputs::Documents(documents) => {
             for (name, text) in documents {
-                let raws = load::connectors_in_text(name, text)?;
-                declare(raws, &context, &mut declared)?;
+                declared.count(name, text.len() as u64)?;
+                declared.add(load::connectors_in_text(name, text)?, &context)?;
             }
         }
     }
     Ok(Manifests {
-        connectors: declared,
+        connectors: declared.connectors,
         vars,
     })
 }
 
-/// Renders `raws` and adds them to `declared`, refusing duplicate names.
-fn declare(
-    raws: Vec<load::Raw>,
-    context: &Context,
-    declared: &mut Vec<Declared>,
-) -> Result<(), ManifestError> {
-    for raw in raws {
-        let (config, from_vars) = template::config(&raw, context)?;
-        let connector = Declared {
-            desired: Desired {
-                name: raw.name,
-                config,
-                state: raw.state,
-            },
-            location: raw.location,
-            from_vars,
-        };
-        refuse_duplicate(declared, &connector)?;
-        declared.push(connector);
-    }
-    Ok(())
+/// The connectors declared so far, and where each name was first declared.
+#[derive(Default)]
+struct Declaring {
+    connectors: Vec<Declared>,
+    /// Index into `connectors` by name: the duplicate check is one lookup.
+    by_name: HashMap<String, usize>,
+    /// Bytes of the manifests read so far.
+    bytes: u64,
 }
 
-fn refuse_duplicate(declared: &[Declared], new: &Declared) -> Result<(), ManifestError> {
-    match declared.iter().find(|d| d.desired.name == new.desired.name) {
-        Some(first) => Err(ManifestError::Duplicate {
-            name: new.desired.name.clone(),
-            first: first.location.to_string(),
-            second: new.location.to_string(),
-        }),
-        None => Ok(()),
+impl Declaring {
+    /// Counts one manifest's `size`, refusing one over [`limits::MANIFEST_FILE_BYTES`]
+    /// or all over [`limits::MANIFEST_TOTAL_BYTES`].
+    fn count(&mut self, name: &Path, size: u64) -> Result<(), ManifestError> {
+        self.bytes += size;
+        let (limit, what) = match () {
+            () if size > limits::MANIFEST_FILE_BYTES => {
+                (limits::MANIFEST_FILE_BYTES, "larger than")
+            }
+            () if self.bytes > limits::MANIFEST_TOTAL_BYTES => (
+                limits::MANIFEST_TOTAL_BYTES,
+                "the manifests together exceed",
+            ),
+            () => return Ok(()),
+        };
+        let reason = format!("{what} the {} limit", files::bytes(limit));
+        Err(files::io_error(name, reason))
+    }
+
+    /// Renders one file's `raws` and adds them, refusing duplicate names.
+    fn add(&mut self, raws: Vec<load::Raw>, context: &Context) -> Result<(), ManifestError> {
+        let mut rendered = template::Budget::per_file();
+        for raw in raws {
+            let (config, from_vars) = template::config(&raw, context, &mut rendered)?;
+            let connector = Declared {
+                desired: Desired {
+                    name: raw.name,
+                    config,
+                    state: raw.state,
+                },
+                location: raw.location,
+                from_vars,
+            };
+            self.push(connector)?;
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, new: Declared) -> Result<(), ManifestError> {
+        let index = self.connectors.len();
+        if let Some(&first) = self.by_name.get(&new.desired.name) {
+            return Err(ManifestError::Duplicate {
+                name: new.desired.name.clone(),
+                first: self.connectors[first].location.to_string(),
+                second: new.location.to_string(),
+            });
+        }
+        self.by_name.insert(new.desired.name.clone(), index);
+        self.connectors.push(new);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_bytes_are_capped_per_file_and_in_all() {
+        let mut declared = Declaring::default();
+        let big = Path::new("configmap/ns/big/a.yaml");
+        let err = declared
+            .count(big, limits::MANIFEST_FILE_BYTES + 1)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "configmap/ns/big/a.yaml: larger than the 4 MiB limit"
+        );
+        let mut declared = Declaring::default();
+        for _ in 0..limits::MANIFEST_TOTAL_BYTES / limits::MANIFEST_FILE_BYTES {
+            declared.count(big, limits::MANIFEST_FILE_BYTES).unwrap();
+        }
+        let err = declared.count(Path::new("last.yaml"), 1).unwrap_err();
+        assert!(
+            err.to_string().contains("together exceed the 64 MiB limit"),
+            "{err}"
+        );
     }
 }

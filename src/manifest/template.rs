@@ -3,6 +3,9 @@
 //! holding `{{` are templates, rendered after parsing, so YAML/JSON quoting cannot
 //! break and Connect's own `${file:…}`, `${env:…}` and `${topic}` pass through untouched.
 //! Values are then stringified as Connect stores them (spec §5.1, §20.1).
+//! Rendering is bounded ([`super::sandbox`]): the bytes a value's lookups return count
+//! against [`limits::VALUE_BYTES`], and a file's rendered values against
+//! [`limits::RENDERED_FILE_BYTES`].
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -10,24 +13,30 @@ use std::{
 };
 
 use minijinja::{
-    Environment, UndefinedBehavior,
+    Environment, ErrorKind,
     value::{Object, Value as Jinja},
 };
 use serde_json::Value;
 
-use super::{ManifestError, load::Raw};
+use super::{ManifestError, files, limits, load::Raw, sandbox};
 use crate::plan::Config;
 
-/// The template inputs: a snapshot of the environment and the `--vars` values.
-#[derive(Clone, Debug, Default)]
+/// The template inputs, a snapshot of the environment and the `--vars` values, and the
+/// engine: built once per load, shared by every connector.
+#[derive(Clone, Debug)]
 pub struct Context {
-    env: BTreeMap<String, String>,
-    vars: BTreeMap<String, String>,
+    env: Arc<BTreeMap<String, String>>,
+    vars: Arc<BTreeMap<String, String>>,
+    engine: Arc<Environment<'static>>,
 }
 
 impl Context {
     pub fn new(env: BTreeMap<String, String>, vars: BTreeMap<String, String>) -> Self {
-        Self { env, vars }
+        Self {
+            env: Arc::new(env),
+            vars: Arc::new(vars),
+            engine: Arc::new(sandbox::engine()),
+        }
     }
 }
 
@@ -35,17 +44,46 @@ impl Context {
 /// `vars`) and misses (to name the undefined variable in the error).
 #[derive(Debug)]
 struct Lookup {
-    values: BTreeMap<String, String>,
+    values: Arc<BTreeMap<String, String>>,
     hits: Mutex<BTreeSet<String>>,
     misses: Mutex<Vec<String>>,
+    /// Bytes returned by the current render's lookups, `env` and `vars` together.
+    served: Arc<Served>,
+}
+
+/// What one render's lookups returned; past [`limits::VALUE_BYTES`] a lookup fails.
+#[derive(Debug, Default)]
+struct Served {
+    bytes: Mutex<usize>,
+    exceeded: Mutex<bool>,
+}
+
+impl Served {
+    /// Counts `n` more bytes; `false` (and remembered) when that is over the limit.
+    fn take(&self, n: usize) -> bool {
+        let mut bytes = self.bytes.lock().unwrap_or_else(|p| p.into_inner());
+        *bytes += n;
+        let over = *bytes > limits::VALUE_BYTES;
+        if over {
+            *self.exceeded.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        }
+        !over
+    }
+
+    /// Starts a new render; returns whether the last one went over.
+    fn reset(&self) -> bool {
+        *self.bytes.lock().unwrap_or_else(|p| p.into_inner()) = 0;
+        std::mem::take(&mut *self.exceeded.lock().unwrap_or_else(|p| p.into_inner()))
+    }
 }
 
 impl Lookup {
-    fn new(values: BTreeMap<String, String>) -> Arc<Self> {
+    fn new(values: &Arc<BTreeMap<String, String>>, served: &Arc<Served>) -> Arc<Self> {
         Arc::new(Self {
-            values,
+            values: values.clone(),
             hits: Mutex::default(),
             misses: Mutex::default(),
+            served: served.clone(),
         })
     }
 
@@ -61,6 +99,7 @@ impl Object for Lookup {
     fn get_value(self: &Arc<Self>, key: &Jinja) -> Option<Jinja> {
         let key = key.as_str()?;
         match self.values.get(key) {
+            Some(value) if !self.served.take(value.len()) => None,
             Some(value) => {
                 let mut hits = self.hits.lock().unwrap_or_else(|p| p.into_inner());
                 hits.insert(key.to_string());
@@ -92,12 +131,44 @@ impl Object for Root {
     }
 }
 
+/// How many rendered bytes one manifest file has left ([`limits::RENDERED_FILE_BYTES`]).
+#[derive(Debug)]
+pub struct Budget(usize);
+
+impl Budget {
+    pub fn per_file() -> Self {
+        Self(limits::RENDERED_FILE_BYTES)
+    }
+
+    fn spend(&mut self, n: usize) -> Result<(), String> {
+        self.0 = self.0.checked_sub(n).ok_or_else(|| {
+            let limit = files::bytes(limits::RENDERED_FILE_BYTES as u64);
+            format!("the rendered templates of this file exceed the {limit} limit")
+        })?;
+        Ok(())
+    }
+}
+
+/// The template inputs of one connector, wrapped for minijinja.
+struct Inputs {
+    env: Arc<Lookup>,
+    vars: Arc<Lookup>,
+    served: Arc<Served>,
+}
+
 /// Renders and stringifies a raw connector's config; also returns the keys whose
 /// value used `vars`.
-pub fn config(raw: &Raw, context: &Context) -> Result<(Config, BTreeSet<String>), ManifestError> {
-    let engine = engine();
-    let env = Lookup::new(context.env.clone());
-    let vars = Lookup::new(context.vars.clone());
+pub fn config(
+    raw: &Raw,
+    context: &Context,
+    budget: &mut Budget,
+) -> Result<(Config, BTreeSet<String>), ManifestError> {
+    let served = Arc::new(Served::default());
+    let inputs = Inputs {
+        env: Lookup::new(&context.env, &served),
+        vars: Lookup::new(&context.vars, &served),
+        served,
+    };
     let mut config = Config::new();
     let mut from_vars = BTreeSet::new();
     for (key, value) in &raw.config {
@@ -112,7 +183,9 @@ pub fn config(raw: &Raw, context: &Context) -> Result<(Config, BTreeSet<String>)
             config.insert(key.clone(), text);
             continue;
         }
-        let (rendered, used_vars) = render(&engine, &text, &env, &vars).map_err(fail)?;
+        let (rendered, used_vars) = render(&context.engine, &text, &inputs)
+            .and_then(|r| budget.spend(r.0.len()).map(|()| r))
+            .map_err(fail)?;
         if used_vars {
             from_vars.insert(key.clone());
         }
@@ -121,21 +194,15 @@ pub fn config(raw: &Raw, context: &Context) -> Result<(Config, BTreeSet<String>)
     Ok((config, from_vars))
 }
 
-fn engine() -> Environment<'static> {
-    let mut engine = Environment::new();
-    engine.set_undefined_behavior(UndefinedBehavior::Strict);
-    engine
-}
-
 fn render(
     engine: &Environment<'_>,
     template: &str,
-    env: &Arc<Lookup>,
-    vars: &Arc<Lookup>,
+    inputs: &Inputs,
 ) -> Result<(String, bool), String> {
+    sandbox::check(template)?;
     let context = Jinja::from_object(Root {
-        env: env.clone(),
-        vars: vars.clone(),
+        env: inputs.env.clone(),
+        vars: inputs.vars.clone(),
     });
     // minijinja drops one trailing newline of a template; a config value keeps it.
     let result = engine.render_str(template, context).map(|r| {
@@ -144,20 +211,47 @@ fn render(
             false => r,
         }
     });
-    let (_, env_misses) = env.take();
-    let (used_vars, var_misses) = vars.take();
-    let result = result.map(|rendered| (rendered, used_vars));
-    result.map_err(|e| {
-        let undefined = env_misses
-            .iter()
-            .map(|m| format!("env.{m}"))
-            .chain(var_misses.iter().map(|m| format!("vars.{m}")))
-            .collect::<Vec<_>>();
-        match undefined.is_empty() {
-            true => format!("template error: {}", e.detail().unwrap_or(&e.to_string())),
-            false => format!("undefined variable {}", undefined.join(", ")),
-        }
-    })
+    let over = inputs.served.reset();
+    let (_, env_misses) = inputs.env.take();
+    let (used_vars, var_misses) = inputs.vars.take();
+    match result {
+        _ if over => Err(value_too_large()),
+        Ok(rendered) if rendered.len() > limits::VALUE_BYTES => Err(value_too_large()),
+        Ok(rendered) => Ok((rendered, used_vars)),
+        Err(e) => Err(explain(&e, &env_misses, &var_misses)),
+    }
+}
+
+fn value_too_large() -> String {
+    let limit = files::bytes(limits::VALUE_BYTES as u64);
+    format!("the rendered value exceeds the {limit} limit of a config value")
+}
+
+fn explain(e: &minijinja::Error, env_misses: &[String], var_misses: &[String]) -> String {
+    if e.kind() == ErrorKind::OutOfFuel {
+        return format!(
+            "the template needs more than {} steps (the limit of a config value)",
+            limits::TEMPLATE_FUEL
+        );
+    }
+    if matches!(
+        e.kind(),
+        ErrorKind::UnknownFunction | ErrorKind::UnknownFilter | ErrorKind::UnknownTest
+    ) {
+        return format!(
+            "template error: {} (config templates have no functions and a short list of filters and tests; see README, Templating)",
+            e.detail().unwrap_or(&e.to_string())
+        );
+    }
+    let undefined = env_misses
+        .iter()
+        .map(|m| format!("env.{m}"))
+        .chain(var_misses.iter().map(|m| format!("vars.{m}")))
+        .collect::<Vec<_>>();
+    match undefined.is_empty() {
+        true => format!("template error: {}", e.detail().unwrap_or(&e.to_string())),
+        false => format!("undefined variable {}", undefined.join(", ")),
+    }
 }
 
 /// A value as Connect stores it: numbers and booleans as their JSON text, lists of
@@ -213,9 +307,16 @@ mod tests {
         )
     }
 
+    fn render_config(
+        raw: &Raw,
+        context: &Context,
+    ) -> Result<(Config, BTreeSet<String>), ManifestError> {
+        config(raw, context, &mut Budget::per_file())
+    }
+
     #[test]
     fn renders_env_and_vars_and_tracks_vars() {
-        let (config, from_vars) = config(
+        let (config, from_vars) = render_config(
             &raw(json!({
                 "url": "jdbc:postgresql://{{ env.HOST }}:5432/x",
                 "connection.password": "{{ vars['db.password'] }}",
@@ -241,17 +342,17 @@ mod tests {
 
     #[test]
     fn undefined_names_are_errors_naming_file_connector_and_key() {
-        let err = config(&raw(json!({"k": "{{ vars.NOPE }}"})), &context()).unwrap_err();
+        let err = render_config(&raw(json!({"k": "{{ vars.NOPE }}"})), &context()).unwrap_err();
         assert_eq!(
             err.to_string(),
             "m.yaml (document 2, line 7): connector \"c\", key \"k\": undefined variable vars.NOPE"
         );
-        let err = config(&raw(json!({"k": "{{ env.NOPE }}"})), &context()).unwrap_err();
+        let err = render_config(&raw(json!({"k": "{{ env.NOPE }}"})), &context()).unwrap_err();
         assert!(
             err.to_string().ends_with("undefined variable env.NOPE"),
             "{err}"
         );
-        let err = config(&raw(json!({"k": "{{ nope }}"})), &context()).unwrap_err();
+        let err = render_config(&raw(json!({"k": "{{ nope }}"})), &context()).unwrap_err();
         assert!(
             err.to_string().contains("key \"k\": template error"),
             "{err}"

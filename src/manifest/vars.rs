@@ -1,37 +1,60 @@
 //! `--vars`: template values from a directory (one file per value, like a mounted
 //! Kubernetes Secret: dot entries such as `..data` skipped, symlinks followed, one
-//! trailing newline trimmed) or from a `.properties` file.
+//! trailing newline trimmed) or from a Java `.properties` file, read as Java's
+//! `Properties.load` reads it (escapes, `\uXXXX`, continuations, `:`/`=`/space
+//! separators, `#`/`!` comments), in UTF-8. Regular files only, each and all of them
+//! under the [`limits`].
 
 use std::{collections::BTreeMap, fs, path::Path};
 
-use super::ManifestError;
+use super::{ManifestError, files, limits};
 
-/// Loads the values at `path` (a directory or a properties file).
+/// Loads the values at `path` (a directory or a `.properties` file).
 pub fn load_vars(path: &Path) -> Result<BTreeMap<String, String>, ManifestError> {
     let fail = |reason: String| ManifestError::Vars {
         path: path.display().to_string(),
         reason,
     };
     let meta = fs::metadata(path).map_err(|e| fail(e.to_string()))?;
-    match meta.is_dir() {
-        true => directory(path).map_err(fail),
-        false => fs::read_to_string(path)
-            .map_err(|e| fail(e.to_string()))
-            .map(|text| properties(&text)),
+    if meta.is_dir() {
+        return directory(path).map_err(fail);
     }
+    if !path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("properties"))
+    {
+        return Err(fail(
+            "expected a directory (a mounted Secret) or a .properties file".into(),
+        ));
+    }
+    let text = files::read_text(path, limits::VARS_FILE_BYTES).map_err(&fail)?;
+    properties(&text).map_err(fail)
 }
 
 fn directory(dir: &Path) -> Result<BTreeMap<String, String>, String> {
     let mut values = BTreeMap::new();
-    for entry in fs::read_dir(dir).map_err(|e| e.to_string())? {
+    let mut total = 0;
+    for (i, entry) in fs::read_dir(dir).map_err(|e| e.to_string())?.enumerate() {
+        if i >= limits::VARS_FILES {
+            return Err(format!("more than {} entries", limits::VARS_FILES));
+        }
         let entry = entry.map_err(|e| e.to_string())?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        // `metadata` follows symlinks: Secret volumes link `key -> ..data/key`.
-        if name.starts_with('.') || !fs::metadata(entry.path()).is_ok_and(|m| m.is_file()) {
+        if name.starts_with('.') {
             continue;
         }
-        let text = fs::read_to_string(entry.path())
+        // `metadata` follows symlinks: Secret volumes link `key -> ..data/key`.
+        let meta = fs::metadata(entry.path()).map_err(|e| format!("{name}: {e}"))?;
+        if meta.is_dir() {
+            continue;
+        }
+        let text = files::read_text(&entry.path(), limits::VARS_FILE_BYTES)
             .map_err(|e| format!("{name}: {e} (values must be UTF-8 text)"))?;
+        total += text.len() as u64;
+        if total > limits::VARS_TOTAL_BYTES {
+            let limit = files::bytes(limits::VARS_TOTAL_BYTES);
+            return Err(format!("the values together exceed the {limit} limit"));
+        }
         values.insert(name, trim_newline(&text).to_string());
     }
     Ok(values)
@@ -44,26 +67,19 @@ fn trim_newline(text: &str) -> &str {
         .unwrap_or(text)
 }
 
-/// Java-style properties: `key=value` or `key: value`, `#`/`!` comments, blank lines,
-/// and a trailing `\` continuing the value on the next line.
-pub fn properties(text: &str) -> BTreeMap<String, String> {
+/// Java properties as `Properties.load` reads them; a malformed `\uXXXX` is an error
+/// naming its line.
+pub fn properties(text: &str) -> Result<BTreeMap<String, String>, String> {
     let mut values = BTreeMap::new();
-    let mut lines = text.lines();
-    while let Some(line) = lines.next() {
-        let mut line = line.trim_start().to_string();
-        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
-            continue;
-        }
-        while line.ends_with('\\') && !line.ends_with("\\\\") {
-            line.pop();
-            line.push_str(lines.next().unwrap_or_default().trim_start());
-        }
-        let cut = line.find(['=', ':']).unwrap_or(line.len());
-        let key = line[..cut].trim().to_string();
-        let value = line.get(cut + 1..).unwrap_or_default().trim_start();
-        values.insert(key, value.to_string());
-    }
-    values
+    java_properties::PropertiesIter::new_with_encoding(text.as_bytes(), encoding_rs::UTF_8)
+        .read_into(|key, value| {
+            values.insert(key, value);
+        })
+        .map_err(|e| match e.line_number() {
+            Some(line) => format!("line {line}: {e}"),
+            None => e.to_string(),
+        })?;
+    Ok(values)
 }
 
 #[cfg(test)]
@@ -72,12 +88,28 @@ mod tests {
 
     #[test]
     fn properties_are_parsed_like_java() {
-        let values = properties("# c\n! c\n\na=1\nb: two words\nc = x=y\nlong=ab\\\n   cd\n");
+        let values =
+            properties("# c\n! c\n\na=1\nb: two words\nc = x=y\nlong=ab\\\n   cd\n").unwrap();
         assert_eq!(values["a"], "1");
         assert_eq!(values["b"], "two words");
         assert_eq!(values["c"], "x=y");
         assert_eq!(values["long"], "abcd");
         assert_eq!(values.len(), 4);
+    }
+
+    /// What `Properties.store` writes for tricky keys and values.
+    #[test]
+    fn escapes_as_java_writes_them() {
+        let text = "#Tue Dec 01 10:00:00 UTC 2026\nabc\\=def=x\\=y\npath=C\\:\\\\temp\\\\a\nname=caf\\u00E9\na\\ b=\\ lead\\tend\nk\\:1=v\nlist=a,\\\n    b\nkey\\ only=\nspaced value\n";
+        let values = properties(text).unwrap();
+        assert_eq!(values["abc=def"], "x=y");
+        assert_eq!(values["path"], "C:\\temp\\a");
+        assert_eq!(values["name"], "café");
+        assert_eq!(values["a b"], " lead\tend");
+        assert_eq!(values["k:1"], "v");
+        assert_eq!(values["list"], "a,b");
+        assert_eq!(values["key only"], "", "{values:?}");
+        assert_eq!(values["spaced"], "value");
     }
 
     #[test]

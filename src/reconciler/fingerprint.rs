@@ -8,12 +8,13 @@
 use std::{
     fs,
     hash::{DefaultHasher, Hash, Hasher},
-    path::Path,
+    path::{Path, PathBuf},
 };
 
 use super::Source;
+use crate::manifest;
 
-/// Deeper than this, a directory is hashed by name only (a symlink loop ends here).
+/// Deeper than this, a directory is hashed by name only.
 const MAX_DEPTH: usize = 16;
 
 impl Source {
@@ -22,32 +23,46 @@ impl Source {
     pub(super) fn fingerprint(&self, vars: Option<&Path>) -> u64 {
         let mut hasher = DefaultHasher::new();
         match self {
-            Source::Files(files) => files.iter().for_each(|f| hash_path(f, 0, &mut hasher)),
+            Source::Files(files) => files.iter().for_each(|f| hash_path(f, &mut hasher)),
             #[cfg(feature = "k8s")]
             Source::ConfigMaps(maps) => maps.hash_documents(&mut hasher),
         }
         if let Some(vars) = vars {
-            hash_path(vars, 0, &mut hasher);
+            hash_path(vars, &mut hasher);
         }
         hasher.finish()
     }
 }
 
 /// Hashes `path`'s name and its bytes, its entries, or why it cannot be read.
-fn hash_path(path: &Path, depth: usize, hasher: &mut DefaultHasher) {
+fn hash_path(path: &Path, hasher: &mut DefaultHasher) {
+    hash_walk(path, &mut Vec::new(), hasher);
+}
+
+/// [`hash_path`] below the canonical directories `above`: a directory that is one of
+/// them (a symlink loop) is hashed by name only, so a loop costs one step, not a
+/// walk to [`MAX_DEPTH`] with every link multiplying it.
+fn hash_walk(path: &Path, above: &mut Vec<PathBuf>, hasher: &mut DefaultHasher) {
     path.hash(hasher);
     match fs::metadata(path) {
-        Ok(meta) if meta.is_dir() && depth < MAX_DEPTH => hash_dir(path, depth, hasher),
-        Ok(meta) if meta.is_dir() => {}
-        Ok(_) => match fs::read(path) {
+        Ok(meta) if meta.is_dir() => match fs::canonicalize(path) {
+            Ok(dir) if above.len() < MAX_DEPTH && !above.contains(&dir) => {
+                above.push(dir);
+                hash_dir(path, above, hasher);
+                above.pop();
+            }
+            _ => {}
+        },
+        // Bounded, and never a FIFO or device (the loaders refuse those, naming them).
+        Ok(_) => match manifest::read_bytes(path, manifest::limits::MANIFEST_FILE_BYTES) {
             Ok(bytes) => bytes.hash(hasher),
-            Err(e) => e.kind().hash(hasher),
+            Err(reason) => reason.hash(hasher),
         },
         Err(e) => e.kind().hash(hasher),
     }
 }
 
-fn hash_dir(dir: &Path, depth: usize, hasher: &mut DefaultHasher) {
+fn hash_dir(dir: &Path, above: &mut Vec<PathBuf>, hasher: &mut DefaultHasher) {
     let mut entries: Vec<_> = match fs::read_dir(dir) {
         Ok(entries) => entries
             .filter_map(Result::ok)
@@ -58,7 +73,7 @@ fn hash_dir(dir: &Path, depth: usize, hasher: &mut DefaultHasher) {
     };
     entries.sort();
     for entry in entries {
-        hash_path(&entry, depth + 1, hasher);
+        hash_walk(&entry, above, hasher);
     }
 }
 
@@ -68,7 +83,7 @@ mod tests {
 
     fn print(path: &Path) -> u64 {
         let mut hasher = DefaultHasher::new();
-        hash_path(path, 0, &mut hasher);
+        hash_path(path, &mut hasher);
         hasher.finish()
     }
 
@@ -93,5 +108,23 @@ mod tests {
         assert_ne!(print(dir.path()), empty);
         fs::remove_file(dir.path().join("sub").join("b.yaml")).unwrap();
         assert_eq!(print(dir.path()), empty);
+    }
+
+    /// Four links back to the directory were 4^16 walks before loops were cut short;
+    /// a FIFO is hashed by why it is not read, never opened.
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_and_fifos_are_not_walked_or_read() {
+        let dir = tempfile::tempdir().unwrap();
+        for link in ["l1", "l2", "l3", "l4"] {
+            std::os::unix::fs::symlink(dir.path(), dir.path().join(link)).unwrap();
+        }
+        let made = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("pipe.yaml"))
+            .status();
+        assert!(made.is_ok_and(|s| s.success()), "mkfifo");
+        let before = print(dir.path());
+        fs::write(dir.path().join("a.yaml"), "x").unwrap();
+        assert_ne!(print(dir.path()), before);
     }
 }
