@@ -18,7 +18,7 @@ use std::{
 
 pub use files::read_bytes;
 pub use template::Context;
-pub use vars::load_vars;
+pub use vars::{load_vars, properties};
 
 use crate::plan::{
     Desired,
