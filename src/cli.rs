@@ -173,7 +173,22 @@ pub struct ReconcileArgs {
     #[arg(long, env = "CONNECT_SENTINEL_SOURCE", value_enum, default_value_t = SourceKind::Files)]
     pub source: SourceKind,
     #[command(flatten)]
+    pub http: HttpArgs,
+    #[command(flatten)]
     pub kube: KubeArgs,
+}
+
+/// The limits of `serve`'s and `reconcile`'s HTTP server.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "HTTP server")]
+pub struct HttpArgs {
+    /// Close a connection that sent no whole request head this long after connecting
+    /// or after its previous response (so also the idle keep-alive timeout).
+    #[arg(long, env = "CONNECT_SENTINEL_HEADER_TIMEOUT", value_parser = duration, default_value = "5s")]
+    pub header_timeout: Duration,
+    /// Connections served at once; further ones wait to be accepted.
+    #[arg(long, env = "CONNECT_SENTINEL_MAX_CONNECTIONS", default_value_t = 256)]
+    pub max_connections: usize,
 }
 
 /// Where `reconcile` reads manifests.
@@ -392,6 +407,8 @@ pub struct ServeArgs {
     pub scope: ScopeArgs,
     #[command(flatten)]
     pub remediation: RemediationArgs,
+    #[command(flatten)]
+    pub http: HttpArgs,
 }
 
 /// Auto-restart of failed connectors and tasks (`serve --auto-restart`).

@@ -23,6 +23,7 @@ use crate::{
     plan,
     poll::Poller,
     remediate::RestartPolicy,
+    server::{Limits, Running},
     settings::{ReconcileSettings, ServeSettings, SourceSettings},
     verdict::Policy,
 };
@@ -51,18 +52,24 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
     print_intro(&sim.url(), &health).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let root = manifests_dir()?;
-    let reconciler = start_reconcile(&sim.url(), &root, args.reconcile_port, stop_rx.clone()).await;
+    let reconciler = start_reconcile(&sim.url(), &root, args.reconcile_port).await;
     match &reconciler {
-        Ok(url) => print_reconcile(url, &root),
+        Ok(running) => print_reconcile(&running.url(), &root),
         Err(e) => println!("demo: reconcile not started: {e:#}"),
     }
     println!(
         "Task {FLAKY}-1 fails now and then; auto-restart brings it back. Ctrl-C stops the demo."
     );
     tokio::spawn(flaky_task(sim.control()?, args.fail_every, stop_rx));
-    let shutdown = until(args.duration);
-    serve::run(server, listener, shutdown).await?;
+    let served = serve::start(server, listener)?
+        .until(until(args.duration))
+        .await;
     let _ = stop_tx.send(true);
+    if let Ok(running) = reconciler {
+        running.stop();
+        running.join().await?;
+    }
+    served?;
     sim.stop().await?;
     let _ = std::fs::remove_dir_all(&root);
     Ok(ExitCode::SUCCESS)
@@ -99,21 +106,11 @@ fn manifests_dir() -> anyhow::Result<PathBuf> {
     Ok(root)
 }
 
-/// `reconcile` over the demo's manifests (resync every 10 s); its URL.
-async fn start_reconcile(
-    connect: &str,
-    root: &Path,
-    port: u16,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) -> anyhow::Result<String> {
+/// `reconcile` over the demo's manifests (resync every 10 s), running.
+async fn start_reconcile(connect: &str, root: &Path, port: u16) -> anyhow::Result<Running> {
     let settings = reconcile_settings(connect, root, port)?;
     let listener = reconcile::bind(&settings).await?;
-    let built = reconcile::build(settings)?;
-    let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(reconcile::run(built, listener, async move {
-        let _ = stop.wait_for(|s| *s).await;
-    }));
-    Ok(url)
+    reconcile::start(reconcile::build(settings)?, listener)
 }
 
 /// The demo's reconciler: the example manifests and `--vars`, resynced every 10 s,
@@ -145,6 +142,7 @@ fn reconcile_settings(connect: &str, root: &Path, port: u16) -> anyhow::Result<R
         interval: Duration::from_secs(10),
         debounce: Duration::from_millis(500),
         listen: SocketAddr::from(([127, 0, 0, 1], port)),
+        http: Limits::default(),
         election: None,
     })
 }
@@ -182,6 +180,7 @@ fn serve_settings(connect: &str, port: u16, reset: Duration) -> anyhow::Result<S
         poll_interval,
         max_age: ServeSettings::default_max_age(poll_interval),
         listen: SocketAddr::from(([127, 0, 0, 1], port)),
+        http: Limits::default(),
     })
 }
 
