@@ -37,7 +37,7 @@ use hyper_util::{
 };
 use serde_json::json;
 use tokio::{
-    net::{TcpListener, TcpStream},
+    net::{TcpListener, TcpSocket, TcpStream},
     sync::{OwnedSemaphorePermit, Semaphore, watch},
     task::JoinSet,
 };
@@ -74,20 +74,33 @@ impl Default for Limits {
     }
 }
 
+/// Connections the kernel queues for [`serve_until`] to accept (the standard
+/// library's 128 would make clients over the connection cap retry their SYN instead).
+pub const BACKLOG: u32 = 1024;
+
 /// Binds `addr`; `::` falls back to 0.0.0.0 where IPv6 is unavailable.
 pub async fn listen(addr: SocketAddr) -> anyhow::Result<TcpListener> {
     let (ip, port) = (addr.ip(), addr.port());
-    match TcpListener::bind(addr).await {
+    match bind(addr) {
         Ok(listener) => Ok(listener),
         Err(e) if ip.is_unspecified() && ip.is_ipv6() => {
             tracing::debug!(error = %e, "IPv6 unavailable, binding 0.0.0.0");
             let v4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), port);
-            TcpListener::bind(v4)
-                .await
-                .with_context(|| format!("cannot listen on {v4}"))
+            bind(v4).with_context(|| format!("cannot listen on {v4}"))
         }
         Err(e) => Err(e).with_context(|| format!("cannot listen on {addr}")),
     }
+}
+
+/// A listener on `addr` with [`BACKLOG`], rebinding a port in TIME_WAIT at once.
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
 }
 
 /// The stop signal of a server's background loops: it fires when shutdown begins.

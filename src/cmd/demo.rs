@@ -12,7 +12,6 @@ use std::{
 
 use anyhow::Context;
 use connect_sim::{SimConfig, seed::SeedBody};
-use tokio::net::TcpListener;
 
 use crate::{
     cli::DemoArgs,
@@ -45,9 +44,7 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let server = serve::build(serve_settings(&sim.url(), args.port, args.fail_every / 2)?);
     tokio::spawn(announce(server.state.observed.clone()));
-    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port)))
-        .await
-        .with_context(|| format!("cannot listen on port {}", args.port))?;
+    let listener = crate::server::listen(SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
     let health = format!("http://{}", listener.local_addr()?);
     print_intro(&sim.url(), &health).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
