@@ -142,45 +142,72 @@ pub async fn serve_until(
     stop: StopSignal,
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout);
-    let (graceful, mut connections) = (GracefulShutdown::new(), JoinSet::new());
+    let mut connections = Connections::new(app, limits);
     tokio::pin!(shutdown);
     loop {
-        let (stream, permit) = tokio::select! {
+        tokio::select! {
             () = &mut shutdown => break,
-            accepted = accept(name, &listener, &permits) => match accepted {
-                Some(accepted) => accepted,
-                None => continue,
-            },
-        };
-        while connections.try_join_next().is_some() {}
+            accepted = accept(name, &listener, &permits) => {
+                if let Some((stream, permit)) = accepted {
+                    connections.serve(stream, permit);
+                }
+            }
+        }
+    }
+    stop.fire();
+    drop(listener);
+    connections.drain(name).await;
+}
+
+/// The open connections: each on a task of its own, holding a permit of the cap.
+struct Connections {
+    app: Router,
+    http: http1::Builder,
+    graceful: GracefulShutdown,
+    tasks: JoinSet<()>,
+}
+
+impl Connections {
+    fn new(app: Router, limits: Limits) -> Self {
+        let mut http = http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout);
+        Self {
+            app,
+            http,
+            graceful: GracefulShutdown::new(),
+            tasks: JoinSet::new(),
+        }
+    }
+
+    /// Serves one connection until it closes, then gives its permit back.
+    fn serve(&mut self, stream: TcpStream, permit: OwnedSemaphorePermit) {
+        while self.tasks.try_join_next().is_some() {}
         let _ = stream.set_nodelay(true);
-        let conn =
-            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(app.clone()));
-        let served = graceful.watch(conn);
-        connections.spawn(async move {
+        let service = TowerToHyperService::new(self.app.clone());
+        let served = self
+            .graceful
+            .watch(self.http.serve_connection(TokioIo::new(stream), service));
+        self.tasks.spawn(async move {
             if let Err(e) = served.await {
                 tracing::debug!(error = %e, "connection closed");
             }
             drop(permit);
         });
     }
-    stop.fire();
-    drop(listener);
-    if tokio::time::timeout(DRAIN, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::debug!(
-            server = name,
-            open = connections.len(),
-            "dropping connections still open"
-        );
+
+    /// Asks every connection to finish its request and close; drops what is still
+    /// open after [`DRAIN`].
+    async fn drain(mut self, name: &str) {
+        if tokio::time::timeout(DRAIN, self.graceful.shutdown())
+            .await
+            .is_err()
+        {
+            let open = self.tasks.len();
+            tracing::debug!(server = name, open, "dropping connections still open");
+        }
+        self.tasks.shutdown().await;
     }
-    connections.shutdown().await;
 }
 
 /// The next connection, once fewer than the cap are open; `None` after an accept

@@ -120,3 +120,23 @@ async fn peak_rss(pid: u32) -> u64 {
     }
     peak
 }
+
+/// Limits that would serve nobody are refused at start-up, naming the flag.
+#[tokio::test]
+async fn zero_limits_are_refused_naming_the_flag() {
+    let connect = ["--connect-url", "http://127.0.0.1:1", "--port", "0"];
+    let cases = [
+        (vec!["serve", "--header-timeout", "0s"], "--header-timeout"),
+        (
+            vec!["reconcile", "-f", ".", "--max-connections", "0"],
+            "--max-connections",
+        ),
+    ];
+    for (mut args, flag) in cases {
+        args.extend(connect);
+        let output = common::run(args.iter().map(|a| a.to_string()).collect()).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(&format!("invalid {flag}")), "{stderr}");
+    }
+}
