@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Soak of `serve`'s HTTP server with its default limits (5 s header timeout, 256
-# connections) against connect-sim seeded with 1,000 connectors x 3 tasks:
+# Soak of `serve`'s HTTP server with its default cap (64 connections) and a 1 s header
+# timeout (HEADER_TIMEOUT; the default 5 s makes the phases five times longer) against
+# connect-sim seeded with 1,000 connectors x 3 tasks:
 #   1. probes: GET / at about 1,000/s for DURATION seconds (wrk, paced by a Lua delay),
 #      each on a new connection (`Connection: close`, as kubelet probes); every answer
 #      must be a 200 and no socket error may occur;
 #   2. idle: 1,000 connections opened and left idle, until the server closes them;
 #   3. half-sent: 6,000 connections each sending half a request head, until the server
-#      closes them (over the cap they wait in the listen backlog).
+#      closes them (over the cap they wait in the listen backlog; clients that find the
+#      backlog full too retry their SYN, and some give up: counted as not connected).
 # It prints the RSS of `serve` before, at the peak of and after each phase, and its
 # growth from start to end once every connection closed (target: < 1 MiB).
 # Loopback only; every phase is bounded by a count and a duration, and it stops itself.
@@ -15,6 +17,7 @@
 # and musl-gcc are installed, as the image ships it; else glibc, and says so.
 #   DURATION=seconds   the probe phase (default 60)
 #   RATE=per second    probes per second (default 1000)
+#   HEADER_TIMEOUT     serve's --header-timeout (default 1s)
 #
 # Usage: bench/soak.sh        (needs wrk, curl, python3; about 4 minutes once built)
 set -euo pipefail
@@ -22,6 +25,7 @@ cd "$(dirname "$0")/.."
 for tool in wrk curl python3; do command -v $tool >/dev/null || { echo "$tool is required (apt-get install $tool)" >&2; exit 2; }; done
 DURATION="${DURATION:-60}"
 RATE="${RATE:-1000}"
+HEADER_TIMEOUT="${HEADER_TIMEOUT:-1s}"
 MUSL=x86_64-unknown-linux-musl
 if rustup target list --installed 2>/dev/null | grep -qx "$MUSL" && command -v musl-gcc >/dev/null; then
   TARGET=(--target "$MUSL"); SUBDIR="$MUSL/release"; BUILD="static musl (as in the sidecar image)"
@@ -47,7 +51,7 @@ seed 1000
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL="http://127.0.0.1:$port"
 "$SENTINEL" serve --connect-url "$SIM" --bind 127.0.0.1 --port "$port" \
-  --poll-interval 2s --log-level error &
+  --poll-interval 2s --header-timeout "$HEADER_TIMEOUT" --log-level error &
 PID=$!; pids+=($PID)
 for _ in $(seq 100); do curl -sf -o /dev/null "$URL/" && break; sleep 0.2; done
 curl -sf -o /dev/null "$URL/" || { echo "serve did not answer 200 on / within 20 s" >&2; exit 1; }
@@ -58,11 +62,12 @@ rss_median() { for _ in $(seq 11); do rss; sleep 0.2; done | sort -n | sed -n 6p
 watch_peak() { touch "$1.on"; while [ -e "$1.on" ]; do rss >>"$1"; sleep 0.1; done; }
 peak_of() { rm -f "$1.on"; sleep 0.2; sort -n "$1" | tail -1; }
 
-# Each connection delays its next probe so that CONNS of them make about RATE/s.
-CONNS=8
+# Each connection waits before its next probe so that CONNS of them make about RATE/s
+# (a probe and its connection take about 1 ms more).
+CONNS=10
 cat >"$out/pace.lua" <<LUA
 wrk.headers["Connection"] = "close"
-function delay() return $((CONNS * 1000 / RATE)) end
+function delay() return $((CONNS * 1000 / RATE - 1)) end
 LUA
 
 # Warm-up (lazily allocated buffers), then the baseline.
@@ -121,15 +126,15 @@ half_peak=$(peak_of "$out/half")
 end=$(rss_median)
 curl -sf -o /dev/null "$URL/" || { echo "serve no longer answers 200 on / after the soak" >&2; exit 1; }
 
-python3 - "$BUILD" "$DURATION" "$RATE" "$requests" "$rate" "$non2xx" "$socket_errors" \
+python3 - "$BUILD" "$DURATION" "$RATE" "$HEADER_TIMEOUT" "$requests" "$rate" "$non2xx" "$socket_errors" \
   "$start" "$probes_peak" "$after_probes" "$idle_open" "$idle_closed" "$idle_peak" "$after_idle" \
   "$half_open" "$half_closed" "$half_peak" "$end" <<'PY'
 import sys
-build, duration, target = sys.argv[1:4]
-requests, rate, non2xx, errors = sys.argv[4:8]
-start, probes_peak, after_probes, idle_open, idle_closed, idle_peak, after_idle, half_open, half_closed, half_peak, end = map(int, sys.argv[8:19])
+build, duration, target, header = sys.argv[1:5]
+requests, rate, non2xx, errors = sys.argv[5:9]
+start, probes_peak, after_probes, idle_open, idle_closed, idle_peak, after_idle, half_open, half_closed, half_peak, end = map(int, sys.argv[9:20])
 mib = lambda kib: f"{kib / 1024:6.1f} MiB"
-print(f"serve (default limits) polling connect-sim 1,000 connectors x 3 tasks every 2 s. Build: {build}")
+print(f"serve (64 connections, header timeout {header}) polling connect-sim 1,000 connectors x 3 tasks every 2 s. Build: {build}")
 print(f"probes: {requests} GET / in {duration} s ({rate}/s, target {target}/s, a new connection each):"
       f" {non2xx} non-2xx, {errors} socket errors")
 print(f"idle: {idle_open} of 1,000 connected, {idle_closed} closed by the server (header timeout)")

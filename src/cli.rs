@@ -187,7 +187,7 @@ pub struct HttpArgs {
     #[arg(long, env = "CONNECT_SENTINEL_HEADER_TIMEOUT", value_parser = duration, default_value = "5s")]
     pub header_timeout: Duration,
     /// Connections served at once; further ones wait to be accepted.
-    #[arg(long, env = "CONNECT_SENTINEL_MAX_CONNECTIONS", default_value_t = 256)]
+    #[arg(long, env = "CONNECT_SENTINEL_MAX_CONNECTIONS", default_value_t = crate::server::Limits::MAX_CONNECTIONS)]
     pub max_connections: usize,
 }
 

@@ -60,9 +60,9 @@ pub struct Limits {
 impl Limits {
     /// `--header-timeout`'s default: a probe or scrape sends its head at once.
     pub const HEADER_TIMEOUT: Duration = Duration::from_secs(5);
-    /// `--max-connections`' default: a few MiB of buffers at most, well inside a 32Mi
-    /// container, and far more than kubelet and Prometheus open.
-    pub const MAX_CONNECTIONS: usize = 256;
+    /// `--max-connections`' default: about 1 MiB of buffers at most (some 16 KiB
+    /// each), and still twenty times what kubelet and Prometheus open at once.
+    pub const MAX_CONNECTIONS: usize = 64;
 }
 
 impl Default for Limits {
