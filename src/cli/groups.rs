@@ -230,3 +230,16 @@ pub struct RemediationArgs {
     #[arg(long, env = "HEALTHCHECK_RESTART_EXCLUDE")]
     pub restart_exclude: Option<String>,
 }
+
+/// The limits of `serve`'s and `reconcile`'s HTTP server.
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "HTTP server")]
+pub struct HttpArgs {
+    /// Close a connection that sent no whole request head this long after connecting
+    /// or after its previous response (so also the idle keep-alive timeout).
+    #[arg(long, env = "CONNECT_SENTINEL_HEADER_TIMEOUT", value_parser = duration, default_value = "5s")]
+    pub header_timeout: Duration,
+    /// Connections served at once; further ones wait to be accepted.
+    #[arg(long, env = "CONNECT_SENTINEL_MAX_CONNECTIONS", default_value_t = crate::server::Limits::MAX_CONNECTIONS)]
+    pub max_connections: usize,
+}

@@ -8,7 +8,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod groups;
 
-pub use groups::{ConnectArgs, DeclareArgs, KubeArgs, RemediationArgs, ScopeArgs, WriteArgs};
+pub use groups::{
+    ConnectArgs, DeclareArgs, HttpArgs, KubeArgs, RemediationArgs, ScopeArgs, WriteArgs,
+};
 
 /// Make Kafka Connect on Kubernetes trustworthy: health server, exec probe, status,
 /// auto-restart and declarative connector configs in one binary.
@@ -145,6 +147,8 @@ pub struct ReconcileArgs {
     #[arg(long, env = "CONNECT_SENTINEL_SOURCE", value_enum, default_value_t = SourceKind::Files, help_heading = "Reconcile")]
     pub source: SourceKind,
     #[command(flatten)]
+    pub http: HttpArgs,
+    #[command(flatten)]
     pub kube: KubeArgs,
 }
 
@@ -253,6 +257,8 @@ pub struct ServeArgs {
     pub scope: ScopeArgs,
     #[command(flatten)]
     pub remediation: RemediationArgs,
+    #[command(flatten)]
+    pub http: HttpArgs,
 }
 
 /// `restart` flags.

@@ -12,7 +12,6 @@ use std::{
 
 use anyhow::Context;
 use connect_sim::{SimConfig, seed::SeedBody};
-use tokio::net::TcpListener;
 
 use super::out;
 use crate::{
@@ -24,6 +23,7 @@ use crate::{
     plan,
     poll::Poller,
     remediate::RestartPolicy,
+    server::{Limits, Running},
     settings::{ReconcileSettings, ServeSettings, SourceSettings},
     verdict::Policy,
 };
@@ -45,26 +45,30 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let server = serve::build(serve_settings(&sim.url(), args.port, args.fail_every / 2)?);
     tokio::spawn(announce(server.state.observed.clone()));
-    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], args.port)))
-        .await
-        .with_context(|| format!("cannot listen on port {}", args.port))?;
+    let listener = crate::server::listen(SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
     let health = format!("http://{}", listener.local_addr()?);
     print_intro(&sim.url(), &health).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let scratch = manifests_dir()?;
     let root = scratch.0.clone();
-    let reconciler = start_reconcile(&sim.url(), &root, args.reconcile_port, stop_rx.clone()).await;
+    let reconciler = start_reconcile(&sim.url(), &root, args.reconcile_port).await;
     match &reconciler {
-        Ok(url) => print_reconcile(url, &root),
+        Ok(running) => print_reconcile(&running.url(), &root),
         Err(e) => out::line(format_args!("demo: reconcile not started: {e:#}")),
     }
     out::line(format_args!(
         "Task {FLAKY}-1 fails now and then; auto-restart brings it back. Ctrl-C stops the demo."
     ));
     tokio::spawn(flaky_task(sim.control()?, args.fail_every, stop_rx));
-    let shutdown = until(args.duration);
-    serve::run(server, listener, shutdown).await?;
+    let served = serve::start(server, listener)?
+        .until(until(args.duration))
+        .await;
     let _ = stop_tx.send(true);
+    if let Ok(running) = reconciler {
+        running.stop();
+        running.join().await?;
+    }
+    served?;
     sim.stop().await?;
     drop(scratch);
     Ok(ExitCode::SUCCESS)
@@ -114,21 +118,11 @@ fn manifests_dir() -> anyhow::Result<Scratch> {
     Ok(scratch)
 }
 
-/// `reconcile` over the demo's manifests (resync every 10 s); its URL.
-async fn start_reconcile(
-    connect: &str,
-    root: &Path,
-    port: u16,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) -> anyhow::Result<String> {
+/// `reconcile` over the demo's manifests (resync every 10 s), running.
+async fn start_reconcile(connect: &str, root: &Path, port: u16) -> anyhow::Result<Running> {
     let settings = reconcile_settings(connect, root, port)?;
     let listener = reconcile::bind(&settings).await?;
-    let built = reconcile::build(settings)?;
-    let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(reconcile::run(built, listener, async move {
-        let _ = stop.wait_for(|s| *s).await;
-    }));
-    Ok(url)
+    reconcile::start(reconcile::build(settings)?, listener)
 }
 
 /// The demo's reconciler: the example manifests and `--vars`, resynced every 10 s,
@@ -160,6 +154,7 @@ fn reconcile_settings(connect: &str, root: &Path, port: u16) -> anyhow::Result<R
         interval: Duration::from_secs(10),
         debounce: Duration::from_millis(500),
         listen: SocketAddr::from(([127, 0, 0, 1], port)),
+        http: Limits::default(),
         election: None,
     })
 }
@@ -199,6 +194,7 @@ fn serve_settings(connect: &str, port: u16, reset: Duration) -> anyhow::Result<S
         poll_interval,
         max_age: ServeSettings::default_max_age(poll_interval),
         listen: SocketAddr::from(([127, 0, 0, 1], port)),
+        http: Limits::default(),
     })
 }
 

@@ -22,7 +22,7 @@ use crate::{
         schedule::{self, Changes, Signals},
         watch::{self, Watcher},
     },
-    server,
+    server::{self, Running},
     settings::{self, KubeSettings, ReconcileSettings, SourceSettings},
 };
 
@@ -34,6 +34,7 @@ pub struct Reconcile {
     changes: Changes,
     interval: std::time::Duration,
     debounce: std::time::Duration,
+    limits: server::Limits,
     #[cfg(feature = "k8s")]
     election: Option<(lease::Election, tokio::sync::watch::Sender<bool>)>,
 }
@@ -80,6 +81,7 @@ pub fn build_with(settings: ReconcileSettings, kube: Kube) -> anyhow::Result<Rec
         changes,
         interval: settings.interval,
         debounce: settings.debounce,
+        limits: settings.http,
         #[cfg(feature = "k8s")]
         election,
     })
@@ -165,8 +167,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let (stop, stopping) = server::stop_signal();
-    // The campaign stops (and releases the lease) only after the loop has finished
-    // its pass, so a standby never takes over while this replica is still writing.
+    // The campaign stops (and releases the lease) only after the loop has stopped
+    // (shutdown cuts its pass short, dropping in-flight Connect calls), so a standby
+    // never takes over while this replica is still writing.
     let (campaign_stop, campaign_stopping) = server::stop_signal();
     #[cfg(feature = "k8s")]
     let campaign = reconcile.election.map(|(election, leading)| {
@@ -181,6 +184,7 @@ pub async fn run(
         changes,
         interval,
         debounce,
+        limits,
         ..
     } = reconcile;
     let looping = tokio::spawn(reconciler::run(
@@ -189,8 +193,8 @@ pub async fn run(
         (interval, debounce),
         stopping.wait(),
     ));
-    let app = routes::router(state);
-    server::serve_until("reconcile server", listener, app, shutdown, stop).await?;
+    let app = (routes::router(state), limits);
+    server::serve_until("reconcile server", listener, app, shutdown, stop).await;
     let _ = looping.await;
     campaign_stop.fire();
     #[cfg(feature = "k8s")]
@@ -201,6 +205,14 @@ pub async fn run(
     Ok(())
 }
 
+/// [`run`] on a task of its own until the handle stops it.
+pub fn start(reconcile: Reconcile, listener: TcpListener) -> anyhow::Result<Running> {
+    let addr = listener.local_addr()?;
+    Ok(Running::spawn("reconcile server", addr, move |stopping| {
+        run(reconcile, listener, stopping.wait())
+    }))
+}
+
 /// `reconcile` from the command line.
 pub async fn main(args: ReconcileArgs) -> anyhow::Result<()> {
     let settings = settings::reconcile(&args)?;
@@ -209,7 +221,9 @@ pub async fn main(args: ReconcileArgs) -> anyhow::Result<()> {
     let reconcile = build_with(settings.clone(), kube_client(&settings).await?)?;
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, %source, interval = %humantime::format_duration(interval), "reconciling");
-    run(reconcile, listener, crate::shutdown::signal()).await
+    start(reconcile, listener)?
+        .until(crate::shutdown::signal())
+        .await
 }
 
 /// The in-cluster (or kubeconfig) client, when the settings need one.

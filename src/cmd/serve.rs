@@ -18,7 +18,7 @@ use crate::{
     },
     poll::Poller,
     remediate::execute::{Executor, RETRY},
-    server,
+    server::{self, Running},
     settings::{self, ServeSettings},
     verdict::WorkerScope,
 };
@@ -29,6 +29,8 @@ pub struct Server {
     pub poll_loop: PollLoop,
     /// What the HTTP handlers read.
     pub state: HealthState,
+    /// The HTTP server's timeouts and connection cap.
+    pub limits: server::Limits,
 }
 
 /// Builds the server from its settings (no IO yet).
@@ -39,6 +41,7 @@ pub fn build(settings: ServeSettings) -> Server {
         restart,
         poll_interval,
         max_age,
+        http,
         ..
     } = settings;
     let remediation = restart.map(|r| {
@@ -64,7 +67,11 @@ pub fn build(settings: ServeSettings) -> Server {
         max_age,
         metrics,
     };
-    Server { poll_loop, state }
+    Server {
+        poll_loop,
+        state,
+        limits: http,
+    }
 }
 
 /// Runs the poll loop (on its own thread) and the HTTP server (here) until `shutdown`
@@ -79,10 +86,18 @@ pub async fn run(
         .poll_loop
         .spawn(stopping.wait())
         .context("cannot start the poll loop")?;
-    let app = router::router(server.state);
-    server::serve_until("health server", listener, app, shutdown, stop).await?;
+    let app = (router::router(server.state), server.limits);
+    server::serve_until("health server", listener, app, shutdown, stop).await;
     let _ = poll_loop_done.await;
     Ok(())
+}
+
+/// [`run`] on a task of its own until the handle stops it.
+pub fn start(server: Server, listener: TcpListener) -> anyhow::Result<Running> {
+    let addr = listener.local_addr()?;
+    Ok(Running::spawn("health server", addr, move |stopping| {
+        run(server, listener, stopping.wait())
+    }))
 }
 
 /// Logs a warning when a worker id is set but matches no connector or task.
@@ -115,5 +130,7 @@ pub async fn main(args: ServeArgs) -> anyhow::Result<()> {
             warn_if_worker_unknown(&state);
         }
     });
-    run(server, listener, crate::shutdown::signal()).await
+    start(server, listener)?
+        .until(crate::shutdown::signal())
+        .await
 }

@@ -86,7 +86,7 @@ impl Changes {
     }
 }
 
-/// Runs passes until `shutdown` (see the module doc).
+/// Runs passes until `shutdown`, which also ends a pass at once (see the module doc).
 pub async fn run(
     mut reconciler: Reconciler,
     mut changes: Changes,
@@ -119,7 +119,11 @@ pub async fn run(
             continue;
         }
         seen = Some(now);
-        reconciler.pass(trigger).await;
+        // Shutdown cuts a pass short: its in-flight Connect calls are dropped.
+        tokio::select! {
+            () = &mut shutdown => return,
+            _ = reconciler.pass(trigger) => {}
+        }
     }
 }
 

@@ -8,11 +8,12 @@ use std::{collections::BTreeMap, path::PathBuf};
 use regex::Regex;
 
 use crate::{
-    cli::{ConnectArgs, DeclareArgs, RemediationArgs, ScopeArgs, WriteArgs},
+    cli::{ConnectArgs, DeclareArgs, HttpArgs, RemediationArgs, ScopeArgs, WriteArgs},
     connect::{ClientOptions, ConnectClient, ConnectError, TlsOptions, retry::Backoff},
     declare::{Declare, WriteSettings},
     plan,
     remediate::RestartPolicy,
+    server::Limits,
     verdict::{Policy, WorkerScope},
 };
 
@@ -33,6 +34,20 @@ pub enum SettingsError {
     /// The Connect client cannot be built (a bad URL, header or TLS file).
     #[error(transparent)]
     Client(#[from] ConnectError),
+}
+
+/// The HTTP server's limits: both must be more than 0.
+fn limits(args: &HttpArgs) -> Result<Limits, SettingsError> {
+    if args.header_timeout.is_zero() {
+        return Err(invalid("header-timeout", "must be more than 0"));
+    }
+    if args.max_connections == 0 {
+        return Err(invalid("max-connections", "must be at least 1"));
+    }
+    Ok(Limits {
+        header_timeout: args.header_timeout,
+        max_connections: args.max_connections,
+    })
 }
 
 fn invalid(flag: &'static str, reason: impl Into<String>) -> SettingsError {

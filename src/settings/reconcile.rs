@@ -4,10 +4,11 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use super::{SettingsError, declare, invalid, manifest_files, write};
+use super::{SettingsError, declare, invalid, limits, manifest_files, write};
 use crate::{
     cli::{KubeArgs, ReconcileArgs, SourceKind},
     declare::{Declare, WriteSettings},
+    server::Limits,
 };
 
 /// Everything `reconcile` needs, validated.
@@ -21,6 +22,8 @@ pub struct ReconcileSettings {
     /// Quiet time after a change before a pass.
     pub debounce: Duration,
     pub listen: SocketAddr,
+    /// The HTTP server's timeouts and connection cap.
+    pub http: Limits,
     /// With `--leader-election`.
     pub election: Option<Election>,
 }
@@ -98,6 +101,7 @@ pub fn reconcile(args: &ReconcileArgs) -> Result<ReconcileSettings, SettingsErro
         interval: args.interval,
         debounce: args.debounce,
         listen: SocketAddr::new(args.bind, args.port),
+        http: limits(&args.http)?,
         election: election(&args.kube)?,
     })
 }

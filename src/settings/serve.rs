@@ -3,8 +3,11 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use super::{SettingsError, client, invalid, policy, restart_policy};
-use crate::{cli::ServeArgs, connect::ConnectClient, remediate::RestartPolicy, verdict::Policy};
+use super::{SettingsError, client, invalid, limits, policy, restart_policy};
+use crate::{
+    cli::ServeArgs, connect::ConnectClient, remediate::RestartPolicy, server::Limits,
+    verdict::Policy,
+};
 
 /// Everything `serve` needs, validated.
 #[derive(Clone, Debug)]
@@ -17,6 +20,8 @@ pub struct ServeSettings {
     /// A snapshot older than this makes `/` unhealthy.
     pub max_age: Duration,
     pub listen: SocketAddr,
+    /// The HTTP server's timeouts and connection cap.
+    pub http: Limits,
 }
 
 impl ServeSettings {
@@ -51,5 +56,6 @@ pub fn serve(args: &ServeArgs) -> Result<ServeSettings, SettingsError> {
         poll_interval: args.poll_interval,
         max_age,
         listen: SocketAddr::new(args.bind, args.port),
+        http: limits(&args.http)?,
     })
 }

@@ -1,7 +1,9 @@
 //! A mocked Kubernetes API server on 127.0.0.1:0, just enough for what the real one in
 //! the Kubernetes tier (tests/kube) cannot do on demand: ConfigMaps (list with a label
 //! selector, and watch as a stream of JSON lines) whose next watch requests fail with
-//! 500. events.k8s.io Events are accepted and dropped. Tests change ConfigMaps directly.
+//! 500, and coordination.k8s.io Leases (get, create, replace with a resourceVersion
+//! check) for leader election where the real tier is too heavy. events.k8s.io Events
+//! are accepted and dropped. Tests change ConfigMaps directly.
 
 use std::{
     collections::BTreeMap,
@@ -29,6 +31,7 @@ struct Store {
     history: Vec<Value>,
     failing_watches: u32,
     requests: Vec<String>,
+    leases: BTreeMap<(String, String), Value>,
 }
 
 /// The mocked API; cheap to clone.
@@ -54,6 +57,14 @@ impl KubeApi {
             .route(
                 "/apis/events.k8s.io/v1/namespaces/{ns}/events",
                 axum::routing::post(event),
+            )
+            .route(
+                "/apis/coordination.k8s.io/v1/namespaces/{ns}/leases",
+                axum::routing::post(create_lease),
+            )
+            .route(
+                "/apis/coordination.k8s.io/v1/namespaces/{ns}/leases/{name}",
+                get(get_lease).put(replace_lease),
             )
             .with_state(api.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -92,6 +103,12 @@ impl KubeApi {
     pub fn break_watches(&self, n: u32) {
         self.lock().failing_watches = n;
         let _ = self.changes.send(json!({"type": "_CLOSE"}));
+    }
+
+    /// The Lease `ns/name`, as last written.
+    pub fn lease(&self, ns: &str, name: &str) -> Option<Value> {
+        let key = (ns.to_string(), name.to_string());
+        self.lock().leases.get(&key).cloned()
     }
 
     /// Requests seen, as `METHOD path?query` (watch requests marked).
@@ -174,4 +191,61 @@ async fn configmaps(
 
 async fn event(Json(event): Json<Value>) -> Response {
     (StatusCode::CREATED, Json(event)).into_response()
+}
+
+fn status(code: StatusCode, reason: &str) -> Response {
+    let body = json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+        "message": reason, "reason": reason, "code": code.as_u16()});
+    (code, Json(body)).into_response()
+}
+
+async fn get_lease(
+    State(api): State<KubeApi>,
+    Path((ns, name)): Path<(String, String)>,
+) -> Response {
+    match api.lease(&ns, &name) {
+        Some(lease) => Json(lease).into_response(),
+        None => status(StatusCode::NOT_FOUND, "NotFound"),
+    }
+}
+
+async fn create_lease(
+    State(api): State<KubeApi>,
+    Path(ns): Path<String>,
+    Json(lease): Json<Value>,
+) -> Response {
+    let name = lease["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    if api.lease(&ns, &name).is_some() {
+        return status(StatusCode::CONFLICT, "AlreadyExists");
+    }
+    (StatusCode::CREATED, Json(api.store_lease(ns, name, lease))).into_response()
+}
+
+async fn replace_lease(
+    State(api): State<KubeApi>,
+    Path((ns, name)): Path<(String, String)>,
+    Json(lease): Json<Value>,
+) -> Response {
+    let current = api.lease(&ns, &name);
+    let version = |l: &Value| l["metadata"]["resourceVersion"].clone();
+    match current {
+        None => status(StatusCode::NOT_FOUND, "NotFound"),
+        Some(c) if version(&c) != version(&lease) => status(StatusCode::CONFLICT, "Conflict"),
+        Some(_) => Json(api.store_lease(ns, name, lease)).into_response(),
+    }
+}
+
+impl KubeApi {
+    /// Stores a Lease under a new resourceVersion; the stored object.
+    fn store_lease(&self, ns: String, name: String, mut lease: Value) -> Value {
+        let mut store = self.lock();
+        store.version += 1;
+        lease["metadata"]["namespace"] = json!(ns);
+        lease["metadata"]["resourceVersion"] = json!(store.version.to_string());
+        store.leases.insert((ns, name), lease.clone());
+        lease
+    }
 }

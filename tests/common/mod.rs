@@ -13,7 +13,6 @@ use connect_sentinel::{
 };
 use connect_sim::{Running, SimConfig};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
 /// A synchronous simulator (lifecycle steps due by the next request) of `version`.
 pub async fn sim(version: &str) -> Running {
@@ -82,11 +81,12 @@ pub fn connector(name: &str, tasks: &[&str]) -> Value {
     json!({"name": name, "tasks": tasks})
 }
 
-/// `serve` on 127.0.0.1:0 against `sim`, polling every 20 ms, with extra flags.
+/// `serve` on 127.0.0.1:0 against `sim`, polling every 20 ms, with extra flags; it
+/// stops when this is dropped.
 pub struct Served {
     pub url: String,
     pub state: connect_sentinel::health::HealthState,
-    _stop: oneshot::Sender<()>,
+    pub running: connect_sentinel::server::Running,
 }
 
 pub async fn serve(sim: &Running, extra: &[&str]) -> Served {
@@ -113,20 +113,12 @@ pub async fn serve_flags(flags: &[&str]) -> Served {
         .await
         .unwrap();
     let server = connect_sentinel::cmd::serve::build(settings);
-    let url = format!("http://{}", listener.local_addr().unwrap());
     let state = server.state.clone();
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(connect_sentinel::cmd::serve::run(
-        server,
-        listener,
-        async move {
-            let _ = stopped.await;
-        },
-    ));
+    let running = connect_sentinel::cmd::serve::start(server, listener).unwrap();
     let served = Served {
-        url,
+        url: running.url(),
         state,
-        _stop: stop,
+        running,
     };
     served.fresh().await;
     served

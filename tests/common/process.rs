@@ -80,9 +80,14 @@ impl Spawned {
         }
     }
 
+    /// The child's process id.
+    pub fn id(&self) -> u32 {
+        self.child.id().expect("the child still runs")
+    }
+
     /// Sends SIGTERM.
     pub fn terminate(&self) {
-        let pid = self.child.id().expect("the child still runs").to_string();
+        let pid = self.id().to_string();
         let sent = std::process::Command::new("kill")
             .args(["-TERM", &pid])
             .status();

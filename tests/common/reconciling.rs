@@ -1,18 +1,18 @@
 //! `reconcile` in process on 127.0.0.1:0.
 
+use connect_sentinel::server::Running;
 use connect_sentinel::{
     cli::{Cli, Command},
     cmd::reconcile,
     reconciler::Status,
 };
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 
-/// A running reconciler: its URL and published status.
+/// A running reconciler: its URL and published status; it stops when dropped.
 pub struct Reconciling {
     pub url: String,
     pub status: watch::Receiver<Status>,
-    stop: Option<oneshot::Sender<()>>,
-    done: tokio::task::JoinHandle<anyhow::Result<()>>,
+    pub running: Running,
 }
 
 /// Parses `reconcile` + `argv` (bound to 127.0.0.1:0), builds with `kube`, and runs it.
@@ -34,17 +34,12 @@ pub async fn start(argv: &[&str], kube: reconcile::Kube) -> Reconciling {
     let settings = connect_sentinel::settings::reconcile(&args).unwrap();
     let listener = reconcile::bind(&settings).await.unwrap();
     let built = reconcile::build_with(settings, kube).unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
     let status = built.reconciler.subscribe();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let done = tokio::spawn(reconcile::run(built, listener, async move {
-        let _ = stopped.await;
-    }));
+    let running = reconcile::start(built, listener).unwrap();
     Reconciling {
-        url,
+        url: running.url(),
         status,
-        stop: Some(stop),
-        done,
+        running,
     }
 }
 
@@ -65,9 +60,9 @@ impl Reconciling {
     }
 
     /// Stops it and waits for a clean exit.
-    pub async fn stop(mut self) {
-        drop(self.stop.take());
-        self.done.await.unwrap().unwrap();
+    pub async fn stop(self) {
+        self.running.stop();
+        self.running.join().await.unwrap();
     }
 }
 

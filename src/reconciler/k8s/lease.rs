@@ -1,7 +1,8 @@
 //! Leader election on a `coordination.k8s.io/v1` Lease, so that of several reconciler
 //! replicas only one writes. The decision is pure ([`decide`]); [`run`] is the IO loop:
 //! it renews every third of the lease duration, steps down when it cannot renew in
-//! time, and releases the lease on shutdown so a standby takes over at once.
+//! time, and releases the lease on shutdown (bounded by [`RELEASE_TIMEOUT`]) so a
+//! standby takes over at once.
 
 use std::{
     sync::{Arc, Mutex},
@@ -166,7 +167,8 @@ impl Election {
     }
 }
 
-/// Campaigns until `shutdown`, publishing whether we lead. A 409 (another replica
+/// Campaigns until `shutdown` (which also cuts a round short), publishing whether we
+/// lead; then releases the lease if held, within [`RELEASE_TIMEOUT`]. A 409 (another replica
 /// won the race) or an API error counts as not leading once the lease would have run
 /// out.
 pub async fn run(
@@ -196,7 +198,11 @@ pub async fn run(
             period
         };
         let still = || last_held.is_some_and(|at| at.elapsed() < deadline);
-        let (held, renewed) = match tokio::time::timeout(budget, election.round()).await {
+        let round = tokio::select! {
+            _ = &mut shutdown => break,
+            round = tokio::time::timeout(budget, election.round()) => round,
+        };
+        let (held, renewed) = match round {
             Ok(Ok(held)) => (held, held),
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, lease = %election.name, "leader election round failed");
@@ -220,9 +226,19 @@ pub async fn run(
         }
     }
     if *leading.borrow() {
-        election.release().await;
+        leading.send_replace(false);
+        if tokio::time::timeout(RELEASE_TIMEOUT, election.release())
+            .await
+            .is_err()
+        {
+            tracing::warn!(lease = %election.name, "releasing the lease timed out: a standby takes over once it expires");
+        }
     }
 }
+
+/// How long releasing the lease on shutdown may take, so that the process exits well
+/// within Kubernetes' termination grace period even when the API server hangs.
+pub const RELEASE_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[cfg(test)]
 mod tests {
