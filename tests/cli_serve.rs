@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::process::{Spawned, Stream, bin};
+use common::process::{self, Spawned, Stream, bin};
 use connect_sim::SimConfig;
 use serde_json::{Value, json};
 
@@ -155,12 +155,8 @@ async fn unmatched_worker_id_is_warned_about() {
 
 /// `serve` with JSON logs on 127.0.0.1:0, its stderr read.
 fn serve_json(url: &str, extra: &[&str]) -> Spawned {
-    let mut command = bin();
-    command
-        .args(["serve", "--bind", "127.0.0.1", "--port", "0"])
-        .args(["--poll-interval", "50ms", "--log-format", "json"])
-        .args(["--connect-url", url])
-        .args(extra);
+    let mut command = process::serve_json(url);
+    command.args(["--poll-interval", "50ms"]).args(extra);
     Spawned::spawn(command, Stream::Stderr)
 }
 

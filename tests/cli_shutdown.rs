@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::{
     kube_api::KubeApi,
-    process::{Spawned, Stream, bin},
+    process::{self, Spawned, Stream, bin},
 };
 use connect_sim::Running;
 use serde_json::{Value, json};
@@ -54,32 +54,23 @@ async fn reconcile_drops_a_hung_put_and_releases_the_lease_on_sigterm() {
 #[tokio::test(flavor = "multi_thread")]
 async fn serve_exits_at_once_on_sigterm_with_a_hung_poll_and_a_half_sent_request() {
     let sim = common::sim("3.9.0").await;
-    let mut command = bin();
-    command
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--log-format",
-            "json",
-        ])
-        .args(["--connect-url", &sim.url(), "--connect-timeout", "60s"])
-        .args(["--poll-interval", "50ms", "--header-timeout", "1h"]);
+    let mut command = process::serve_json(&sim.url());
+    command.args(["--connect-timeout", "60s"]).args([
+        "--poll-interval",
+        "50ms",
+        "--header-timeout",
+        "1h",
+    ]);
     common::faults(&sim, json!({"hang": true})).await;
     let mut child = Spawned::spawn(command, Stream::Stderr);
-    let line = child.line("the address", |l| l.contains("\"addr\"")).await;
-    let addr: Value = serde_json::from_str(&line).unwrap();
+    let addr = child.logged_addr().await;
     common::eventually("a poll in flight", || async {
         let counts = common::control(&sim).requests().await.unwrap();
         (counts["total"].as_u64() > Some(0)).then_some(())
     })
     .await;
     // One request answered (so the connection is accepted), the next one half-sent.
-    let mut half = tokio::net::TcpStream::connect(addr["addr"].as_str().unwrap())
-        .await
-        .unwrap();
+    let mut half = tokio::net::TcpStream::connect(&addr).await.unwrap();
     half.write_all(b"GET /livez HTTP/1.1\r\nHost: s\r\n\r\n")
         .await
         .unwrap();

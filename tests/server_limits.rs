@@ -7,8 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::process::{Spawned, Stream, bin};
-use serde_json::Value;
+use common::process::{self, Spawned, Stream};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
@@ -67,21 +66,15 @@ async fn connections_over_the_cap_wait_until_one_closes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn held_connections_over_the_cap_cost_no_memory() {
     let sim = common::sim("3.9.0").await;
-    let mut command = bin();
-    command
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--log-format",
-            "json",
-        ])
-        .args(["--connect-url", &sim.url(), "--poll-interval", "1h"])
-        .args(["--max-connections", "32", "--header-timeout", "1h"]);
+    let mut command = process::serve_json(&sim.url());
+    command.args(["--poll-interval", "1h"]).args([
+        "--max-connections",
+        "32",
+        "--header-timeout",
+        "1h",
+    ]);
     let mut child = Spawned::spawn(command, Stream::Stderr);
-    let addr = logged_addr(&mut child).await;
+    let addr = child.logged_addr().await;
     let mut held = Vec::new();
     for _ in 0..32 {
         held.push(sending(&addr, HALF).await);
@@ -96,14 +89,6 @@ async fn held_connections_over_the_cap_cost_no_memory() {
 }
 
 /// The `addr` field of the first JSON log line that has one.
-async fn logged_addr(child: &mut Spawned) -> String {
-    let line = child
-        .line("the listening address", |l| l.contains("\"addr\""))
-        .await;
-    let event: Value = serde_json::from_str(&line).unwrap();
-    event["addr"].as_str().unwrap().to_string()
-}
-
 /// The highest resident set size of `pid` (KiB) over 20 samples 25 ms apart, so that
 /// connections still being accepted are counted.
 async fn peak_rss(pid: u32) -> u64 {

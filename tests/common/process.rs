@@ -17,6 +17,16 @@ pub fn bin() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_connect-sentinel"))
 }
 
+/// `serve` on 127.0.0.1:0 with JSON logs, polling `connect_url`; more flags follow.
+#[allow(dead_code)]
+pub fn serve_json(connect_url: &str) -> std::process::Command {
+    let mut command = bin();
+    command
+        .args(["serve", "--bind", "127.0.0.1", "--port", "0"])
+        .args(["--log-format", "json", "--connect-url", connect_url]);
+    command
+}
+
 /// The output stream a test reads; the other one is discarded.
 #[derive(Clone, Copy, Debug)]
 pub enum Stream {
@@ -61,6 +71,16 @@ impl Spawned {
     #[allow(dead_code)]
     pub fn pid(&self) -> u32 {
         self.child.id().expect("the child is running")
+    }
+
+    /// The address a JSON-logging server logs when it listens.
+    #[allow(dead_code)]
+    pub async fn logged_addr(&mut self) -> String {
+        let line = self
+            .line("the listening address", |l| l.contains("\"addr\""))
+            .await;
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+        event["addr"].as_str().unwrap().to_string()
     }
 
     /// Reads until a line satisfies `f` and returns it; panics naming `what` when the
