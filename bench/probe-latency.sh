@@ -20,12 +20,8 @@ cd "$(dirname "$0")/.."
 for tool in wrk curl python3; do command -v $tool >/dev/null || { echo "$tool is required (apt-get install $tool)" >&2; exit 2; }; done
 DURATION="${DURATION:-20}"
 BASELINE_REF="${BASELINE_REF:-HEAD~1}"
-MUSL=x86_64-unknown-linux-musl
-if rustup target list --installed 2>/dev/null | grep -qx "$MUSL" && command -v musl-gcc >/dev/null; then
-  TARGET=(--target "$MUSL"); SUBDIR="$MUSL/release"; BUILD="static musl (as in the sidecar image)"
-else
-  TARGET=(); SUBDIR="release"; BUILD="glibc (musl target or musl-gcc missing: expect more RSS)"
-fi
+. bench/sim-lib.sh
+sidecar_build
 
 out=$(mktemp -d)
 pids=()
@@ -51,7 +47,6 @@ else
   cp "$BASE_TARGET/$SUBDIR/connect-sentinel" "$out/base"
 fi
 
-. bench/sim-lib.sh
 start_sim
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 polls() { curl -sf "$1/metrics" | awk '/^connect_sentinel_polls_total/ {print $2}'; }

@@ -1,4 +1,4 @@
-# Sourced by the bench scripts: connect-sim on 127.0.0.1:0 (the release build) and
+# Sourced by the bench scripts: how the sidecar is built, connect-sim on 127.0.0.1:0 (the release build) and
 # seeding it. Expects `out` (a scratch directory) and `pids` (an array) to be set.
 
 # start_sim: starts connect-sim (of CARGO_TARGET_DIR, default target), records its pid in
@@ -15,4 +15,16 @@ seed() {
   curl -sf -XPOST "$SIM/_sim/reset" >/dev/null
   curl -sf -XPOST "$SIM/_sim/connectors" -H 'Content-Type: application/json' \
     -d "{\"generate\":{\"count\":$1,\"tasks\":3}}" >/dev/null
+}
+
+# sidecar_build: how the bench builds the sidecar: static musl when the target and
+# musl-gcc are installed, as the image ships it; else glibc. Sets TARGET (cargo flags),
+# SUBDIR (under the target dir) and BUILD (a line for the report).
+sidecar_build() {
+  local musl=x86_64-unknown-linux-musl
+  if rustup target list --installed 2>/dev/null | grep -qx "$musl" && command -v musl-gcc >/dev/null; then
+    TARGET=(--target "$musl"); SUBDIR="$musl/release"; BUILD="static musl (as in the sidecar image)"
+  else
+    TARGET=(); SUBDIR="release"; BUILD="glibc (musl target or musl-gcc missing: expect more RSS)"
+  fi
 }

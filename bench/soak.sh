@@ -26,12 +26,8 @@ for tool in wrk curl python3; do command -v $tool >/dev/null || { echo "$tool is
 DURATION="${DURATION:-60}"
 RATE="${RATE:-1000}"
 HEADER_TIMEOUT="${HEADER_TIMEOUT:-1s}"
-MUSL=x86_64-unknown-linux-musl
-if rustup target list --installed 2>/dev/null | grep -qx "$MUSL" && command -v musl-gcc >/dev/null; then
-  TARGET=(--target "$MUSL"); SUBDIR="$MUSL/release"; BUILD="static musl (as in the sidecar image)"
-else
-  TARGET=(); SUBDIR="release"; BUILD="glibc (musl target or musl-gcc missing: expect more RSS)"
-fi
+. bench/sim-lib.sh
+sidecar_build
 
 out=$(mktemp -d)
 pids=()
@@ -45,7 +41,6 @@ cargo build --release --locked -q -p connect-sim
 cargo build --release --locked -q -p connect-sentinel --no-default-features "${TARGET[@]}"
 SENTINEL="${CARGO_TARGET_DIR:-target}/$SUBDIR/connect-sentinel"
 
-. bench/sim-lib.sh
 start_sim
 seed 1000
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
