@@ -12,6 +12,7 @@
 #   BASELINE_REF=rev    build the baseline from this commit (default HEAD~1) in a
 #                       temporary `git worktree` (target dir target/probe-latency-base)
 #   DURATION=seconds    wrk run per binary (default 20)
+#   SIM_NICE=N          run connect-sim at niceness N (default 0; see bench/sim-lib.sh)
 #   CARGO_TARGET_DIR    where this tree and connect-sim are built (default target)
 #
 # Usage: bench/probe-latency.sh        (needs wrk, curl, python3; 2-3 minutes once built)
