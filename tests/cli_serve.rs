@@ -85,6 +85,19 @@ async fn echoed_own_credentials_are_cut() {
     assert!(!seen.contains(token), "{seen}");
 }
 
+/// A connector's own secrets quoted in its trace (a JDBC URL's `password=`, a URI's
+/// user-info, a `token:`) are cut before the trace reaches `/`, `/connectors/a` or logs.
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_in_a_connector_trace_are_cut() {
+    let echo = concat!(
+        "jdbc:postgresql://db:5432/app?user=app&password=CANARY-jdbc-51 refused; ",
+        "mongodb://admin:CANARY-uri-52@mongo:27017 down; token: CANARY-token-53"
+    );
+    let seen = echoed(None, echo, &[]).await;
+    assert!(!seen.contains("CANARY"), "{seen}");
+    assert!(seen.contains("password=(redacted)"), "{seen}");
+}
+
 /// Everything `serve` with `flags` answers and logs while Connect (requiring `auth`)
 /// echoes `echo` in a task's trace and its `GET /health` error.
 async fn echoed(auth: Option<(String, String)>, echo: &str, flags: &[&str]) -> String {

@@ -14,6 +14,7 @@ mod write;
 
 use std::{sync::Arc, time::Duration};
 
+use crate::plan::redact::mask;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -292,7 +293,7 @@ impl ConnectClient {
         let message = || {
             serde_json::from_slice::<Value>(&answer.body)
                 .ok()
-                .and_then(|v| v["message"].as_str().map(String::from))
+                .and_then(|v| v["message"].as_str().map(|m| mask(m).into_owned()))
                 .unwrap_or_default()
         };
         match answer.status.as_u16() {

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use compact_str::CompactString;
 use serde::{Deserialize, Serialize};
 
+use crate::plan::redact::mask;
+
 /// `GET /connectors/{name}/status` (spec §6).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct ConnectorStatus {
@@ -23,7 +25,11 @@ pub struct ConnectorStatus {
 pub struct InstanceStatus {
     pub state: CompactString,
     pub worker_id: CompactString,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "masked_trace",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub trace: Option<String>,
 }
 
@@ -33,7 +39,11 @@ pub struct TaskStatus {
     pub id: u32,
     pub state: CompactString,
     pub worker_id: CompactString,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "masked_trace",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub trace: Option<String>,
 }
 
@@ -44,6 +54,17 @@ pub enum WorkerHealth {
     Healthy,
     Starting(String),
     Unhealthy(String),
+}
+
+/// A trace with URI passwords, tokens and `password=` parameters cut out as it is read:
+/// a connector's exception may quote its connection string, and traces reach `/`, the
+/// per-task endpoints, logs and `status`.
+fn masked_trace<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let trace = Option::<String>::deserialize(d)?;
+    Ok(trace.map(|t| match mask(&t) {
+        std::borrow::Cow::Borrowed(_) => t,
+        std::borrow::Cow::Owned(masked) => masked,
+    }))
 }
 
 /// The first line of a Java stack trace: its summary (spec §20.2).

@@ -43,6 +43,15 @@ static URI_PASSWORD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i)([a-z][a-z0-9+.\-]*://[^\s:/@"']*:)[^\s/"']*@"#).expect("valid regex")
 });
 
+/// A secret parameter in free text (`…?user=app&password=SECRET`, `token: SECRET`): the
+/// name and separator are kept, the value up to a separator is cut.
+static SECRET_PARAM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i)((?:password|passwd|pwd|secret|token|api[_-]?key)\s*[=:]\s*)[^\s&;,'"()\[\]{}<>]+"#,
+    )
+    .expect("valid regex")
+});
+
 /// A bearer token (`Authorization: Bearer SECRET`): 8 characters or more.
 static BEARER: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b(bearer)\s+[a-z0-9\-._~+/]{8,}=*").expect("valid regex"));
@@ -56,10 +65,15 @@ pub fn secret_looking(key: &str) -> bool {
     SECRET_KEY.is_match(key)
 }
 
-/// `text` with URI passwords, bearer tokens and basic-auth credentials cut out;
-/// borrowed when there is nothing to cut (the common case).
+/// `text` with URI passwords, secret parameters, bearer tokens and basic-auth
+/// credentials cut out; borrowed when there is nothing to cut (the common case). Also
+/// applied to the traces Connect reports (`connect::types`).
 pub fn mask(text: &str) -> Cow<'_, str> {
     let text = URI_PASSWORD.replace_all(text, format!("${{1}}{REDACTED}@").as_str());
+    let text = match SECRET_PARAM.replace_all(&text, format!("${{1}}{REDACTED}").as_str()) {
+        Cow::Borrowed(_) => text,
+        Cow::Owned(masked) => Cow::Owned(masked),
+    };
     let text = match BEARER.replace_all(&text, format!("${{1}} {REDACTED}").as_str()) {
         Cow::Borrowed(_) => text,
         Cow::Owned(masked) => Cow::Owned(masked),
