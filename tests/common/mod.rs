@@ -1,6 +1,7 @@
 //! Shared helpers: connect-sim on 127.0.0.1:0 and clients for it.
 #![allow(dead_code)]
 
+pub mod exposition;
 pub mod kube_api;
 pub mod process;
 pub mod reconciling;
