@@ -73,7 +73,7 @@ async fn serve_names(url: &str) -> BTreeSet<String> {
         "connect_sentinel_poll_errors_total{",
         "kafka_connect_connector_task_status{",
     ];
-    names(&scrape_when(&base, &markers).await)
+    names(&common::metrics_when(&base, &markers).await)
 }
 
 /// The names `reconcile` exposes once a create failed once and then succeeded.
@@ -97,22 +97,5 @@ async fn reconcile_names(sim: &connect_sim::Running) -> BTreeSet<String> {
         "connect_sentinel_reconcile_change_failures_total{",
         "connect_sentinel_reconcile_changes_total{",
     ];
-    names(&scrape_when(&base, &markers).await)
-}
-
-/// `/metrics` once it contains every marker.
-async fn scrape_when(base: &str, markers: &[&str]) -> String {
-    let url = format!("{base}/metrics");
-    common::eventually(&format!("{url} shows {markers:?}"), || async {
-        let text = common::http()
-            .get(&url)
-            .send()
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()?;
-        markers.iter().all(|m| text.contains(m)).then_some(text)
-    })
-    .await
+    names(&common::metrics_when(&base, &markers).await)
 }

@@ -154,7 +154,7 @@ async fn without_the_flag_there_are_no_strimzi_series() {
     let sim = common::sim("3.9.0").await;
     common::seed(&sim, cluster()).await;
     let (_child, base) = serve(&sim.url(), &["--metrics-compat", "none"]).await;
-    let text = scrape_when(&base, "connect_sentinel_connector_state{").await;
+    let text = common::metrics_when(&base, &["connect_sentinel_connector_state{"]).await;
     assert!(!text.contains("kafka_connect_"), "{text}");
 }
 
@@ -203,22 +203,5 @@ async fn serve_with(url: &str, extra: &[&str], env: &[(&str, &str)]) -> (Spawned
 
 /// `/metrics` once a poll has been turned into Strimzi's series.
 async fn strimzi_scrape(base: &str) -> String {
-    scrape_when(base, "kafka_connect_worker_connector_count ").await
-}
-
-/// `/metrics` once it contains `marker`.
-async fn scrape_when(base: &str, marker: &str) -> String {
-    let url = format!("{base}/metrics");
-    common::eventually(&format!("{url} shows {marker}"), || async {
-        let text = common::http()
-            .get(&url)
-            .send()
-            .await
-            .ok()?
-            .text()
-            .await
-            .ok()?;
-        text.contains(marker).then_some(text)
-    })
-    .await
+    common::metrics_when(base, &["kafka_connect_worker_connector_count "]).await
 }

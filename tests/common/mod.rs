@@ -147,6 +147,16 @@ impl Served {
     }
 }
 
+/// `base`/metrics once it contains every one of `markers`.
+pub async fn metrics_when(base: &str, markers: &[&str]) -> String {
+    let url = format!("{base}/metrics");
+    eventually(&format!("{url} shows {markers:?}"), || async {
+        let text = http().get(&url).send().await.ok()?.text().await.ok()?;
+        markers.iter().all(|m| text.contains(m)).then_some(text)
+    })
+    .await
+}
+
 /// `GET url` as JSON; `None` while it cannot be read (for [`eventually`]).
 pub async fn json_at(url: &str) -> Option<Value> {
     http().get(url).send().await.ok()?.json().await.ok()
