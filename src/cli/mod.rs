@@ -251,6 +251,11 @@ pub struct ServeArgs {
     /// [default: 5 × poll interval, at least 10s].
     #[arg(long, env = "HEALTHCHECK_MAX_AGE", value_parser = duration, value_name = "DURATION", help_heading = "Server")]
     pub max_age: Option<Duration>,
+    /// Also serve another project's metric names on /metrics: `strimzi` adds the series
+    /// Strimzi's JMX exporter rules make of Connect's MBeans (this worker's with
+    /// --connect-worker-id), so its dashboards and alerts work unchanged.
+    #[arg(long, env = "HEALTHCHECK_METRICS_COMPAT", value_enum, default_value_t = MetricsCompat::None, help_heading = "Server")]
+    pub metrics_compat: MetricsCompat,
     #[command(flatten)]
     pub connect: ConnectArgs,
     #[command(flatten)]
@@ -259,6 +264,15 @@ pub struct ServeArgs {
     pub remediation: RemediationArgs,
     #[command(flatten)]
     pub http: HttpArgs,
+}
+
+/// `serve --metrics-compat`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MetricsCompat {
+    /// Only connect-sentinel's own series.
+    None,
+    /// Strimzi's names for Kafka Connect too.
+    Strimzi,
 }
 
 /// `restart` flags.

@@ -195,6 +195,7 @@ fn serve_settings(connect: &str, port: u16, reset: Duration) -> anyhow::Result<S
         max_age: ServeSettings::default_max_age(poll_interval),
         listen: SocketAddr::from(([127, 0, 0, 1], port)),
         http: Limits::default(),
+        metrics_compat: None,
     })
 }
 

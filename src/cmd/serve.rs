@@ -42,6 +42,7 @@ pub fn build(settings: ServeSettings) -> Server {
         poll_interval,
         max_age,
         http,
+        metrics_compat,
         ..
     } = settings;
     let remediation = restart.map(|r| {
@@ -51,7 +52,13 @@ pub fn build(settings: ServeSettings) -> Server {
     });
     let (publisher, observed) = poller::channel();
     let policy = Arc::new(policy);
-    let metrics = Arc::new(HealthMetrics::new(observed.clone(), max_age));
+    let metrics = HealthMetrics::new(observed.clone(), max_age).with_compat(
+        metrics_compat,
+        observed.clone(),
+        max_age,
+        policy.worker.clone(),
+    );
+    let metrics = Arc::new(metrics);
     let poll_loop = PollLoop {
         poller: Poller::new(client),
         policy: policy.clone(),

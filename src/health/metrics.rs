@@ -3,7 +3,9 @@
 //! durations) are counters here; everything that describes the current state (Connect
 //! reachability, the verdict, remediation, one-hot states) is derived from the latest
 //! [`Observed`] at scrape time by [`super::scrape`]. Names follow Prometheus
-//! conventions (`_total`, `_seconds`).
+//! conventions (`_total`, `_seconds`). Ours carry the `connect_sentinel_` prefix on a
+//! sub-registry; the root, unprefixed, takes the Strimzi-named series of
+//! `--metrics-compat strimzi` ([`super::strimzi`]).
 
 use std::{sync::Arc, time::Duration};
 
@@ -14,8 +16,15 @@ use prometheus_client::{
 };
 use tokio::sync::watch;
 
-use super::{Observed, scrape};
-use crate::snapshot::Poll;
+use super::{Observed, scrape, strimzi};
+use crate::{snapshot::Poll, verdict::WorkerScope};
+
+/// Series in another project's names that `/metrics` carries besides ours.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compat {
+    /// Strimzi's JMX exporter rules for Kafka Connect.
+    Strimzi,
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabels {
@@ -47,13 +56,13 @@ impl HealthMetrics {
             0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
         ];
         let mut m = Self {
-            registry: Registry::with_prefix("connect_sentinel"),
+            registry: Registry::default(),
             poll_duration: Histogram::new(buckets),
             polls: Counter::default(),
             poll_errors: Family::default(),
             restarts: Family::default(),
         };
-        let r = &mut m.registry;
+        let r = m.registry.sub_registry_with_prefix("connect_sentinel");
         r.register(
             "poll_duration_seconds",
             "Duration of one poll of Connect",
@@ -72,6 +81,32 @@ impl HealthMetrics {
         );
         scrape::register(r, observed, max_age);
         m
+    }
+
+    /// Adds the series of `compat`, read from `observed` at scrape time by the same
+    /// `max_age` rule, for the instances `scope` matches.
+    pub fn with_compat(
+        self,
+        compat: Option<Compat>,
+        observed: watch::Receiver<Arc<Observed>>,
+        max_age: Duration,
+        scope: WorkerScope,
+    ) -> Self {
+        match compat {
+            Some(Compat::Strimzi) => self.with_strimzi(observed, max_age, scope),
+            None => self,
+        }
+    }
+
+    /// Adds Strimzi's series (see [`strimzi`]).
+    pub fn with_strimzi(
+        mut self,
+        observed: watch::Receiver<Arc<Observed>>,
+        max_age: Duration,
+        scope: WorkerScope,
+    ) -> Self {
+        strimzi::register(&mut self.registry, observed, max_age, scope);
+        self
     }
 
     /// Counts one poll, its duration and, if it failed, why.

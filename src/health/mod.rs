@@ -3,7 +3,8 @@
 //! snapshot per interval into an [`Observed`] and publishes it; that is its only output
 //! besides event counters. The [`router`] answers probes from the latest [`Observed`]
 //! by the [`usable`] rule, and [`scrape`] derives the `/metrics` gauges from it by the
-//! same rule at scrape time. [`metrics`] holds the registry and the event counters.
+//! same rule at scrape time, as [`strimzi`] derives Strimzi's names (opt-in).
+//! [`metrics`] holds the registry and the event counters.
 
 pub mod changes;
 pub mod metrics;
@@ -11,6 +12,7 @@ pub mod poller;
 pub mod remedy;
 pub mod router;
 pub mod scrape;
+pub mod strimzi;
 pub mod usable;
 
 #[cfg(test)]

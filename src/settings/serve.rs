@@ -5,7 +5,11 @@ use std::{net::SocketAddr, time::Duration};
 
 use super::{SettingsError, client, invalid, limits, policy, restart_policy};
 use crate::{
-    cli::ServeArgs, connect::ConnectClient, remediate::RestartPolicy, server::Limits,
+    cli::{MetricsCompat, ServeArgs},
+    connect::ConnectClient,
+    health::metrics::Compat,
+    remediate::RestartPolicy,
+    server::Limits,
     verdict::Policy,
 };
 
@@ -22,6 +26,8 @@ pub struct ServeSettings {
     pub listen: SocketAddr,
     /// The HTTP server's timeouts and connection cap.
     pub http: Limits,
+    /// Other projects' series `/metrics` also carries.
+    pub metrics_compat: Option<Compat>,
 }
 
 impl ServeSettings {
@@ -57,5 +63,9 @@ pub fn serve(args: &ServeArgs) -> Result<ServeSettings, SettingsError> {
         max_age,
         listen: SocketAddr::new(args.bind, args.port),
         http: limits(&args.http)?,
+        metrics_compat: match args.metrics_compat {
+            MetricsCompat::None => None,
+            MetricsCompat::Strimzi => Some(Compat::Strimzi),
+        },
     })
 }

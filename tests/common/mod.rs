@@ -1,6 +1,7 @@
 //! Shared helpers: connect-sim on 127.0.0.1:0 and clients for it.
 #![allow(dead_code)]
 
+pub mod exposition;
 pub mod kube_api;
 pub mod process;
 pub mod reconciling;
@@ -144,6 +145,16 @@ impl Served {
             serde_json::from_str(&text).unwrap_or(Value::String(text)),
         )
     }
+}
+
+/// `base`/metrics once it contains every one of `markers`.
+pub async fn metrics_when(base: &str, markers: &[&str]) -> String {
+    let url = format!("{base}/metrics");
+    eventually(&format!("{url} shows {markers:?}"), || async {
+        let text = http().get(&url).send().await.ok()?.text().await.ok()?;
+        markers.iter().all(|m| text.contains(m)).then_some(text)
+    })
+    .await
 }
 
 /// `GET url` as JSON; `None` while it cannot be read (for [`eventually`]).

@@ -22,6 +22,17 @@ pub fn versions() -> Vec<String> {
         .collect()
 }
 
+/// The shared clusters run Prometheus' JMX exporter in every worker with Strimzi's
+/// mapping of the MBeans the Strimzi-compatible series stand for, so scenarios compare
+/// them with Connect's own.
+pub const JMX_EXPORTER: [&str; 2] = [
+    "--jmx-exporter",
+    concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/real/strimzi-jmx-rules.yaml"
+    ),
+];
+
 fn script() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/real-connect")
 }
@@ -97,12 +108,24 @@ impl Cluster {
 
     /// The broker's bootstrap address (`127.0.0.1:BROKER_PORT` from `cluster.env`).
     pub fn broker(&self) -> String {
+        format!("127.0.0.1:{}", self.env("BROKER_PORT"))
+    }
+
+    /// Worker `i`'s JMX exporter (`/metrics` on `WORKER_I_METRICS_PORT`), when the
+    /// cluster was started with [`JMX_EXPORTER`].
+    pub fn jmx_metrics_url(&self, i: usize) -> String {
+        let port = self.env(&format!("WORKER_{i}_METRICS_PORT"));
+        format!("http://127.0.0.1:{port}/metrics")
+    }
+
+    /// A value of `cluster.env`.
+    fn env(&self, key: &str) -> String {
         let env = std::fs::read_to_string(self.dir.path().join("cluster.env")).unwrap();
-        let port = env
+        let value = env
             .lines()
-            .find_map(|l| l.strip_prefix("BROKER_PORT="))
-            .expect("cluster.env names BROKER_PORT");
-        format!("127.0.0.1:{}", port.trim_matches('\''))
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+            .unwrap_or_else(|| panic!("cluster.env names no {key}"));
+        value.trim_matches('\'').to_string()
     }
 
     /// SIGTERM (or SIGKILL with `hard`) worker `i`.

@@ -9,6 +9,8 @@
 //! A failing scenario prints the tail of the broker's and workers' logs.
 
 mod cluster;
+#[path = "../common/exposition.rs"]
+mod exposition;
 mod http;
 mod proxy;
 mod scenarios;
@@ -51,7 +53,7 @@ impl Clusters {
             self.current = None; // stops it
         }
         self.current
-            .get_or_insert_with(|| Cluster::start(version, 3, &[]))
+            .get_or_insert_with(|| Cluster::start(version, 3, &cluster::JMX_EXPORTER))
     }
 }
 
