@@ -222,8 +222,9 @@ async fn the_poll_thread_yields_to_probes() {
         .collect();
     let poller = niceness.iter().find(|(name, _)| name == "poller");
     let main = niceness.iter().find(|(name, _)| name != "poller");
+    // Nine nicer than the serving thread, whatever niceness the test runs at (19 at most).
     assert!(
-        matches!((poller, main), (Some((_, p)), Some((_, m))) if p > m),
+        matches!((poller, main), (Some((_, p)), Some((_, m))) if *p == (m + 9).min(19) && p > m),
         "{niceness:?}"
     );
 }

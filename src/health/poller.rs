@@ -129,16 +129,21 @@ impl PollLoop {
     }
 }
 
-/// Lowers the poll thread's priority (niceness 9 where threads have one): when the
-/// two compete for a core, a probe's answer goes first and the poll waits. Within the
-/// sidecar's own CPU share this only orders our two threads; failure (no such notion on
-/// the platform) leaves the priority as it was.
+/// How much nicer than the serving thread the poll thread runs.
+const POLL_NICENESS: i32 = 9;
+
+/// Lowers the poll thread's priority by [`POLL_NICENESS`] from what it inherited (at
+/// most to 19, never raising it): when the two compete for a core, a probe's answer goes
+/// first and the poll waits. Within the sidecar's own CPU share this only orders our two
+/// threads. On Linux a niceness is per thread (`setpriority` on the calling thread);
+/// failure leaves the priority as it was.
 fn yield_to_probes() {
-    use thread_priority::{ThreadPriority, ThreadPriorityValue, set_current_thread_priority};
-    let Ok(lower) = ThreadPriorityValue::try_from(25u8) else {
+    use rustix::process::{getpriority_process, setpriority_process};
+    let Ok(inherited) = getpriority_process(None) else {
         return;
     };
-    if let Err(e) = set_current_thread_priority(ThreadPriority::Crossplatform(lower)) {
+    let lower = (inherited + POLL_NICENESS).min(19);
+    if let Err(e) = setpriority_process(None, lower) {
         tracing::debug!(error = %e, "the poll thread keeps its priority");
     }
 }
