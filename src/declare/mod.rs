@@ -223,6 +223,7 @@ mod tests {
                 ignore: vec![],
                 prune: false,
                 force: false,
+                fingerprint: Default::default(),
             },
         };
         let shown = format!("{declare:?}");
