@@ -8,6 +8,7 @@ mod declare_reconcile;
 mod faults;
 mod health;
 mod liveness;
+mod strimzi_masked;
 pub mod support;
 
 use crate::{Needs, Scenario};
@@ -20,6 +21,7 @@ pub fn all() -> Vec<&'static Scenario> {
         conformance::SCENARIOS,
         declare::SCENARIOS,
         declare_reconcile::SCENARIOS,
+        strimzi_masked::SCENARIOS,
     ]
     .into_iter()
     .flatten()
