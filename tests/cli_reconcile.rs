@@ -64,3 +64,41 @@ async fn a_missing_manifest_fails_at_start_up_naming_it() {
     );
     assert!(!stderr.contains("/proc"), "{stderr}");
 }
+
+/// Manifest warnings (a Strimzi `spec.config` key Strimzi ignores) are logged once, not
+/// again on every resync while the manifests stay the same.
+#[tokio::test(flavor = "multi_thread")]
+async fn manifest_warnings_are_logged_once() {
+    let sim = common::sim("3.9.0").await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = "apiVersion: kafka.strimzi.io/v1\nkind: KafkaConnector\nmetadata: {name: audit}\nspec:\n  class: org.apache.kafka.connect.file.FileStreamSinkConnector\n  config: {tasks.max: 1, topics: audit, file: /tmp/audit.log}\n";
+    std::fs::write(dir.path().join("audit.yaml"), manifest).unwrap();
+    let mut command = bin();
+    command
+        .args(["reconcile", "--bind", "127.0.0.1", "--port", "0"])
+        .args(["--log-format", "json", "--log-level", "debug"])
+        .args(["--interval", "20ms", "--connect-url", &sim.url()])
+        .arg("-f")
+        .arg(dir.path());
+    let mut child = Spawned::spawn(command, Stream::Stderr);
+    let mut in_sync = 0;
+    child
+        .line("three passes in sync after the first", |l| {
+            in_sync += usize::from(l.contains("in sync"));
+            in_sync == 3
+        })
+        .await;
+    child.terminate();
+    child.exit("SIGTERM").await;
+    let warnings: Vec<&String> = child
+        .seen
+        .iter()
+        .filter(|l| l.contains("manifest warning"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("audit.yaml") && warnings[0].contains("tasks.max"),
+        "{}",
+        warnings[0]
+    );
+}

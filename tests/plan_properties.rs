@@ -12,7 +12,10 @@ use connect_sentinel::{
     connect::retry::Backoff,
     declare::{WriteSettings, change, read::live},
     plan::{
-        Config, Desired, Live, OWNER_KEY, Op, Options, Plan, TargetState, comparable, owned, plan,
+        Config, Desired, Live, OWNER_KEY, Op, Options, Plan, TargetState, comparable, masked,
+        owned, plan,
+        redact::Redactor,
+        render::{self, Colour},
         to_write,
     },
 };
@@ -113,6 +116,7 @@ fn options(prune: bool) -> Options {
         ignore: vec!["x.*".into()],
         prune,
         force: true,
+        fingerprint: Default::default(),
     }
 }
 
@@ -151,6 +155,37 @@ proptest! {
         }).collect();
         let plan = plan(&desired, &live, &options).unwrap();
         prop_assert!(plan.is_empty(), "{:?}", plan);
+    }
+
+    /// Live configs as written (fingerprint included) whose secrets a vendor masks plan
+    /// nothing; a secret rotated in the manifests plans an update of exactly the
+    /// connectors holding one, and the rendered plan never shows the new secret.
+    #[test]
+    fn masked_secrets_plan_nothing_until_rotated(
+        desired in desired_set(),
+        mask in prop_oneof![Just("****"), Just("****************"), Just("[hidden]")]
+    ) {
+        let options = options(true);
+        let live: Vec<Live> = desired.iter().map(|d| {
+            let mut config = masked::fingerprinted(to_write(d, OWNER), &options.fingerprint);
+            if let Some(pw) = config.get_mut("connection.password") {
+                *pw = mask.to_string();
+            }
+            Live { name: d.name.clone(), config, state: d.state, failed: false }
+        }).collect();
+        let unrotated = plan(&desired, &live, &options).unwrap();
+        prop_assert!(unrotated.is_empty(), "{:?}", unrotated);
+        let rotated: Vec<Desired> = desired.iter().cloned().map(|mut d| {
+            if let Some(pw) = d.config.get_mut("connection.password") {
+                *pw = format!("CANARY-{pw}-rotated");
+            }
+            d
+        }).collect();
+        let planned = plan(&rotated, &live, &options).unwrap();
+        let holders = desired.iter().filter(|d| d.config.contains_key("connection.password"));
+        prop_assert_eq!(planned.changes().count(), holders.count());
+        let text = render::text(&planned, &Redactor::default(), Colour::Never);
+        prop_assert!(!text.contains("CANARY"), "{}", text);
     }
 
     /// Prune only deletes owned, undeclared connectors; no update is without changes.

@@ -43,6 +43,16 @@ pub struct DeclareArgs {
         value_delimiter = ','
     )]
     pub ignore_keys: Vec<String>,
+    /// Secret key (16+ bytes) of the fingerprint stored with every written config
+    /// (`connect-sentinel.fingerprint`, HMAC-SHA256), which tells a rotated secret from
+    /// a value the server masks; without it the fingerprint uses a public key.
+    #[arg(
+        long,
+        env = "CONNECT_SENTINEL_FINGERPRINT_KEY",
+        hide_env_values = true,
+        value_name = "KEY"
+    )]
+    pub fingerprint_key: Option<String>,
     /// Delete connectors owned by --owner that are no longer declared.
     #[arg(long)]
     pub prune: bool,

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::{
-    diff::{fail, print_plan, setup},
+    diff::{fail, print_plan, print_warnings, setup},
     out,
 };
 use crate::{
@@ -67,6 +67,7 @@ fn summarise(reports: &[ChangeResult], output: PlanOutput, redactor: &Redactor) 
 /// as it finishes (text output only).
 fn progress(event: Event<'_>, text: bool) {
     match event {
+        Event::Warnings(warnings) => print_warnings(warnings),
         Event::Validating { configs: 0 } => {}
         Event::Validating { configs } => out::note(format_args!(
             "connect-sentinel: validating {configs} config(s) with Connect…"

@@ -137,6 +137,7 @@ fn reconcile_settings(connect: &str, root: &Path, port: u16) -> anyhow::Result<R
             ignore: vec![],
             prune: false,
             force: false,
+            fingerprint: Default::default(),
         },
     };
     let write = WriteSettings {

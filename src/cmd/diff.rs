@@ -7,8 +7,8 @@ use std::{path::PathBuf, process::ExitCode};
 use super::out;
 use crate::{
     cli::{DeclareArgs, DiffArgs, PlanOutput},
-    declare::{Declare, Mode},
-    manifest::Inputs,
+    declare::{Declare, Event, Mode},
+    manifest::{Inputs, Warning},
     plan::{
         Plan,
         redact::Redactor,
@@ -24,7 +24,12 @@ pub async fn main(args: DiffArgs) -> ExitCode {
         Ok(built) => built,
         Err(e) => return fail(&e, &Redactor::default()),
     };
-    let run = declare.run(Inputs::Files(&files), Mode::Plan, |_| {}).await;
+    let warn = |event: Event<'_>| {
+        if let Event::Warnings(warnings) = event {
+            print_warnings(warnings);
+        }
+    };
+    let run = declare.run(Inputs::Files(&files), Mode::Plan, warn).await;
     match run.result {
         Ok(finished) => {
             print_plan(finished.plan(), &run.redactor, args.output);
@@ -37,6 +42,11 @@ pub async fn main(args: DiffArgs) -> ExitCode {
 /// The pipeline and the manifest files, from the flags `diff` and `apply` share.
 pub fn setup(args: &DeclareArgs) -> Result<(Declare, Vec<PathBuf>), SettingsError> {
     Ok((settings::declare(args)?, settings::manifest_files(args)?))
+}
+
+/// Prints what the manifests do that was accepted but ignored, on stderr.
+pub fn print_warnings(warnings: &[Warning]) {
+    warnings.iter().for_each(out::warning);
 }
 
 /// Prints the plan as text or JSON on stdout.

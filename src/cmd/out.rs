@@ -61,6 +61,14 @@ pub fn error(error: impl Display) {
     note(format_args!("{ERROR} {error}"));
 }
 
+/// The prefix of every warning on stderr.
+pub const WARNING: &str = "connect-sentinel: warning:";
+
+/// Prints a warning on stderr with the common prefix.
+pub fn warning(warning: impl Display) {
+    note(format_args!("{WARNING} {warning}"));
+}
+
 /// Removes `dir` should the process exit on a closed stdout.
 pub fn remove_on_exit(dir: &Path) {
     CLEANUP

@@ -43,6 +43,8 @@ pub enum Mode<'a> {
 /// What a run reports as it goes, for progress and logs.
 #[derive(Clone, Copy, Debug)]
 pub enum Event<'a> {
+    /// The manifests loaded with these warnings (sent only when there are some).
+    Warnings(&'a [manifest::Warning]),
     /// Validation of this many configs starts.
     Validating { configs: usize },
     /// Writing this many changes starts, `concurrency` at a time.
@@ -84,6 +86,9 @@ pub struct Run {
     pub redactor: Redactor,
     /// The declared connectors, once the manifests loaded.
     pub desired: Option<Vec<Desired>>,
+    /// What the manifests do that was accepted but ignored (empty when they did not
+    /// load).
+    pub warnings: Vec<manifest::Warning>,
     pub result: Result<Finished, DeclareError>,
 }
 
@@ -128,7 +133,7 @@ impl Declare {
         &self,
         inputs: Inputs<'_>,
         mode: Mode<'_>,
-        events: impl FnMut(Event<'_>),
+        mut events: impl FnMut(Event<'_>),
     ) -> Run {
         let manifests = match self.load(inputs).await {
             Ok(manifests) => manifests,
@@ -136,15 +141,20 @@ impl Declare {
                 return Run {
                     redactor: Redactor::default(),
                     desired: None,
+                    warnings: Vec::new(),
                     result: Err(e.into()),
                 };
             }
         };
         let (redactor, desired) = (manifests.redactor(), manifests.desired());
+        if !manifests.warnings.is_empty() {
+            events(Event::Warnings(&manifests.warnings));
+        }
         let result = self.converge(&desired, mode, &redactor, events).await;
         Run {
             redactor,
             desired: Some(desired),
+            warnings: manifests.warnings,
             result,
         }
     }
@@ -213,6 +223,7 @@ mod tests {
                 ignore: vec![],
                 prune: false,
                 force: false,
+                fingerprint: Default::default(),
             },
         };
         let shown = format!("{declare:?}");

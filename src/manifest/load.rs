@@ -6,7 +6,10 @@ use std::path::Path;
 use serde_json::{Map, Value};
 use serde_saphyr::Spanned;
 
-use super::{Location, ManifestError, files, limits};
+use super::{
+    Location, ManifestError, files, limits,
+    strimzi::{self, Extras},
+};
 use crate::plan::TargetState;
 
 /// A connector as written in a manifest, before templating.
@@ -17,6 +20,8 @@ pub struct Raw {
     pub config: Map<String, Value>,
     pub state: TargetState,
     pub location: Location,
+    /// What a Strimzi resource adds: `spec.autoRestart`, warnings.
+    pub extras: Extras,
 }
 
 /// The connectors declared in one file.
@@ -162,20 +167,21 @@ fn shape(value: Value, location: Location) -> Result<Raw, ManifestError> {
         )));
     };
     let parsed = match map.get("kind") {
-        Some(_) => strimzi(map),
+        Some(_) => strimzi::parse(map),
         None => rest(map),
     };
-    let (name, config, state) = parsed.map_err(&shape_error)?;
-    check_name(&name).map_err(shape_error)?;
+    let resource = parsed.map_err(&shape_error)?;
+    check_name(&resource.name).map_err(shape_error)?;
     Ok(Raw {
-        name,
-        config,
-        state,
+        name: resource.name,
+        config: resource.config,
+        state: resource.state,
         location,
+        extras: resource.extras,
     })
 }
 
-type Parsed = Result<(String, Map<String, Value>, TargetState), String>;
+type Parsed = Result<strimzi::Resource, String>;
 
 /// `{"name": …, "config": {…}, "state": …}`; `tasks` and `type` (as in `GET
 /// /connectors/{name}` output) are accepted and ignored.
@@ -186,7 +192,7 @@ fn rest(mut map: Map<String, Value>) -> Parsed {
         .collect();
     if !unknown.is_empty() || !map.contains_key("config") {
         return Err(format!(
-            "unknown manifest shape: expected {{\"name\", \"config\", \"state\"?}} or a Strimzi KafkaConnector (apiVersion kafka.strimzi.io/…, kind KafkaConnector); found keys {:?}",
+            "unknown manifest shape: expected {{\"name\", \"config\", \"state\"?}} or a Strimzi KafkaConnector (apiVersion kafka.strimzi.io/v1 or another GROUP/VERSION, kind KafkaConnector); found keys {:?}",
             map.keys().collect::<Vec<_>>()
         ));
     }
@@ -196,52 +202,16 @@ fn rest(mut map: Map<String, Value>) -> Parsed {
         None => string(config.get("name"), "name (or config.name)")?,
     };
     check_config_name(&name, &config)?;
-    Ok((name, config, state(map.get("state"), "state")?))
+    let state = state(map.get("state"), "state")?;
+    Ok(strimzi::Resource {
+        name,
+        config,
+        state,
+        extras: Extras::default(),
+    })
 }
 
-/// A Strimzi `KafkaConnector` (peers §3.1): `metadata.name`, `spec.class`,
-/// `spec.tasksMax`, `spec.version`, `spec.config`, `spec.state`.
-fn strimzi(mut map: Map<String, Value>) -> Parsed {
-    let api = map.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-    let kind = map.get("kind").and_then(Value::as_str).unwrap_or("");
-    if !api.starts_with("kafka.strimzi.io/") || kind != "KafkaConnector" {
-        return Err(format!(
-            "unknown manifest shape: apiVersion {api:?} kind {kind:?}; only kafka.strimzi.io/* KafkaConnector resources are read"
-        ));
-    }
-    let metadata = object(map.remove("metadata"), "metadata")?;
-    let mut spec = object(map.remove("spec"), "spec")?;
-    let name = string(metadata.get("name"), "metadata.name")?;
-    let mut config = match spec.remove("config") {
-        None => Map::new(),
-        some => object(some, "spec.config")?,
-    };
-    for forbidden in [
-        "name",
-        "connector.class",
-        "tasks.max",
-        "connector.plugin.version",
-    ] {
-        if config.contains_key(forbidden) {
-            return Err(format!(
-                "spec.config must not set {forbidden:?} (Strimzi ignores it); use metadata.name, spec.class, spec.tasksMax or spec.version"
-            ));
-        }
-    }
-    let class = spec.remove("class").ok_or("spec.class is missing")?;
-    config.insert("connector.class".into(), class);
-    for (field, key) in [
-        ("tasksMax", "tasks.max"),
-        ("version", "connector.plugin.version"),
-    ] {
-        if let Some(value) = spec.remove(field) {
-            config.insert(key.into(), value);
-        }
-    }
-    Ok((name, config, state(spec.get("state"), "spec.state")?))
-}
-
-fn object(value: Option<Value>, field: &str) -> Result<Map<String, Value>, String> {
+pub(super) fn object(value: Option<Value>, field: &str) -> Result<Map<String, Value>, String> {
     match value {
         Some(Value::Object(map)) => Ok(map),
         Some(other) => Err(format!("{field} must be an object, found {}", kind(&other))),
@@ -249,7 +219,7 @@ fn object(value: Option<Value>, field: &str) -> Result<Map<String, Value>, Strin
     }
 }
 
-fn string(value: Option<&Value>, field: &str) -> Result<String, String> {
+pub(super) fn string(value: Option<&Value>, field: &str) -> Result<String, String> {
     match value {
         Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_string()),
         Some(Value::String(_)) => Err(format!("{field} is empty")),
@@ -258,7 +228,7 @@ fn string(value: Option<&Value>, field: &str) -> Result<String, String> {
     }
 }
 
-fn state(value: Option<&Value>, field: &str) -> Result<TargetState, String> {
+pub(super) fn state(value: Option<&Value>, field: &str) -> Result<TargetState, String> {
     match value {
         None | Some(Value::Null) => Ok(TargetState::Running),
         Some(Value::String(s)) => TargetState::parse(s)
@@ -288,7 +258,7 @@ fn check_config_name(name: &str, config: &Map<String, Value>) -> Result<(), Stri
     }
 }
 
-fn kind(value: &Value) -> &'static str {
+pub(super) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -7,6 +7,7 @@ mod files;
 pub mod limits;
 mod load;
 mod sandbox;
+mod strimzi;
 mod template;
 mod vars;
 
@@ -17,6 +18,7 @@ use std::{
 };
 
 pub use files::read_bytes;
+pub use strimzi::AutoRestart;
 pub use template::Context;
 pub use vars::{load_vars, properties};
 
@@ -52,6 +54,28 @@ pub struct Declared {
     pub location: Location,
     /// Keys whose rendered value used `{{ vars.… }}` (always redacted).
     pub from_vars: BTreeSet<String>,
+    /// A Strimzi resource's `spec.autoRestart` (read, not acted on yet).
+    pub auto_restart: Option<AutoRestart>,
+}
+
+/// Something a manifest does that is accepted but ignored in part (Strimzi's leniency:
+/// a forbidden `spec.config` key, `spec.pause` beside `spec.state`, `spec.autoRestart`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    pub location: Location,
+    pub connector: String,
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self {
+            location,
+            connector,
+            message,
+        } = self;
+        write!(f, "{location}: connector {connector:?}: {message}")
+    }
 }
 
 /// Everything declared, plus the `--vars` values (to scrub them from any output).
@@ -59,6 +83,9 @@ pub struct Declared {
 pub struct Manifests {
     pub connectors: Vec<Declared>,
     pub vars: BTreeMap<String, String>,
+    /// What was accepted but ignored, in file order; printed by `diff` and `apply`,
+    /// logged by `reconcile`.
+    pub warnings: Vec<Warning>,
 }
 
 impl Manifests {
@@ -186,9 +213,12 @@ pub fn load(
             }
         }
     }
+    let mut warnings = declared.warnings;
+    warnings.extend(strimzi::auto_restart_notice(&declared.connectors));
     Ok(Manifests {
         connectors: declared.connectors,
         vars,
+        warnings,
     })
 }
 
@@ -200,6 +230,7 @@ struct Declaring {
     by_name: HashMap<String, usize>,
     /// Bytes of the manifests read so far.
     bytes: u64,
+    warnings: Vec<Warning>,
 }
 
 impl Declaring {
@@ -226,6 +257,12 @@ impl Declaring {
         let mut rendered = template::Budget::per_file();
         for raw in raws {
             let (config, from_vars) = template::config(&raw, context, &mut rendered)?;
+            self.warnings
+                .extend(raw.extras.warnings.into_iter().map(|message| Warning {
+                    location: raw.location.clone(),
+                    connector: raw.name.clone(),
+                    message,
+                }));
             let connector = Declared {
                 desired: Desired {
                     name: raw.name,
@@ -234,6 +271,7 @@ impl Declaring {
                 },
                 location: raw.location,
                 from_vars,
+                auto_restart: raw.extras.auto_restart,
             };
             self.push(connector)?;
         }

@@ -297,6 +297,7 @@ mod tests {
                 document: 2,
                 line: Some(7),
             },
+            extras: Default::default(),
         }
     }
 

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use super::{
     Config, Desired, Live, Op, Options, Plan, PlanError, Step, Transition, comparable, key_changes,
+    masked::{self, FINGERPRINT_KEY},
     owned, to_write,
 };
 
@@ -53,7 +54,7 @@ fn by_name<T>(items: &[T], name: impl Fn(&T) -> &String) -> Result<BTreeMap<&str
 }
 
 fn step_for(desired: &Desired, live: Option<&Live>, options: &Options) -> Step {
-    let config = to_write(desired, &options.owner);
+    let config = masked::fingerprinted(to_write(desired, &options.owner), &options.fingerprint);
     let op = match live {
         None => Op::Create {
             config,
@@ -67,11 +68,15 @@ fn step_for(desired: &Desired, live: Option<&Live>, options: &Options) -> Step {
     }
 }
 
+/// Masked live values count as changes only when the stored fingerprint differs from
+/// the desired config's ([`masked::counted`]).
 fn update_or_transition(desired: &Desired, live: &Live, config: Config, options: &Options) -> Op {
-    let changes = key_changes(
+    let all = key_changes(
         &comparable(&live.config, options),
         &comparable(&config, options),
     );
+    let expected = fingerprint_of(&config).unwrap_or_default();
+    let changes = masked::counted(all, fingerprint_of(&live.config), expected);
     let then = Transition::between(live.state, desired.state);
     match (changes.is_empty(), then) {
         (true, None) => Op::Unchanged,
@@ -87,6 +92,10 @@ fn update_or_transition(desired: &Desired, live: &Live, config: Config, options:
     }
 }
 
+fn fingerprint_of(config: &Config) -> Option<&str> {
+    config.get(FINGERPRINT_KEY).map(String::as_str)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,6 +107,7 @@ mod tests {
             ignore: vec!["x.*.server".into()],
             prune: true,
             force: false,
+            fingerprint: Default::default(),
         }
     }
 

@@ -7,8 +7,13 @@
 //! connector is *owned* iff that key equals our owner; only owned connectors are ever
 //! pruned, and only with `prune` set. Declaring an unowned connector adopts it (the
 //! update adds the marker).
+//!
+//! Masked live values (a vendor's `****`) compare as unknown; the fingerprint every
+//! written config carries ([`masked::FINGERPRINT_KEY`]) still tells a rotated secret
+//! apart ([`masked`]).
 
 mod compute;
+pub mod masked;
 pub mod redact;
 pub mod render;
 
@@ -109,6 +114,8 @@ pub struct Options {
     pub prune: bool,
     /// Allow a prune that deletes every owned connector (empty declared set).
     pub force: bool,
+    /// The key of the fingerprint every written config carries.
+    pub fingerprint: masked::FingerprintKey,
 }
 
 /// Keys Confluent Platform injects and bumps itself (peers §8), always ignored.
@@ -276,12 +283,13 @@ pub fn to_write(desired: &Desired, owner: &str) -> Config {
     config
 }
 
-/// The config as compared: ignored keys dropped (Connect injects `name` on store, so a
-/// live config always has it, and [`to_write`] adds it to the desired one).
+/// The config as compared: ignored keys and the fingerprint dropped (Connect injects
+/// `name` on store, so a live config always has it, and [`to_write`] adds it to the
+/// desired one).
 pub fn comparable(config: &Config, options: &Options) -> Config {
     config
         .iter()
-        .filter(|(k, _)| !options.ignores(k))
+        .filter(|(k, _)| *k != masked::FINGERPRINT_KEY && !options.ignores(k))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }

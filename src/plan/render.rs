@@ -6,7 +6,8 @@ use std::{borrow::Cow, fmt::Write};
 use serde::Serialize;
 
 use super::{
-    KeyChange, Op, Plan, Step, TargetState, Transition,
+    Config, KeyChange, Op, Plan, Step, TargetState, Transition,
+    masked::{self, FINGERPRINT_KEY},
     redact::{REDACTED, Redactor},
 };
 
@@ -85,7 +86,7 @@ fn step_text(out: &mut String, step: &Step, redactor: &Redactor, colour: Colour)
         Op::Create { config, state } => {
             let head = format!("+ create {name} ({})", state.as_str());
             let _ = writeln!(out, "{}", colour.paint(GREEN, &head));
-            for (key, value) in config {
+            for (key, value) in shown_keys(config) {
                 let line = format!("    + {key} = {}", shown(redactor, name, key, value));
                 let _ = writeln!(out, "{}", colour.paint(GREEN, &line));
             }
@@ -127,11 +128,19 @@ fn change_line(change: &KeyChange, name: &str, redactor: &Redactor, colour: Colo
         KeyChange::Removed { key, old } => {
             colour.paint(RED, &format!("    - {key} = {}", v(key, old)))
         }
-        KeyChange::Changed { key, old, new } => colour.paint(
-            YELLOW,
-            &format!("    ~ {key}: {} → {}", v(key, old), v(key, new)),
-        ),
+        KeyChange::Changed { key, old, new } => {
+            let new = match masked::unknown(change) {
+                true => REDACTED.to_string(),
+                false => v(key, new),
+            };
+            colour.paint(YELLOW, &format!("    ~ {key}: {} → {new}", v(key, old)))
+        }
     }
+}
+
+/// A created config's keys as shown: the fingerprint is bookkeeping, not config.
+fn shown_keys(config: &Config) -> impl Iterator<Item = (&String, &String)> {
+    config.iter().filter(|(key, _)| *key != FINGERPRINT_KEY)
 }
 
 /// A value JSON-quoted (with any password or token in it masked), or the redaction
@@ -179,8 +188,7 @@ fn json_step(step: &Step, redactor: &Redactor) -> JsonStep {
         Op::Create { config, state } => {
             out.action = "create";
             out.state = Some(*state);
-            out.changes = config
-                .iter()
+            out.changes = shown_keys(config)
                 .map(|(key, new)| {
                     let added = KeyChange::Added {
                         key: key.clone(),
@@ -219,7 +227,11 @@ fn redact_change(connector: &str, change: &KeyChange, redactor: &Redactor) -> Ke
         KeyChange::Changed { old, new, .. } => KeyChange::Changed {
             key,
             old: r(old),
-            new: r(new),
+            // A value the server masks is a secret, whatever its key.
+            new: match masked::unknown(change) {
+                true => REDACTED.to_string(),
+                false => r(new),
+            },
         },
     }
 }
@@ -254,5 +266,46 @@ mod tests {
         assert!(text(&plan(), &r, Colour::Always).contains("\x1b[32m+ create a (paused)\x1b[0m"));
         let data = json(&plan(), &r);
         assert_eq!(data["connectors"][0]["changes"][0]["new"], "(redacted)");
+    }
+
+    /// A value the server masks is a secret whatever its key: the new one is never
+    /// shown; a create never lists the fingerprint.
+    #[test]
+    fn masked_values_hide_the_new_value_and_the_fingerprint_is_not_listed() {
+        let update = Op::Update {
+            config: Config::new(),
+            changes: vec![KeyChange::Changed {
+                key: "vendor.opaque".into(),
+                old: "****".into(),
+                new: "CANARY-new".into(),
+            }],
+            then: None,
+            adopt: false,
+        };
+        let config = Config::from([
+            (FINGERPRINT_KEY.to_string(), "v1:00".to_string()),
+            ("topics".to_string(), "t".to_string()),
+        ]);
+        let create = Op::Create {
+            config,
+            state: TargetState::Running,
+        };
+        let steps = [("u", update), ("c", create)].map(|(name, op)| Step {
+            name: name.into(),
+            op,
+        });
+        let plan = Plan {
+            steps: steps.to_vec(),
+        };
+        let r = Redactor::default();
+        let shown = format!("{}{}", text(&plan, &r, Colour::Never), json(&plan, &r));
+        assert!(
+            shown.contains("~ vendor.opaque: \"****\" → (redacted)"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("CANARY") && !shown.contains(FINGERPRINT_KEY),
+            "{shown}"
+        );
     }
 }

@@ -31,7 +31,7 @@ use crate::{
         ChangeResult, Declare, DeclareError, Event, Finished, InvalidConfig, Mode, Run,
         WriteSettings,
     },
-    manifest::Inputs,
+    manifest::{self, Inputs},
     plan::{Desired, redact::Redactor},
 };
 
@@ -163,6 +163,9 @@ pub struct Reconciler {
     leader: Option<channel::Receiver<bool>>,
     /// Connectors declared in the last readable manifests.
     declared: usize,
+    /// The manifest warnings last logged: logged again only when they change, not on
+    /// every resync.
+    warned: Vec<manifest::Warning>,
 }
 
 impl Reconciler {
@@ -182,6 +185,7 @@ impl Reconciler {
             heartbeat: Arc::new(Mutex::new(Instant::now())),
             leader: None,
             declared: 0,
+            warned: Vec::new(),
         }
     }
 
@@ -258,6 +262,7 @@ impl Reconciler {
     fn outcome(&mut self, run: Run) -> Outcome {
         if let Some(desired) = &run.desired {
             self.declared = desired.len();
+            self.warn(&run.warnings);
         }
         let redactor = &run.redactor;
         let finished = match run.result {
@@ -281,6 +286,17 @@ impl Reconciler {
             self.converged_on = run.desired;
         }
         outcome
+    }
+
+    /// Logs the manifests' warnings when they differ from the last ones logged.
+    fn warn(&mut self, warnings: &[manifest::Warning]) {
+        if warnings == self.warned.as_slice() {
+            return;
+        }
+        for w in warnings {
+            tracing::warn!(file = %w.location, connector = %w.connector, warning = %w.message, "manifest warning");
+        }
+        self.warned = warnings.to_vec();
     }
 
     fn publish(&self, outcome: &Outcome) {

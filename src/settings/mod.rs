@@ -74,6 +74,7 @@ pub fn declare(args: &DeclareArgs) -> Result<Declare, SettingsError> {
         ignore: args.ignore_keys.clone(),
         prune: args.prune,
         force: args.force,
+        fingerprint: fingerprint_key(args.fingerprint_key.as_deref())?,
     };
     Ok(Declare {
         client: client(&args.connect)?,
@@ -81,6 +82,29 @@ pub fn declare(args: &DeclareArgs) -> Result<Declare, SettingsError> {
         env: std::env::vars().collect::<BTreeMap<_, _>>(),
         options,
     })
+}
+
+/// Shortest `--fingerprint-key`: 128 bits, so the fingerprint cannot be brute-forced
+/// to guess a weak secret.
+const FINGERPRINT_KEY_BYTES: usize = 16;
+
+/// The fingerprint key: `--fingerprint-key` (at least 16 bytes, surrounding whitespace
+/// such as a trailing newline trimmed), or the built-in one. The message never shows it.
+fn fingerprint_key(raw: Option<&str>) -> Result<plan::masked::FingerprintKey, SettingsError> {
+    let Some(raw) = raw else {
+        return Ok(Default::default());
+    };
+    let key = raw.trim();
+    match key.len() >= FINGERPRINT_KEY_BYTES {
+        true => Ok(plan::masked::FingerprintKey::new(key.as_bytes())),
+        false => Err(invalid(
+            "fingerprint-key",
+            format!(
+                "must be at least {FINGERPRINT_KEY_BYTES} bytes (got {})",
+                key.len()
+            ),
+        )),
+    }
 }
 
 /// The manifest files and directories (`-f`): at least one.

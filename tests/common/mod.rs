@@ -52,6 +52,12 @@ pub fn http() -> reqwest::Client {
         .unwrap()
 }
 
+/// `GET url`, its body parsed as JSON.
+pub async fn get_json(url: &str) -> Value {
+    let answer = http().get(url).send().await.unwrap();
+    answer.json().await.unwrap()
+}
+
 /// The simulator's control client.
 pub fn control(sim: &Running) -> connect_sim::ControlClient {
     let _ = rustls::crypto::ring::default_provider().install_default();

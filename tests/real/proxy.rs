@@ -2,7 +2,9 @@
 //! is forwarded as it came and recorded (method, path, answer status), so a scenario can
 //! prove that a pass wrote nothing, or that Connect's rebalance answers were retried.
 //! It can also hang: accept every connection and request and never answer, as a
-//! worker whose REST threads are all stuck does.
+//! worker whose REST threads are all stuck does; and mask secrets in what it returns
+//! (every string value of a key naming a password becomes `****`), as a vendor's
+//! gateway in front of Connect does.
 
 use std::sync::{
     Arc, Mutex,
@@ -49,6 +51,7 @@ struct Shared {
     client: reqwest::Client,
     records: Arc<Mutex<Vec<Record>>>,
     hung: Arc<AtomicBool>,
+    masking: Arc<AtomicBool>,
 }
 
 /// The running proxy; it stops with the scenario's runtime.
@@ -56,6 +59,7 @@ pub struct Proxy {
     pub url: String,
     records: Arc<Mutex<Vec<Record>>>,
     hung: Arc<AtomicBool>,
+    masking: Arc<AtomicBool>,
 }
 
 impl Proxy {
@@ -66,13 +70,25 @@ impl Proxy {
             client: client(),
             records: Arc::default(),
             hung: Arc::default(),
+            masking: Arc::default(),
         };
         let (records, hung) = (shared.records.clone(), shared.hung.clone());
+        let masking = shared.masking.clone();
         let app = Router::new().fallback(forward).with_state(shared);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Proxy { url, records, hung }
+        Proxy {
+            url,
+            records,
+            hung,
+            masking,
+        }
+    }
+
+    /// From now on, secrets in answers are masked (`true`) or passed as they are.
+    pub fn mask(&self, on: bool) {
+        self.masking.store(on, Ordering::SeqCst);
     }
 
     /// From now on, requests are accepted and never answered (`true`), or forwarded
@@ -142,10 +158,13 @@ async fn forward(
             request = request.header(name, value);
         }
     }
-    let (status, content_type, body) = match request.send().await {
+    let (status, content_type, mut body) = match request.send().await {
         Ok(answer) => answered(answer).await,
         Err(e) => (0, None, Bytes::from(e.to_string())),
     };
+    if shared.masking.load(Ordering::SeqCst) {
+        body = masked(body);
+    }
     shared.records.lock().unwrap().push(Record {
         method: method.to_string(),
         path: uri.path().to_string(),
@@ -167,6 +186,34 @@ async fn answered(answer: reqwest::Response) -> (u16, Option<String>, Bytes) {
         content_type,
         answer.bytes().await.unwrap_or_default(),
     )
+}
+
+/// A JSON body with every string value of a key naming a password replaced by `****`
+/// (other bodies as they are).
+fn masked(body: Bytes) -> Bytes {
+    fn walk(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    match v {
+                        serde_json::Value::String(s) if key.contains("password") => {
+                            *s = "****".into()
+                        }
+                        other => walk(other),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(mut value) => {
+            walk(&mut value);
+            Bytes::from(value.to_string())
+        }
+        Err(_) => body,
+    }
 }
 
 fn error_text(status: u16, body: &Bytes) -> String {

@@ -73,6 +73,8 @@ pub struct Cluster {
     pub(crate) forced_rebalance: bool,
     /// The worker version as text (what built-in plugins report).
     kafka_version: String,
+    /// Secrets are shown as this on read (`--mask-secrets`, `PUT /_sim/masking`).
+    pub(crate) mask: Option<String>,
 }
 
 impl Cluster {
@@ -87,6 +89,7 @@ impl Cluster {
             health: Health::Healthy,
             forced_rebalance: false,
             kafka_version: cfg.version.to_string(),
+            mask: cfg.mask_secrets.clone(),
             cfg,
         }
     }
@@ -317,11 +320,21 @@ impl Cluster {
 
     /// `GET /connectors/{name}` body (spec §4).
     pub fn info_json(&self, c: &Connector) -> Value {
-        let mut body = json!({"name": c.name, "config": c.config, "tasks": c.task_ids_json()});
+        let config = self.shown_config(c);
+        let mut body = json!({"name": c.name, "config": config, "tasks": c.task_ids_json()});
         if let Some(kind) = self.reported_type(Self::type_of(Some(&c.config))) {
             body["type"] = json!(kind);
         }
         body
+    }
+
+    /// A connector's config as reads show it: as stored, or with its secrets masked
+    /// ([`crate::masking`]).
+    pub fn shown_config(&self, c: &Connector) -> BTreeMap<String, String> {
+        match &self.mask {
+            None => c.config.clone(),
+            Some(mask) => crate::masking::shown(&c.config, mask),
+        }
     }
 
     /// `type` as reported by this version: absent before 1.0 (spec §19).

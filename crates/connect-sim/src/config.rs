@@ -74,6 +74,9 @@ pub struct SimConfig {
     pub topic_tracking: bool,
     /// `topic.tracking.allow.reset` (spec §11).
     pub topic_tracking_reset: bool,
+    /// Show secrets as this mask on read, as a vendor does (`None`: as stored, like
+    /// real Connect).
+    pub mask_secrets: Option<String>,
 }
 
 impl SimConfig {
@@ -104,6 +107,7 @@ impl Default for SimConfig {
             basic_auth: None,
             topic_tracking: true,
             topic_tracking_reset: true,
+            mask_secrets: None,
         }
     }
 }

@@ -33,6 +33,7 @@ pub fn router() -> Router<Sim> {
             put(set_faults).delete(clear_faults).get(get_faults),
         )
         .route("/_sim/health", put(set_health))
+        .route("/_sim/masking", put(set_masking).get(get_masking))
         .route(
             "/_sim/requests",
             axum::routing::get(requests).delete(clear_requests),
@@ -166,6 +167,29 @@ async fn set_health(State(sim): State<Sim>, bytes: Bytes) -> ApiResult<StatusCod
     let body: HealthBody = parse(&bytes)?;
     sim.with(|c, _| c.health = body.status);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `{"mask": "****"}` masks secrets on read from now on; `{"mask": null}` shows them
+/// as stored again.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MaskingBody {
+    mask: Option<String>,
+}
+
+async fn set_masking(State(sim): State<Sim>, bytes: Bytes) -> ApiResult<Json<Value>> {
+    let body: MaskingBody = parse(&bytes)?;
+    if body.mask.as_deref().is_some_and(str::is_empty) {
+        return Err(ApiError::bad_request(
+            "mask must not be empty (null turns masking off)",
+        ));
+    }
+    sim.with(|c, _| c.mask = body.mask.clone());
+    Ok(Json(json!({"mask": body.mask})))
+}
+
+async fn get_masking(State(sim): State<Sim>) -> Json<Value> {
+    Json(json!({"mask": sim.with(|c, _| c.mask.clone())}))
 }
 
 async fn requests(State(sim): State<Sim>) -> Json<Value> {

@@ -61,6 +61,13 @@ impl ControlClient {
             .await
     }
 
+    /// `PUT /_sim/masking`: secrets are shown as `mask` on read (`None`: as stored).
+    pub async fn masking(&self, mask: Option<&str>) -> Result<(), ControlError> {
+        let body = json!({ "mask": mask });
+        self.call(reqwest::Method::PUT, "/_sim/masking", Some(&body))
+            .await
+    }
+
     /// `PUT /_sim/connectors/{name}/tasks/{id}/state`, e.g. `{"state": "FAILED"}`.
     pub async fn task_state(&self, name: &str, id: u32, body: &Value) -> Result<(), ControlError> {
         let path = format!("/_sim/connectors/{name}/tasks/{id}/state");

@@ -16,6 +16,7 @@
 //!   catalogue data (§12, §14).
 //! - [`filestream`]: FileStream tasks that cannot create their file fail, as real ones do.
 //! - [`plugin_version`]: KIP-891 plugin versions (4.1+).
+//! - [`masking`]: secrets masked on read, as vendors do (`--mask-secrets`).
 //! - [`body`]: Jersey/Jackson body handling (415s, 500s for bad JSON).
 //! - `routes`: the per-version router, the count → fault → auth middleware, handlers.
 //! - [`control`], [`seed`] and [`faults`]: the `/_sim` control API.
@@ -29,6 +30,7 @@ pub mod control_client;
 pub mod error;
 pub mod faults;
 pub mod filestream;
+pub mod masking;
 pub mod model;
 pub mod ops;
 pub mod plugin_version;

@@ -43,6 +43,11 @@ struct Args {
     /// Answer 403 on topics/reset (topic.tracking.allow.reset=false).
     #[arg(long)]
     no_topic_tracking_reset: bool,
+    /// Show secret config values as MASK on read, as a vendor does (Confluent Cloud's
+    /// `****************` without a value); real Connect shows them as stored.
+    #[arg(long, value_name = "MASK", num_args = 0..=1,
+          default_missing_value = connect_sim::masking::DEFAULT_MASK)]
+    mask_secrets: Option<String>,
     /// Log filter, e.g. `info` or `connect_sim=debug` (logs go to stderr).
     #[arg(long, default_value = "warn")]
     log_level: String,
@@ -70,6 +75,7 @@ impl Args {
             basic_auth: self.basic_auth.clone(),
             topic_tracking: !self.no_topic_tracking,
             topic_tracking_reset: !self.no_topic_tracking_reset,
+            mask_secrets: self.mask_secrets.clone(),
         }
     }
 }

@@ -47,23 +47,10 @@ async fn prints_the_bound_address_and_honours_flags() {
         addr.starts_with("127.0.0.1:") && !addr.ends_with(":0"),
         "{addr}"
     );
-    let root: serde_json::Value = common::client()
-        .get(format!("http://{addr}/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let root: serde_json::Value = common::get_json(&format!("http://{addr}/")).await;
     assert_eq!(root["version"], "3.4.1");
-    let status: serde_json::Value = common::client()
-        .get(format!("http://{addr}/connectors/seeded/status"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let status: serde_json::Value =
+        common::get_json(&format!("http://{addr}/connectors/seeded/status")).await;
     assert_eq!(status["connector"]["worker_id"], "a:1");
     let stop = common::client()
         .put(format!("http://{addr}/connectors/seeded/stop"))
@@ -153,4 +140,25 @@ async fn example_seed_loads_and_validates() {
         all["s3-archive-sink"]["status"]["tasks"][1]["state"],
         "FAILED"
     );
+}
+
+/// `--mask-secrets` without a value shows secrets as Confluent Cloud's mask; with one,
+/// as that.
+#[tokio::test]
+async fn mask_secrets_flag_masks_config_reads() {
+    let seed = tempfile_with(
+        r#"{"connectors":[{"name":"m","type":"source","config":{"connector.class":"io.confluent.connect.jdbc.JdbcSourceConnector","connection.url":"jdbc:x","topic.prefix":"t","connection.password":"pw-seeded"}}]}"#,
+    );
+    for (flags, mask) in [
+        (vec!["--mask-secrets"], "****************"),
+        (vec!["--mask-secrets", "[hidden]"], "[hidden]"),
+    ] {
+        let mut args = vec!["--seed", seed.as_str()];
+        args.extend(flags);
+        let (_server, addr) = start(&args);
+        let config: serde_json::Value =
+            common::get_json(&format!("http://{addr}/connectors/m/config")).await;
+        assert_eq!(config["connection.password"], mask, "{config}");
+        assert_eq!(config["topic.prefix"], "t");
+    }
 }

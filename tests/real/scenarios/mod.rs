@@ -9,6 +9,7 @@ mod faults;
 mod health;
 mod liveness;
 mod strimzi;
+mod strimzi_masked;
 pub mod support;
 
 use crate::{Needs, Scenario};
@@ -22,6 +23,7 @@ pub fn all() -> Vec<&'static Scenario> {
         declare::SCENARIOS,
         declare_reconcile::SCENARIOS,
         strimzi::SCENARIOS,
+        strimzi_masked::SCENARIOS,
     ]
     .into_iter()
     .flatten()

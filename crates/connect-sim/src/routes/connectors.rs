@@ -67,12 +67,13 @@ pub async fn info(State(sim): State<Sim>, Path(name): Path<String>) -> ApiResult
         .map(Json)
 }
 
-/// `GET /connectors/{name}/config` (spec §5.1): the stored map, verbatim.
+/// `GET /connectors/{name}/config` (spec §5.1): the stored map, verbatim (or with its
+/// secrets masked, as a vendor would).
 pub async fn config(State(sim): State<Sim>, Path(name): Path<String>) -> ApiResult<Json<Value>> {
     sim.herder().await?;
     sim.with(|c, now| {
         c.queued_read(&name, now)
-            .map(|conn| serde_json::json!(conn.config))
+            .map(|conn| serde_json::json!(c.shown_config(conn)))
     })
     .map(Json)
 }

@@ -61,6 +61,12 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::new()
 }
 
+/// `GET url`, its body parsed as JSON.
+pub async fn get_json(url: &str) -> Value {
+    let answer = client().get(url).send().await.unwrap();
+    answer.json().await.unwrap()
+}
+
 /// The default (3.9.0) synchronous simulator.
 pub async fn start_sync() -> TestSim {
     start(SimConfig::synchronous()).await

@@ -1,0 +1,192 @@
+//! Strimzi `KafkaConnector` manifests through the binary against connect-sim, read the
+//! way Strimzi reads them: forbidden `spec.config` keys ignored with a warning naming
+//! the file, connector and key (and never sent), any API group and the versions
+//! v1alpha1, v1beta2 and v1, `spec.pause` beside `spec.state`, and `spec.autoRestart`
+//! warned about once per run.
+
+mod common;
+
+use std::path::Path;
+
+use serde_json::Value;
+
+const SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
+
+/// `connect-sentinel VERB --connect-url URL -f DIR EXTRA`: exit code, stdout, stderr.
+async fn declare(verb: &str, url: &str, dir: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec![verb, "--connect-url", url, "-f", dir.to_str().unwrap()];
+    if verb == "apply" {
+        args.extend(["--retry-backoff", "1ms"]);
+    }
+    args.extend(extra);
+    let out = common::run(args.iter().map(|a| a.to_string()).collect()).await;
+    let (stdout, stderr) = common::text(&out);
+    (out.status.code().unwrap_or(-1), stdout, stderr)
+}
+
+/// A KafkaConnector of `api` named `name` with `spec` (YAML lines, indented 2).
+fn connector(api: &str, name: &str, spec: &str) -> String {
+    format!(
+        "apiVersion: {api}\nkind: KafkaConnector\nmetadata:\n  name: {name}\n  labels: {{strimzi.io/cluster: my-connect}}\nspec:\n  class: {SINK}\n{spec}"
+    )
+}
+
+async fn stored(sim: &connect_sim::Running, name: &str) -> Value {
+    common::get_json(&format!("{}/connectors/{name}/config", sim.url())).await
+}
+
+/// Debezium's tutorial puts `tasks.max` in `spec.config`; Strimzi ignores it (and
+/// `name`), so do we: a warning names the file, connector and key, the key is never
+/// sent, and the next diff finds nothing to do.
+#[tokio::test]
+async fn forbidden_config_keys_are_ignored_with_a_warning() {
+    let sim = common::sim("3.9.0").await;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = "  config:\n    tasks.max: 1\n    name: not-the-name\n    topics: audit\n    file: /tmp/audit.log\n";
+    let text = connector("kafka.strimzi.io/v1beta2", "audit", spec);
+    std::fs::write(dir.path().join("audit.yaml"), text).unwrap();
+    let file = dir.path().join("audit.yaml");
+    let at = format!(
+        "{} (document 1, line 1): connector \"audit\": ",
+        file.display()
+    );
+
+    let (code, out, err) = declare("apply", &sim.url(), dir.path(), &[]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    for key in ["tasks.max", "name"] {
+        let warning = format!(
+            "connect-sentinel: warning: {at}spec.config key \"{key}\" is ignored, as Strimzi ignores it"
+        );
+        assert!(err.contains(&warning), "{warning}\n{err}");
+    }
+    let config = stored(&sim, "audit").await;
+    assert_eq!(config["name"], "audit", "{config}");
+    assert!(config.get("tasks.max").is_none(), "never sent: {config}");
+    assert_eq!(config["topics"], "audit");
+
+    let (code, out, err) = declare("diff", &sim.url(), dir.path(), &[]).await;
+    assert_eq!(code, 0, "no endless drift: {out}{err}");
+    assert!(
+        out.contains("No changes: 1 connector(s) up to date."),
+        "{out}"
+    );
+    assert_eq!(err.matches("warning:").count(), 2, "{err}");
+}
+
+/// Any group with Strimzi's shape (IBM Event Streams' among them) and every version
+/// Strimzi served are read; another version is an error naming the file.
+#[tokio::test]
+async fn other_groups_and_versions() {
+    let sim = common::sim("3.9.0").await;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |topic: &str| {
+        format!("  tasksMax: 2\n  config:\n    topics: {topic}\n    file: /tmp/{topic}\n")
+    };
+    let docs = [
+        connector("eventstreams.ibm.com/v1beta2", "ibm", &spec("a")),
+        connector("kafka.strimzi.io/v1alpha1", "alpha", &spec("b")),
+        connector("kafka.strimzi.io/v1", "v-one", &spec("c")),
+    ];
+    std::fs::write(dir.path().join("all.yaml"), docs.join("---\n")).unwrap();
+    let (code, out, err) = declare("apply", &sim.url(), dir.path(), &[]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 of 3 change(s) applied"), "{out}");
+    for name in ["ibm", "alpha", "v-one"] {
+        assert_eq!(stored(&sim, name).await["tasks.max"], "2", "{name}");
+    }
+
+    let old = connector("kafka.strimzi.io/v1beta1", "old", &spec("d"));
+    std::fs::write(dir.path().join("old.yaml"), old).unwrap();
+    let (code, out, err) = declare("diff", &sim.url(), dir.path(), &[]).await;
+    assert_eq!(code, 2, "{out}{err}");
+    let file = dir.path().join("old.yaml");
+    let want = format!(
+        "{} (document 1, line 1): apiVersion \"kafka.strimzi.io/v1beta1\": KafkaConnector version \"v1beta1\" is not one Strimzi served",
+        file.display()
+    );
+    assert!(err.contains(&want), "{want}\n{err}");
+}
+
+/// `spec.state` wins over the deprecated `spec.pause` (with a warning when both are
+/// set); v1 has no `pause`, so it is ignored there with a warning.
+#[tokio::test]
+async fn pause_and_state_as_strimzi_reads_them() {
+    let sim = common::sim("3.9.0").await;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |topic: &str, extra: &str| {
+        format!("{extra}  config:\n    topics: {topic}\n    file: /tmp/{topic}\n")
+    };
+    let docs = [
+        connector(
+            "kafka.strimzi.io/v1beta2",
+            "paused",
+            &spec("a", "  pause: true\n"),
+        ),
+        connector(
+            "kafka.strimzi.io/v1beta2",
+            "both",
+            &spec("b", "  pause: true\n  state: stopped\n"),
+        ),
+        connector(
+            "kafka.strimzi.io/v1",
+            "v-one",
+            &spec("c", "  pause: true\n"),
+        ),
+    ];
+    std::fs::write(dir.path().join("s.yaml"), docs.join("---\n")).unwrap();
+    let (code, out, err) = declare("diff", &sim.url(), dir.path(), &[]).await;
+    assert_eq!(code, 1, "{out}{err}");
+    for line in [
+        "+ create paused (paused)",
+        "+ create both (stopped)",
+        "+ create v-one (running)",
+    ] {
+        assert!(out.contains(line), "{line}\n{out}");
+    }
+    assert!(
+        err.contains(
+            "connector \"both\": both spec.pause and spec.state are set: spec.state (stopped) wins"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "connector \"v-one\": spec.pause is not part of the v1 API: ignored (use spec.state)"
+        ),
+        "{err}"
+    );
+}
+
+/// `spec.autoRestart` is read but not acted on yet: one warning per run, however many
+/// connectors enable it, naming the first; a disabled one is not mentioned.
+#[tokio::test]
+async fn auto_restart_is_warned_about_once() {
+    let sim = common::sim("3.9.0").await;
+    let dir = tempfile::tempdir().unwrap();
+    let spec = |topic: &str, auto: &str| {
+        format!(
+            "  autoRestart:\n    {auto}\n  config:\n    topics: {topic}\n    file: /tmp/{topic}\n"
+        )
+    };
+    let docs = [
+        connector("kafka.strimzi.io/v1", "first", &spec("a", "enabled: true")),
+        connector(
+            "kafka.strimzi.io/v1",
+            "second",
+            &spec("b", "maxRestarts: 5"),
+        ),
+        connector(
+            "kafka.strimzi.io/v1",
+            "disabled",
+            &spec("c", "enabled: false"),
+        ),
+    ];
+    std::fs::write(dir.path().join("r.yaml"), docs.join("---\n")).unwrap();
+    let (code, out, err) = declare("apply", &sim.url(), dir.path(), &[]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(err.matches("spec.autoRestart").count(), 1, "{err}");
+    assert!(
+        err.contains("connector \"first\": spec.autoRestart is read (2 connector(s) enable it) but not acted on yet"),
+        "{err}"
+    );
+}
