@@ -1,6 +1,7 @@
 //! Shared helpers: connect-sim on 127.0.0.1:0 and clients for it.
 #![allow(dead_code)]
 
+pub mod declaring;
 pub mod exposition;
 pub mod kube_api;
 pub mod process;
@@ -171,10 +172,19 @@ pub async fn json_at(url: &str) -> Option<Value> {
 /// Runs the binary to its exit without blocking the runtime (the simulator lives on
 /// it); one that does not exit within [`PATIENCE`] is killed and fails the test.
 pub async fn run(args: Vec<String>) -> Output {
+    run_with_env(args, &[]).await
+}
+
+/// [`run`] with extra environment variables; the ones a developer's shell may set for
+/// the product (`HEALTHCHECK_BASIC_AUTH`, `CONNECT_SENTINEL_OWNER`, …) are removed.
+pub async fn run_with_env(args: Vec<String>, env: &[(&str, &str)]) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_connect-sentinel"));
     command
         .args(&args)
         .env_remove("HEALTHCHECK_BASIC_AUTH")
+        .env_remove("HEALTHCHECK_CONNECT_TIMEOUT")
+        .env_remove("CONNECT_SENTINEL_OWNER")
+        .envs(env.iter().copied())
         .kill_on_drop(true);
     match tokio::time::timeout(PATIENCE, command.output()).await {
         Ok(output) => output.unwrap(),
