@@ -68,6 +68,10 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) on stdout, or write one page per command to --dir.
     Man(ManArgs),
+    /// Internal: evaluates jq programs for `diff`, `apply` and `reconcile`, bounded
+    /// (a child process with a memory limit that the parent stops at its deadline).
+    #[command(name = "__jq-worker", hide = true)]
+    JqWorker,
 }
 
 /// `completions` flags.
@@ -84,6 +88,14 @@ pub struct ManArgs {
     /// Write `connect-sentinel.1` and one `connect-sentinel-COMMAND.1` per command here.
     #[arg(long)]
     pub dir: Option<PathBuf>,
+}
+
+/// `--template`: the dialect of connector documents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TemplateArg {
+    Auto,
+    Jq,
+    Jinja,
 }
 
 /// Output format of `diff` and `apply --dry-run`.

@@ -7,7 +7,11 @@
 pub mod change;
 pub mod read;
 
-use std::{collections::BTreeMap, path::PathBuf, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::PathBuf,
+    time::Duration,
+};
 
 use crate::{
     connect::{ConnectClient, ConnectError, retry::Backoff},
@@ -84,6 +88,8 @@ pub struct Run {
     pub redactor: Redactor,
     /// The declared connectors, once the manifests loaded.
     pub desired: Option<Vec<Desired>>,
+    /// What the run leaves alone and why (a disabled connector it may not delete).
+    pub notes: Vec<String>,
     pub result: Result<Finished, DeclareError>,
 }
 
@@ -96,6 +102,8 @@ pub struct Declare {
     pub vars: Option<PathBuf>,
     /// `{{ env.X }}` values.
     pub env: BTreeMap<String, String>,
+    /// How manifests are read: `--template`, `--selector`, the jq worker.
+    pub manifests: manifest::Options,
     pub options: plan::Options,
 }
 
@@ -105,6 +113,7 @@ impl std::fmt::Debug for Declare {
             .field("client", &self.client.base_url())
             .field("vars", &self.vars)
             .field("env", &format_args!("{} variables", self.env.len()))
+            .field("manifests", &self.manifests)
             .field("options", &self.options)
             .finish()
     }
@@ -136,15 +145,24 @@ impl Declare {
                 return Run {
                     redactor: Redactor::default(),
                     desired: None,
+                    notes: Vec::new(),
                     result: Err(e.into()),
                 };
             }
         };
         let (redactor, desired) = (manifests.redactor(), manifests.desired());
-        let result = self.converge(&desired, mode, &redactor, events).await;
+        let retired = manifests.retired_names();
+        let (notes, result) = match self
+            .converge(&desired, &retired, mode, &redactor, events)
+            .await
+        {
+            Ok((finished, notes)) => (notes, Ok(finished)),
+            Err(e) => (Vec::new(), Err(e)),
+        };
         Run {
             redactor,
             desired: Some(desired),
+            notes,
             result,
         }
     }
@@ -154,7 +172,8 @@ impl Declare {
     async fn load(&self, inputs: Inputs<'_>) -> Result<manifest::Manifests, ManifestError> {
         let owned = manifest::OwnedInputs::from(inputs);
         let (vars, env) = (self.vars.clone(), self.env.clone());
-        let loading = move || manifest::load(owned.borrowed(), vars.as_deref(), env);
+        let options = self.manifests.clone();
+        let loading = move || manifest::load_with(owned.borrowed(), vars.as_deref(), env, &options);
         match tokio::task::spawn_blocking(loading).await {
             Ok(loaded) => loaded,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
@@ -162,30 +181,47 @@ impl Declare {
         }
     }
 
+    /// Reads Connect, plans `desired` (and `retired`, declared absent), and carries the
+    /// plan out as far as `mode` says; also returns notes on what it leaves alone.
     async fn converge(
         &self,
         desired: &[Desired],
+        retired: &BTreeSet<String>,
         mode: Mode<'_>,
         redactor: &Redactor,
-        mut events: impl FnMut(Event<'_>),
-    ) -> Result<Finished, DeclareError> {
+        events: impl FnMut(Event<'_>),
+    ) -> Result<(Finished, Vec<String>), DeclareError> {
         let (backoff, deadline) = match mode {
             Mode::Plan => (READ_RETRY, READ_DEADLINE),
             Mode::Apply(settings) => (settings.backoff, settings.timeout),
         };
         let live = read::live(&self.client, backoff, deadline).await?;
-        let plan = plan::plan(desired, &live, &self.options)?;
-        let settings = match mode {
-            Mode::Apply(settings) if !plan.is_empty() => settings,
-            _ => return Ok(Finished::Planned(plan)),
+        let plan = plan::plan_retiring(desired, retired, &live, &self.options)?;
+        let notes = plan::retire::notes(retired, &live, &self.options);
+        let finished = match mode {
+            Mode::Apply(settings) if !plan.is_empty() => {
+                self.write(plan, settings, redactor, events).await
+            }
+            _ => Finished::Planned(plan),
         };
+        Ok((finished, notes))
+    }
+
+    /// Validates every config the plan writes, then (if all are valid) writes.
+    async fn write(
+        &self,
+        plan: Plan,
+        settings: &WriteSettings,
+        redactor: &Redactor,
+        mut events: impl FnMut(Event<'_>),
+    ) -> Finished {
         let configs = plan.steps.iter().filter(|s| s.op.writes_config().is_some());
         events(Event::Validating {
             configs: configs.count(),
         });
         let invalid = change::validate(&self.client, &plan, settings).await;
         if !invalid.is_empty() {
-            return Ok(Finished::Invalid { plan, invalid });
+            return Finished::Invalid { plan, invalid };
         }
         events(Event::Writing {
             changes: plan.changes().count(),
@@ -193,7 +229,7 @@ impl Declare {
         });
         let done = |r: &ChangeResult| events(Event::Done(r, redactor));
         let reports = change::execute(&self.client, &plan, settings, done).await;
-        Ok(Finished::Written { plan, reports })
+        Finished::Written { plan, reports }
     }
 }
 
@@ -208,6 +244,7 @@ mod tests {
             client: ConnectClient::new(ClientOptions::new("http://connect:8083")).unwrap(),
             vars: None,
             env: BTreeMap::from([("DB_PASSWORD".into(), "CANARY-env-3141".into())]),
+            manifests: manifest::Options::default(),
             options: plan::Options {
                 owner: "o".into(),
                 ignore: vec![],
