@@ -3,6 +3,7 @@
 //! (`Needs::Destructive`) run after the others of their version.
 
 mod conformance;
+mod connect_operator;
 mod declare;
 mod declare_reconcile;
 mod faults;
@@ -20,6 +21,7 @@ pub fn all() -> Vec<&'static Scenario> {
         conformance::SCENARIOS,
         declare::SCENARIOS,
         declare_reconcile::SCENARIOS,
+        connect_operator::SCENARIOS,
     ]
     .into_iter()
     .flatten()
