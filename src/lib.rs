@@ -43,12 +43,8 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cmd::out::text(cli::Cli::command().render_help());
         return Ok(ExitCode::SUCCESS);
     };
-    if let cli::Command::JqWorker = command {
-        return Ok(manifest::jq::worker::main());
-    }
     telemetry::init(&cli.log_level, cli.log_format).map_err(anyhow::Error::msg)?;
     match command {
-        cli::Command::JqWorker => Ok(manifest::jq::worker::main()),
         cli::Command::Completions(args) => Ok(cmd::docs::completions(&args)),
         cli::Command::Man(args) => cmd::docs::man(&args),
         cli::Command::Serve(args) => one_shot()?

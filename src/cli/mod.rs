@@ -68,10 +68,6 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) on stdout, or write one page per command to --dir.
     Man(ManArgs),
-    /// Internal: evaluates jq programs for `diff`, `apply` and `reconcile`, bounded
-    /// (a child process with a memory limit that the parent stops at its deadline).
-    #[command(name = "__jq-worker", hide = true)]
-    JqWorker,
 }
 
 /// `completions` flags.

@@ -80,7 +80,7 @@ impl Worker {
             message: "jq programs are run by the connect-sentinel binary (`__jq-worker`), and this caller gave none".into(),
         })?;
         let mut child = Command::new(program)
-            .arg("__jq-worker")
+            .arg(worker::ARG)
             .env_clear()
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

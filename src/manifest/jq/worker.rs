@@ -1,4 +1,5 @@
-//! The worker process, `connect-sentinel __jq-worker` (hidden): limits its own memory
+//! The worker process, `connect-sentinel __jq-worker` (not a command: `main` checks
+//! for [`ARG`] before parsing the command line): limits its own memory
 //! (`RLIMIT_DATA`) before anything else, reads one line of [`Header`] (the bindings
 //! and how many programs follow; it then limits its CPU time to that many deadlines),
 //! then answers each [`Request`] line with one [`Response`] line, until stdin ends.
@@ -15,6 +16,9 @@ use super::{
     eval::{self, Bindings, Failure},
     limits,
 };
+
+/// The first argument that makes the binary the jq worker.
+pub const ARG: &str = "__jq-worker";
 
 /// The first line: what every program sees, and how many programs follow.
 #[derive(Debug, Serialize, Deserialize)]
