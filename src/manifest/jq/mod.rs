@@ -11,6 +11,8 @@
 //! memory ([`limits::JQ_MEMORY_BYTES`]) and CPU time.
 
 pub mod eval;
+#[cfg(feature = "jq")]
+mod jaq;
 mod runner;
 pub mod worker;
 

@@ -3,6 +3,7 @@
 //! (`Needs::Destructive`) run after the others of their version.
 
 mod conformance;
+#[cfg(feature = "jq")]
 mod connect_operator;
 mod declare;
 mod declare_reconcile;
@@ -21,6 +22,7 @@ pub fn all() -> Vec<&'static Scenario> {
         conformance::SCENARIOS,
         declare::SCENARIOS,
         declare_reconcile::SCENARIOS,
+        #[cfg(feature = "jq")]
         connect_operator::SCENARIOS,
     ]
     .into_iter()
