@@ -8,7 +8,8 @@
 //! - [`poll`]: one poll of Connect (≤ 3 calls) as a [`snapshot::Snapshot`].
 //! - [`snapshot`]: the read model, free of IO: snapshot, instance keys, the one walk.
 //! - [`verdict`]: the pure health core, snapshot + policy → verdict.
-//! - [`manifest`]: declared connectors: manifest files and ConfigMap documents, templating, `--vars`.
+//! - [`manifest`]: declared connectors: manifest files and ConfigMaps (in files or from the API),
+//!   templating, jq programs in a bounded worker, `--vars`.
 //! - [`declare`]: the IO side of `diff`/`apply`: read Connect, validate, write.
 //! - [`plan`]: the pure diff core, desired + live → plan, with redaction and rendering.
 //! - [`health`]: the poller, shared state, HTTP router and metrics of `serve`.

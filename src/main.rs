@@ -3,9 +3,13 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use connect_sentinel::{cli::Cli, cmd::out};
+use connect_sentinel::{cli::Cli, cmd::out, manifest::jq::worker};
 
 fn main() -> ExitCode {
+    // Not a command: the jq worker this binary runs as a child (no flags, no env).
+    if std::env::args_os().nth(1).is_some_and(|a| a == worker::ARG) {
+        return worker::main();
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(usage) => return usage_error(&usage),

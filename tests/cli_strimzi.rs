@@ -8,7 +8,7 @@ mod common;
 
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
 
@@ -105,6 +105,27 @@ async fn other_groups_and_versions() {
         file.display()
     );
     assert!(err.contains(&want), "{want}\n{err}");
+}
+
+/// `kubectl get kafkaconnectors -o yaml` as it is: a `kind: List` of resources with
+/// their status and metadata, of any group.
+#[tokio::test]
+async fn a_kubectl_list_export_is_read() {
+    let sim = common::sim("3.9.0").await;
+    let dir = tempfile::tempdir().unwrap();
+    let item = |api: &str, name: &str| {
+        json!({"apiVersion": api, "kind": "KafkaConnector",
+            "metadata": {"name": name, "namespace": "kafka", "resourceVersion": "7"},
+            "spec": {"class": SINK, "tasksMax": 1, "config": {"topics": name, "file": "/tmp/x"}},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]}})
+    };
+    let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
+        "items": [item("kafka.strimzi.io/v1beta2", "exported"), item("eventstreams.ibm.com/v1beta2", "ibm-exported")]});
+    std::fs::write(dir.path().join("my-connect.yaml"), list.to_string()).unwrap();
+    let (code, out, err) = declare("apply", &sim.url(), dir.path(), &[]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("2 of 2 change(s) applied"), "{out}");
+    assert_eq!(stored(&sim, "ibm-exported").await["topics"], "ibm-exported");
 }
 
 /// `spec.state` wins over the deprecated `spec.pause` (with a warning when both are

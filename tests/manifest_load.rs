@@ -210,3 +210,82 @@ fn the_deploy_examples_load() {
         .collect();
     assert_eq!(names, ["audit-file-sink", "orders-jdbc-source"]);
 }
+
+/// ConfigMap files: the selector picks which count, every data key is a document (JSON
+/// or YAML by its name, templated), a `kind: List` holds them, other resources are
+/// skipped, and `enabled: "false"` declares its connectors absent; a name both declared
+/// and disabled is declared twice. With `--template jq` and no worker, a jq document
+/// is an error that says so.
+#[test]
+fn configmap_files_are_manifests() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = r#"
+apiVersion: v1
+kind: List
+items:
+  - apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: sinks, labels: {destination: connect}}
+    data:
+      a.json: '{"name": "a", "config": {"connector.class": "X", "url": "{{ env.DB_HOST }}"}}'
+      b.yaml: "name: b\nconfig: {connector.class: Y}\n"
+  - apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: disabled, labels: {destination: connect, enabled: "false"}}
+    data:
+      c.json: '{"name": "c", "config": {"connector.class": "Z", "pw": "{{ vars.missing }}"}}'
+  - apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: other, labels: {destination: elsewhere}}
+    data: {d.json: 'not even json'}
+  - apiVersion: apps/v1
+    kind: Deployment
+    metadata: {name: anything}
+"#;
+    write(dir.path(), "maps.yaml", list);
+    let manifests = load(&[dir.path()], None).unwrap();
+    let names: Vec<&str> = manifests
+        .connectors
+        .iter()
+        .map(|d| d.desired.name.as_str())
+        .collect();
+    assert_eq!(names, ["a", "b"]);
+    assert_eq!(manifests.connectors[0].desired.config["url"], "orders-db");
+    assert_eq!(
+        manifests.connectors[0].location.to_string(),
+        format!(
+            "{}: configmap/sinks/a.json (document 1, line 1)",
+            dir.path().join("maps.yaml").display()
+        )
+    );
+    assert_eq!(manifests.retired_names(), ["c".to_string()].into());
+
+    write(
+        dir.path(),
+        "dup.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: dup, labels: {destination: connect}}\ndata:\n  c.yaml: \"name: c\\nconfig: {connector.class: Z}\"\n",
+    );
+    let err = load(&[dir.path()], None).unwrap_err().to_string();
+    assert!(
+        err.starts_with("connector \"c\" is declared twice"),
+        "{err}"
+    );
+
+    let paths = vec![dir.path().join("maps.yaml")];
+    let options = manifest::Options {
+        template: manifest::Template::Jq,
+        ..Default::default()
+    };
+    let err = manifest::load_with(
+        manifest::Inputs::Files(&paths),
+        None,
+        BTreeMap::new(),
+        &options,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("configmap/sinks/a.json: jq program stopped: jq programs are run by the connect-sentinel binary"),
+        "{err}"
+    );
+}

@@ -7,7 +7,7 @@ use std::{path::PathBuf, time::Duration};
 
 use clap::Args;
 
-use super::{PlanOutput, duration};
+use super::{PlanOutput, TemplateArg, duration};
 
 /// Flags shared by `diff` and `apply`: manifests, templating, ownership.
 #[derive(Clone, Debug, Args)]
@@ -23,10 +23,25 @@ pub struct DeclareArgs {
         value_delimiter = ','
     )]
     pub files: Vec<PathBuf>,
-    /// Values for `{{ vars.NAME }}`: a directory with one file per value (a mounted
-    /// Secret) or a .properties file. They are redacted in all output.
+    /// Values for `{{ vars.NAME }}` and jq's `$NAME`: a directory with one file per
+    /// value (a mounted Secret) and `*.properties` files, or a .properties file. They
+    /// are redacted in all output.
     #[arg(long, env = "CONNECT_SENTINEL_VARS")]
     pub vars: Option<PathBuf>,
+    /// Label selector of the ConfigMaps that hold connectors (every data key is one
+    /// document): the watched ConfigMaps of `--source configmaps`, and the
+    /// `kind: ConfigMap` documents of manifest files.
+    #[arg(
+        long,
+        env = "CONNECT_SENTINEL_SELECTOR",
+        default_value = crate::manifest::selector::DEFAULT
+    )]
+    pub selector: String,
+    /// How documents are read: `auto` (a `.json` text that is not JSON is a jq
+    /// program, `.jq` is jq), `jq` (every ConfigMap value and `.json` file is jq), or
+    /// `jinja` (JSON and YAML with `{{ … }}` templates only).
+    #[arg(long, env = "CONNECT_SENTINEL_TEMPLATE", value_enum, default_value_t = TemplateArg::Auto)]
+    pub template: TemplateArg,
     /// Who owns the connectors this tool writes (the `connect-sentinel.owner` config
     /// key); only owned connectors are pruned.
     #[arg(
@@ -99,13 +114,6 @@ pub struct KubeArgs {
     /// Watch ConfigMaps in every namespace (needs a ClusterRole).
     #[arg(long, env = "CONNECT_SENTINEL_ALL_NAMESPACES")]
     pub all_namespaces: bool,
-    /// Label selector of the ConfigMaps that hold manifests (every key is one).
-    #[arg(
-        long,
-        env = "CONNECT_SENTINEL_SELECTOR",
-        default_value = "destination=connect"
-    )]
-    pub selector: String,
     /// Run several replicas safely: only the holder of a coordination.k8s.io Lease writes.
     #[arg(long, env = "CONNECT_SENTINEL_LEADER_ELECTION")]
     pub leader_election: bool,

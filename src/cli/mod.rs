@@ -86,6 +86,14 @@ pub struct ManArgs {
     pub dir: Option<PathBuf>,
 }
 
+/// `--template`: the dialect of connector documents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TemplateArg {
+    Auto,
+    Jq,
+    Jinja,
+}
+
 /// Output format of `diff` and `apply --dry-run`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum PlanOutput {

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::{
-    diff::{fail, print_plan, print_warnings, setup},
+    diff::{fail, print_plan, print_warnings, setup, warn_notes},
     out,
 };
 use crate::{
@@ -35,6 +35,7 @@ pub async fn main(args: ApplyArgs) -> ExitCode {
         .run(Inputs::Files(&files), mode, |event| progress(event, text))
         .await;
     let redactor = &run.redactor;
+    warn_notes(&run.notes, redactor);
     match run.result {
         Ok(Finished::Planned(plan)) => {
             print_plan(&plan, redactor, output);

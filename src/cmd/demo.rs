@@ -132,6 +132,10 @@ fn reconcile_settings(connect: &str, root: &Path, port: u16) -> anyhow::Result<R
         client: ConnectClient::new(ClientOptions::new(connect))?,
         vars: Some(root.join("vars")),
         env: std::env::vars().collect(),
+        manifests: crate::manifest::Options {
+            jq: crate::manifest::jq::JqRunner::this_binary(),
+            ..Default::default()
+        },
         options: plan::Options {
             owner: "connect-sentinel".into(),
             ignore: vec![],

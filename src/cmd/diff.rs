@@ -30,6 +30,7 @@ pub async fn main(args: DiffArgs) -> ExitCode {
         }
     };
     let run = declare.run(Inputs::Files(&files), Mode::Plan, warn).await;
+    warn_notes(&run.notes, &run.redactor);
     match run.result {
         Ok(finished) => {
             print_plan(finished.plan(), &run.redactor, args.output);
@@ -62,6 +63,16 @@ pub fn colour() -> Colour {
     match out::colour(&std::io::stdout()) {
         true => Colour::Always,
         false => Colour::Never,
+    }
+}
+
+/// Prints what the run leaves alone as warnings on stderr.
+pub fn warn_notes(notes: &[String], redactor: &Redactor) {
+    for note in notes {
+        out::note(format_args!(
+            "connect-sentinel: warning: {}",
+            redactor.text(note)
+        ));
     }
 }
 

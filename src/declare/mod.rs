@@ -7,7 +7,11 @@
 pub mod change;
 pub mod read;
 
-use std::{collections::BTreeMap, path::PathBuf, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::PathBuf,
+    time::Duration,
+};
 
 use crate::{
     connect::{ConnectClient, ConnectError, retry::Backoff},
@@ -89,6 +93,8 @@ pub struct Run {
     /// What the manifests do that was accepted but ignored (empty when they did not
     /// load).
     pub warnings: Vec<manifest::Warning>,
+    /// What the run leaves alone and why (a disabled connector it may not delete).
+    pub notes: Vec<String>,
     pub result: Result<Finished, DeclareError>,
 }
 
@@ -101,6 +107,8 @@ pub struct Declare {
     pub vars: Option<PathBuf>,
     /// `{{ env.X }}` values.
     pub env: BTreeMap<String, String>,
+    /// How manifests are read: `--template`, `--selector`, the jq worker.
+    pub manifests: manifest::Options,
     pub options: plan::Options,
 }
 
@@ -110,6 +118,7 @@ impl std::fmt::Debug for Declare {
             .field("client", &self.client.base_url())
             .field("vars", &self.vars)
             .field("env", &format_args!("{} variables", self.env.len()))
+            .field("manifests", &self.manifests)
             .field("options", &self.options)
             .finish()
     }
@@ -142,6 +151,7 @@ impl Declare {
                     redactor: Redactor::default(),
                     desired: None,
                     warnings: Vec::new(),
+                    notes: Vec::new(),
                     result: Err(e.into()),
                 };
             }
@@ -150,11 +160,19 @@ impl Declare {
         if !manifests.warnings.is_empty() {
             events(Event::Warnings(&manifests.warnings));
         }
-        let result = self.converge(&desired, mode, &redactor, events).await;
+        let retired = manifests.retired_names();
+        let (notes, result) = match self
+            .converge(&desired, &retired, mode, &redactor, events)
+            .await
+        {
+            Ok((finished, notes)) => (notes, Ok(finished)),
+            Err(e) => (Vec::new(), Err(e)),
+        };
         Run {
             redactor,
             desired: Some(desired),
             warnings: manifests.warnings,
+            notes,
             result,
         }
     }
@@ -164,7 +182,8 @@ impl Declare {
     async fn load(&self, inputs: Inputs<'_>) -> Result<manifest::Manifests, ManifestError> {
         let owned = manifest::OwnedInputs::from(inputs);
         let (vars, env) = (self.vars.clone(), self.env.clone());
-        let loading = move || manifest::load(owned.borrowed(), vars.as_deref(), env);
+        let options = self.manifests.clone();
+        let loading = move || manifest::load_with(owned.borrowed(), vars.as_deref(), env, &options);
         match tokio::task::spawn_blocking(loading).await {
             Ok(loaded) => loaded,
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
@@ -172,30 +191,47 @@ impl Declare {
         }
     }
 
+    /// Reads Connect, plans `desired` (and `retired`, declared absent), and carries the
+    /// plan out as far as `mode` says; also returns notes on what it leaves alone.
     async fn converge(
         &self,
         desired: &[Desired],
+        retired: &BTreeSet<String>,
         mode: Mode<'_>,
         redactor: &Redactor,
-        mut events: impl FnMut(Event<'_>),
-    ) -> Result<Finished, DeclareError> {
+        events: impl FnMut(Event<'_>),
+    ) -> Result<(Finished, Vec<String>), DeclareError> {
         let (backoff, deadline) = match mode {
             Mode::Plan => (READ_RETRY, READ_DEADLINE),
             Mode::Apply(settings) => (settings.backoff, settings.timeout),
         };
         let live = read::live(&self.client, backoff, deadline).await?;
-        let plan = plan::plan(desired, &live, &self.options)?;
-        let settings = match mode {
-            Mode::Apply(settings) if !plan.is_empty() => settings,
-            _ => return Ok(Finished::Planned(plan)),
+        let plan = plan::plan_retiring(desired, retired, &live, &self.options)?;
+        let notes = plan::retire::notes(retired, &live, &self.options);
+        let finished = match mode {
+            Mode::Apply(settings) if !plan.is_empty() => {
+                self.write(plan, settings, redactor, events).await
+            }
+            _ => Finished::Planned(plan),
         };
+        Ok((finished, notes))
+    }
+
+    /// Validates every config the plan writes, then (if all are valid) writes.
+    async fn write(
+        &self,
+        plan: Plan,
+        settings: &WriteSettings,
+        redactor: &Redactor,
+        mut events: impl FnMut(Event<'_>),
+    ) -> Finished {
         let configs = plan.steps.iter().filter(|s| s.op.writes_config().is_some());
         events(Event::Validating {
             configs: configs.count(),
         });
         let invalid = change::validate(&self.client, &plan, settings).await;
         if !invalid.is_empty() {
-            return Ok(Finished::Invalid { plan, invalid });
+            return Finished::Invalid { plan, invalid };
         }
         events(Event::Writing {
             changes: plan.changes().count(),
@@ -203,7 +239,7 @@ impl Declare {
         });
         let done = |r: &ChangeResult| events(Event::Done(r, redactor));
         let reports = change::execute(&self.client, &plan, settings, done).await;
-        Ok(Finished::Written { plan, reports })
+        Finished::Written { plan, reports }
     }
 }
 
@@ -218,6 +254,7 @@ mod tests {
             client: ConnectClient::new(ClientOptions::new("http://connect:8083")).unwrap(),
             vars: None,
             env: BTreeMap::from([("DB_PASSWORD".into(), "CANARY-env-3141".into())]),
+            manifests: manifest::Options::default(),
             options: plan::Options {
                 owner: "o".into(),
                 ignore: vec![],

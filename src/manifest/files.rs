@@ -78,7 +78,7 @@ pub fn bytes(n: u64) -> String {
 }
 
 /// Every manifest file of `paths` in order: explicit files as given, directories
-/// walked recursively in name order for `.json`/`.yaml`/`.yml`, skipping dot entries
+/// walked recursively in name order for `.json`/`.yaml`/`.yml`/`.jq`, skipping dot entries
 /// (a mounted ConfigMap's `..data` and `..2024_…` would otherwise be read twice).
 /// A file or directory reached twice (`-f d -f d`, `-f d -f d/a.yaml`) counts once.
 pub fn manifest_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ManifestError> {
@@ -181,7 +181,7 @@ impl Walk {
 }
 
 fn has_manifest_extension(path: &Path) -> bool {
-    const EXTENSIONS: &[&str] = &["json", "yaml", "yml"];
+    const EXTENSIONS: &[&str] = &["json", "yaml", "yml", "jq"];
     path.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))

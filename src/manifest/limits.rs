@@ -28,3 +28,18 @@ pub const TEMPLATE_BYTES: usize = 64 * 1024;
 pub const VALUE_BYTES: usize = 1024 * 1024;
 /// Bytes the rendered templates of one manifest file may hold together.
 pub const RENDERED_FILE_BYTES: usize = 16 * 1024 * 1024;
+/// Wall-clock time one jq program may run before the worker is stopped.
+pub const JQ_DEADLINE: std::time::Duration = std::time::Duration::from_secs(2);
+/// Memory the jq worker process may allocate (its `RLIMIT_DATA`).
+pub const JQ_MEMORY_BYTES: u64 = 256 * 1024 * 1024;
+/// Stack of the worker's evaluating thread (deep but finite recursion).
+pub const JQ_STACK_BYTES: usize = 32 * 1024 * 1024;
+/// Bytes of one jq program's source.
+pub const JQ_PROGRAM_BYTES: usize = 1024 * 1024;
+/// Bytes of one jq program's output, every value written as JSON.
+pub const JQ_OUTPUT_BYTES: usize = 4 * 1024 * 1024;
+/// Values one jq program may output (each a connector, or a list of them).
+pub const JQ_OUTPUTS: usize = 1_000;
+/// Bytes of one line between the parent and the jq worker (the bindings, a program,
+/// or a program's answer).
+pub const JQ_LINE_BYTES: u64 = 32 * 1024 * 1024;

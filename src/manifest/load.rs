@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use serde_saphyr::Spanned;
 
 use super::{
-    Location, ManifestError, files, limits,
+    Location, ManifestError,
     strimzi::{self, Extras},
 };
 use crate::plan::TargetState;
@@ -24,24 +24,13 @@ pub struct Raw {
     pub extras: Extras,
 }
 
-/// The connectors declared in one file.
-pub fn connectors_in(file: &Path) -> Result<(Vec<Raw>, u64), ManifestError> {
-    let text = files::read_text(file, limits::MANIFEST_FILE_BYTES)
-        .map_err(|reason| files::io_error(file, reason))?;
-    Ok((connectors_in_text(file, &text)?, text.len() as u64))
-}
-
 /// The connectors declared in `text`, named `file` in errors (a path, or a ConfigMap
 /// key such as `configmap/ns/name/key.yaml`); JSON when the name ends in `.json`.
 pub fn connectors_in_text(file: &Path, text: &str) -> Result<Vec<Raw>, ManifestError> {
     let is_json = file
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("json"));
-    let documents = match is_json {
-        true => json_documents(file, text)?,
-        false => yaml_documents(file, text)?,
-    };
-    documents
+    documents(file, text, is_json)?
         .into_iter()
         .enumerate()
         .map(|(i, (line, value))| {
@@ -53,6 +42,18 @@ pub fn connectors_in_text(file: &Path, text: &str) -> Result<Vec<Raw>, ManifestE
             shape(value, location)
         })
         .collect()
+}
+
+/// The documents of `text` (JSON when `json`, else YAML) with the line each starts at.
+pub fn documents(
+    file: &Path,
+    text: &str,
+    json: bool,
+) -> Result<Vec<(Option<u64>, Value)>, ManifestError> {
+    match json {
+        true => json_documents(file, text),
+        false => yaml_documents(file, text),
+    }
 }
 
 /// A JSON file holds one object or an array of objects.
@@ -155,7 +156,7 @@ fn first_line(message: &str) -> String {
 }
 
 /// Recognises one document's shape.
-fn shape(value: Value, location: Location) -> Result<Raw, ManifestError> {
+pub fn shape(value: Value, location: Location) -> Result<Raw, ManifestError> {
     let shape_error = |reason: String| ManifestError::Shape {
         location: location.to_string(),
         reason,

@@ -1,23 +1,34 @@
 //! Declared connectors: manifest files (JSON or YAML, Connect's REST shape or a
 //! Strimzi `KafkaConnector`) loaded from files and directories, templated with
-//! `{{ env.X }}` and `{{ vars.X }}`, and turned into [`Desired`] connectors. Every
-//! error names the file and the document (and line/column where the parser knows it).
+//! `{{ env.X }}` and `{{ vars.X }}`, and turned into [`Desired`] connectors; ConfigMaps
+//! (in files or from the API server) whose data keys are such documents or jq programs
+//! (connect-operator's, [`jq`]). Every error names the file and the document (and
+//! line/column where the parser knows it).
 
+mod collect;
+pub mod configmap;
+mod declaring;
+pub mod dialect;
 mod files;
+pub mod jq;
 pub mod limits;
 mod load;
 mod sandbox;
+pub mod selector;
 mod strimzi;
 mod template;
 mod vars;
 
 use std::{
-    collections::{BTreeMap, BTreeSet, HashMap},
+    collections::{BTreeMap, BTreeSet},
     fmt,
     path::{Path, PathBuf},
 };
 
+pub use configmap::ConfigMapDoc;
+pub use dialect::Template;
 pub use files::read_bytes;
+pub use selector::Selector;
 pub use strimzi::AutoRestart;
 pub use template::Context;
 pub use vars::{load_vars, properties};
@@ -78,10 +89,19 @@ impl fmt::Display for Warning {
     }
 }
 
+/// A connector a disabled ConfigMap (`enabled: "false"`) names: declared absent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retired {
+    pub name: String,
+    pub location: Location,
+}
+
 /// Everything declared, plus the `--vars` values (to scrub them from any output).
 #[derive(Clone, Debug, Default)]
 pub struct Manifests {
     pub connectors: Vec<Declared>,
+    /// Connectors of disabled ConfigMaps.
+    pub retired: Vec<Retired>,
     pub vars: BTreeMap<String, String>,
     /// What was accepted but ignored, in file order; printed by `diff` and `apply`,
     /// logged by `reconcile`.
@@ -92,6 +112,11 @@ impl Manifests {
     /// The desired connectors.
     pub fn desired(&self) -> Vec<Desired> {
         self.connectors.iter().map(|d| d.desired.clone()).collect()
+    }
+
+    /// The names of the connectors disabled ConfigMaps name.
+    pub fn retired_names(&self) -> BTreeSet<String> {
+        self.retired.iter().map(|r| r.name.clone()).collect()
     }
 
     /// A redactor that knows every `--vars` value, every templated key, and the
@@ -146,21 +171,31 @@ pub enum ManifestError {
     },
     #[error("--vars {path}: {reason}")]
     Vars { path: String, reason: String },
-    #[error("no manifests (.json, .yaml, .yml) found in {0}")]
+    /// A jq program that does not compile, fails, outputs no connector JSON, or was
+    /// stopped; `at` is ` at line L, column C` where jq knows it.
+    #[error("{document}: {what}{at}: {reason}")]
+    Jq {
+        document: String,
+        what: &'static str,
+        at: String,
+        reason: String,
+    },
+    #[error("no manifests (.json, .yaml, .yml, .jq) found in {0}")]
     Empty(String),
     /// The runtime shut down before the blocking load ran.
     #[error("loading the manifests was interrupted (shutting down)")]
     Interrupted,
 }
 
-/// Where manifests are read from. Both end in the same load step.
+/// Where manifests are read from. All end in the same load step.
 #[derive(Clone, Copy, Debug)]
 pub enum Inputs<'a> {
     /// Files and directories (`-f`).
     Files(&'a [PathBuf]),
-    /// Documents already in memory, `(name, text)`: every key of every watched
-    /// ConfigMap.
+    /// Documents already in memory, `(name, text)`, each read as a ConfigMap key.
     Documents(&'a [(PathBuf, String)]),
+    /// ConfigMaps the API server selected (`reconcile --source configmaps`).
+    ConfigMaps(&'a [ConfigMapDoc]),
 }
 
 /// [`Inputs`] owned, to move to another thread.
@@ -168,6 +203,7 @@ pub enum Inputs<'a> {
 pub enum OwnedInputs {
     Files(Vec<PathBuf>),
     Documents(Vec<(PathBuf, String)>),
+    ConfigMaps(Vec<ConfigMapDoc>),
 }
 
 impl From<Inputs<'_>> for OwnedInputs {
@@ -175,6 +211,7 @@ impl From<Inputs<'_>> for OwnedInputs {
         match inputs {
             Inputs::Files(files) => Self::Files(files.to_vec()),
             Inputs::Documents(documents) => Self::Documents(documents.to_vec()),
+            Inputs::ConfigMaps(maps) => Self::ConfigMaps(maps.to_vec()),
         }
     }
 }
@@ -184,138 +221,77 @@ impl OwnedInputs {
         match self {
             Self::Files(files) => Inputs::Files(files),
             Self::Documents(documents) => Inputs::Documents(documents),
+            Self::ConfigMaps(maps) => Inputs::ConfigMaps(maps),
         }
     }
 }
 
-/// Loads `--vars` and every manifest of `inputs`, rendered with `env` as
-/// `{{ env.X }}` and checked (no name declared twice).
+/// How documents are read: their dialect, which ConfigMaps in files count, and the
+/// jq worker.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `--template`.
+    pub template: Template,
+    /// `--selector`: the ConfigMaps in manifest files that hold connectors.
+    pub selector: Selector,
+    pub jq: jq::JqRunner,
+}
+
+/// [`load_with`] with the default [`Options`] (no jq worker).
 pub fn load(
     inputs: Inputs<'_>,
     vars_path: Option<&Path>,
     env: BTreeMap<String, String>,
 ) -> Result<Manifests, ManifestError> {
+    load_with(inputs, vars_path, env, &Options::default())
+}
+
+/// Loads `--vars` and every manifest of `inputs`, rendered with `env` as
+/// `{{ env.X }}` (jq programs run with both), and checked (no name declared twice).
+pub fn load_with(
+    inputs: Inputs<'_>,
+    vars_path: Option<&Path>,
+    env: BTreeMap<String, String>,
+    options: &Options,
+) -> Result<Manifests, ManifestError> {
     let vars = vars_path.map_or_else(|| Ok(BTreeMap::new()), load_vars)?;
-    let context = Context::new(env, vars.clone());
-    let mut declared = Declaring::default();
+    let mut declared = declaring::Declaring::default();
+    let mut collect = collect::Collect::new(options);
     match inputs {
         Inputs::Files(paths) => {
             for file in files::manifest_files(paths)? {
-                let (raws, size) = load::connectors_in(&file)?;
-                declared.count(&file, size)?;
-                declared.add(raws, &context)?;
+                let text = files::read_text(&file, limits::MANIFEST_FILE_BYTES)
+                    .map_err(|reason| files::io_error(&file, reason))?;
+                declared.count(&file, text.len() as u64)?;
+                collect.file(&file, &text)?;
             }
         }
         Inputs::Documents(documents) => {
             for (name, text) in documents {
                 declared.count(name, text.len() as u64)?;
-                declared.add(load::connectors_in_text(name, text)?, &context)?;
+                collect.document(name, text)?;
             }
         }
+        Inputs::ConfigMaps(maps) => {
+            for map in maps {
+                let size = map.data.values().map(|t| t.len() as u64).sum();
+                declared.count(Path::new(&map.id()), size)?;
+                collect.configmap(map, None)?;
+            }
+        }
+    }
+    let resolved = collect.resolve(&vars, &env)?;
+    let context = Context::new(env, vars.clone());
+    let scrub = declaring::Scrub::new(&vars);
+    for entry in resolved {
+        declared.entry(entry, &context, &scrub)?;
     }
     let mut warnings = declared.warnings;
     warnings.extend(strimzi::auto_restart_notice(&declared.connectors));
     Ok(Manifests {
         connectors: declared.connectors,
+        retired: declared.retired,
         vars,
         warnings,
     })
-}
-
-/// The connectors declared so far, and where each name was first declared.
-#[derive(Default)]
-struct Declaring {
-    connectors: Vec<Declared>,
-    /// Index into `connectors` by name: the duplicate check is one lookup.
-    by_name: HashMap<String, usize>,
-    /// Bytes of the manifests read so far.
-    bytes: u64,
-    warnings: Vec<Warning>,
-}
-
-impl Declaring {
-    /// Counts one manifest's `size`, refusing one over [`limits::MANIFEST_FILE_BYTES`]
-    /// or all over [`limits::MANIFEST_TOTAL_BYTES`].
-    fn count(&mut self, name: &Path, size: u64) -> Result<(), ManifestError> {
-        self.bytes += size;
-        let (limit, what) = match () {
-            () if size > limits::MANIFEST_FILE_BYTES => {
-                (limits::MANIFEST_FILE_BYTES, "larger than")
-            }
-            () if self.bytes > limits::MANIFEST_TOTAL_BYTES => (
-                limits::MANIFEST_TOTAL_BYTES,
-                "the manifests together exceed",
-            ),
-            () => return Ok(()),
-        };
-        let reason = format!("{what} the {} limit", files::bytes(limit));
-        Err(files::io_error(name, reason))
-    }
-
-    /// Renders one file's `raws` and adds them, refusing duplicate names.
-    fn add(&mut self, raws: Vec<load::Raw>, context: &Context) -> Result<(), ManifestError> {
-        let mut rendered = template::Budget::per_file();
-        for raw in raws {
-            let (config, from_vars) = template::config(&raw, context, &mut rendered)?;
-            self.warnings
-                .extend(raw.extras.warnings.into_iter().map(|message| Warning {
-                    location: raw.location.clone(),
-                    connector: raw.name.clone(),
-                    message,
-                }));
-            let connector = Declared {
-                desired: Desired {
-                    name: raw.name,
-                    config,
-                    state: raw.state,
-                },
-                location: raw.location,
-                from_vars,
-                auto_restart: raw.extras.auto_restart,
-            };
-            self.push(connector)?;
-        }
-        Ok(())
-    }
-
-    fn push(&mut self, new: Declared) -> Result<(), ManifestError> {
-        let index = self.connectors.len();
-        if let Some(&first) = self.by_name.get(&new.desired.name) {
-            return Err(ManifestError::Duplicate {
-                name: new.desired.name.clone(),
-                first: self.connectors[first].location.to_string(),
-                second: new.location.to_string(),
-            });
-        }
-        self.by_name.insert(new.desired.name.clone(), index);
-        self.connectors.push(new);
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn manifest_bytes_are_capped_per_file_and_in_all() {
-        let mut declared = Declaring::default();
-        let big = Path::new("configmap/ns/big/a.yaml");
-        let err = declared
-            .count(big, limits::MANIFEST_FILE_BYTES + 1)
-            .unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "configmap/ns/big/a.yaml: larger than the 4 MiB limit"
-        );
-        let mut declared = Declaring::default();
-        for _ in 0..limits::MANIFEST_TOTAL_BYTES / limits::MANIFEST_FILE_BYTES {
-            declared.count(big, limits::MANIFEST_FILE_BYTES).unwrap();
-        }
-        let err = declared.count(Path::new("last.yaml"), 1).unwrap_err();
-        assert!(
-            err.to_string().contains("together exceed the 64 MiB limit"),
-            "{err}"
-        );
-    }
 }

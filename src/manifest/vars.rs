@@ -1,9 +1,11 @@
 //! `--vars`: template values from a directory (one file per value, like a mounted
 //! Kubernetes Secret: dot entries such as `..data` skipped, symlinks followed, one
-//! trailing newline trimmed) or from a Java `.properties` file, read as Java's
-//! `Properties.load` reads it (escapes, `\uXXXX`, continuations, `:`/`=`/space
-//! separators, `#`/`!` comments), in UTF-8. Regular files only, each and all of them
-//! under the [`limits`].
+//! trailing newline trimmed; a `*.properties` file in it gives its properties, as
+//! connect-operator reads `/etc/config/connect-operator/*.properties`) or from a Java
+//! `.properties` file, read as Java's `Properties.load` reads it (escapes, `\uXXXX`,
+//! continuations, `:`/`=`/space separators, `#`/`!` comments), in UTF-8. One name
+//! given two different values (two properties files, or a file and a property) is an
+//! error naming both. Regular files only, each and all of them under the [`limits`].
 
 use std::{collections::BTreeMap, fs, path::Path};
 
@@ -32,32 +34,72 @@ pub fn load_vars(path: &Path) -> Result<BTreeMap<String, String>, ManifestError>
 }
 
 fn directory(dir: &Path) -> Result<BTreeMap<String, String>, String> {
-    let mut values = BTreeMap::new();
+    let mut values = Values::default();
     let mut total = 0;
-    for (i, entry) in fs::read_dir(dir).map_err(|e| e.to_string())?.enumerate() {
-        if i >= limits::VARS_FILES {
-            return Err(format!("more than {} entries", limits::VARS_FILES));
-        }
-        let entry = entry.map_err(|e| e.to_string())?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
-            continue;
-        }
+    for (name, path) in entries(dir)? {
         // `metadata` follows symlinks: Secret volumes link `key -> ..data/key`.
-        let meta = fs::metadata(entry.path()).map_err(|e| format!("{name}: {e}"))?;
+        let meta = fs::metadata(&path).map_err(|e| format!("{name}: {e}"))?;
         if meta.is_dir() {
             continue;
         }
-        let text = files::read_text(&entry.path(), limits::VARS_FILE_BYTES)
+        let text = files::read_text(&path, limits::VARS_FILE_BYTES)
             .map_err(|e| format!("{name}: {e} (values must be UTF-8 text)"))?;
         total += text.len() as u64;
         if total > limits::VARS_TOTAL_BYTES {
             let limit = files::bytes(limits::VARS_TOTAL_BYTES);
             return Err(format!("the values together exceed the {limit} limit"));
         }
-        values.insert(name, trim_newline(&text).to_string());
+        match name.to_ascii_lowercase().ends_with(".properties") {
+            true => {
+                for (key, value) in properties(&text).map_err(|e| format!("{name}: {e}"))? {
+                    values.insert(key, value, &name)?;
+                }
+            }
+            false => values.insert(name.clone(), trim_newline(&text).to_string(), &name)?,
+        }
     }
-    Ok(values)
+    Ok(values.values)
+}
+
+/// The directory's entries but dot entries, in name order, at most
+/// [`limits::VARS_FILES`] of them.
+fn entries(dir: &Path) -> Result<Vec<(String, std::path::PathBuf)>, String> {
+    let mut entries = Vec::new();
+    for (i, entry) in fs::read_dir(dir).map_err(|e| e.to_string())?.enumerate() {
+        if i >= limits::VARS_FILES {
+            return Err(format!("more than {} entries", limits::VARS_FILES));
+        }
+        let entry = entry.map_err(|e| e.to_string())?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with('.') {
+            entries.push((name, entry.path()));
+        }
+    }
+    entries.sort();
+    Ok(entries)
+}
+
+/// A directory's values, and which file gave each (to name both of a clash).
+#[derive(Default)]
+struct Values {
+    values: BTreeMap<String, String>,
+    from: BTreeMap<String, String>,
+}
+
+impl Values {
+    fn insert(&mut self, key: String, value: String, file: &str) -> Result<(), String> {
+        match self.values.get(&key) {
+            Some(old) if *old != value => Err(format!(
+                "{key:?} has two different values: in {} and in {file}",
+                self.from[&key]
+            )),
+            _ => {
+                self.from.insert(key.clone(), file.to_string());
+                self.values.insert(key, value);
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Removes one trailing `\n` or `\r\n` (editors and `echo` add one).
@@ -110,6 +152,34 @@ mod tests {
         assert_eq!(values["list"], "a,b");
         assert_eq!(values["key only"], "", "{values:?}");
         assert_eq!(values["spaced"], "value");
+    }
+
+    /// connect-operator's layout: every `*.properties` file of the directory, next
+    /// to Secret keys; a name given two values is refused.
+    #[test]
+    fn properties_files_in_a_directory_give_their_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+        write(
+            "schema-registry-url.properties",
+            "schema.registry.url=http://sr:8081\n",
+        );
+        write(
+            "bootstrap.properties",
+            "# c\nbootstrap.servers=k:9092\nsasl=a=b=c\n",
+        );
+        write("MYSQL_PASSWORD", "pw\n");
+        let values = directory(dir.path()).unwrap();
+        assert_eq!(values["schema.registry.url"], "http://sr:8081");
+        assert_eq!(values["sasl"], "a=b=c", "cut at the first = only");
+        assert_eq!(values["MYSQL_PASSWORD"], "pw");
+        assert_eq!(values.len(), 4, "{values:?}");
+        write("other.properties", "schema.registry.url=http://elsewhere\n");
+        let err = directory(dir.path()).unwrap_err();
+        assert!(
+            err.contains("\"schema.registry.url\" has two different values"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Planning: which [`Step`] each connector needs. How Connect carries a plan out is
 //! checked against connect-sim (`tests/plan_properties.rs`), not a model of it here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::{
     Config, Desired, Live, Op, Options, Plan, PlanError, Step, Transition, comparable, key_changes,
@@ -11,6 +11,18 @@ use super::{
 
 /// Plans the changes that turn `live` into `desired`.
 pub fn plan(desired: &[Desired], live: &[Live], options: &Options) -> Result<Plan, PlanError> {
+    plan_retiring(desired, &BTreeSet::new(), live, options)
+}
+
+/// [`plan`], where `retired` names connectors declared absent (a disabled ConfigMap's):
+/// they are not declared, so pruned like any other; deleting them is never "pruning
+/// everything by accident", so they do not count towards that refusal.
+pub fn plan_retiring(
+    desired: &[Desired],
+    retired: &BTreeSet<String>,
+    live: &[Live],
+    options: &Options,
+) -> Result<Plan, PlanError> {
     let wanted = by_name(desired, |d| &d.name)?;
     let present = by_name(live, |l| &l.name)?;
     let mut steps: Vec<Step> = wanted
@@ -23,7 +35,8 @@ pub fn plan(desired: &[Desired], live: &[Live], options: &Options) -> Result<Pla
             .filter(|l| !wanted.contains_key(l.name.as_str()) && owned(l, &options.owner))
             .copied()
             .collect();
-        refuse_prune_all(desired.is_empty(), doomed.len(), options)?;
+        let unasked = doomed.iter().filter(|l| !retired.contains(&l.name)).count();
+        refuse_prune_all(desired.is_empty(), unasked, options)?;
         steps.extend(doomed.iter().map(|l| Step {
             name: l.name.clone(),
             op: Op::Delete,

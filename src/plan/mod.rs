@@ -16,12 +16,13 @@ mod compute;
 pub mod masked;
 pub mod redact;
 pub mod render;
+pub mod retire;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-pub use compute::plan;
+pub use compute::{plan, plan_retiring};
 
 /// The config key that marks a connector as managed by an owner.
 pub const OWNER_KEY: &str = "connect-sentinel.owner";

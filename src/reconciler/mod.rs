@@ -226,7 +226,7 @@ impl Reconciler {
     /// leader lease meanwhile.
     async fn converge(&mut self) -> Outcome {
         #[cfg(feature = "k8s")]
-        let documents;
+        let configmaps;
         let inputs = match &self.source {
             Source::Files(files) => Inputs::Files(files),
             #[cfg(feature = "k8s")]
@@ -237,8 +237,8 @@ impl Reconciler {
             }
             #[cfg(feature = "k8s")]
             Source::ConfigMaps(maps) => {
-                documents = maps.documents();
-                Inputs::Documents(&documents)
+                configmaps = maps.configmaps();
+                Inputs::ConfigMaps(&configmaps)
             }
         };
         let (heartbeat, metrics) = (&self.heartbeat, &self.metrics);
@@ -263,6 +263,9 @@ impl Reconciler {
         if let Some(desired) = &run.desired {
             self.declared = desired.len();
             self.warn(&run.warnings);
+        }
+        for note in &run.notes {
+            tracing::warn!(note = %run.redactor.text(note), "left alone");
         }
         let redactor = &run.redactor;
         let finished = match run.result {

@@ -8,9 +8,10 @@ use std::{collections::BTreeMap, path::PathBuf};
 use regex::Regex;
 
 use crate::{
-    cli::{ConnectArgs, DeclareArgs, HttpArgs, RemediationArgs, ScopeArgs, WriteArgs},
+    cli::{ConnectArgs, DeclareArgs, HttpArgs, RemediationArgs, ScopeArgs, TemplateArg, WriteArgs},
     connect::{ClientOptions, ConnectClient, ConnectError, TlsOptions, retry::Backoff},
     declare::{Declare, WriteSettings},
+    manifest::{self, Selector, Template, jq::JqRunner},
     plan,
     remediate::RestartPolicy,
     server::Limits,
@@ -63,7 +64,8 @@ pub fn client(args: &ConnectArgs) -> Result<ConnectClient, SettingsError> {
 }
 
 /// The declare pipeline from the flags: the client, `--vars`, this process's
-/// environment for `{{ env.X }}`, and the planner options.
+/// environment for `{{ env.X }}` and jq's `env`, how documents are read (this binary
+/// is the jq worker), and the planner options.
 pub fn declare(args: &DeclareArgs) -> Result<Declare, SettingsError> {
     let owner = args.owner.trim();
     if owner.is_empty() {
@@ -80,6 +82,7 @@ pub fn declare(args: &DeclareArgs) -> Result<Declare, SettingsError> {
         client: client(&args.connect)?,
         vars: args.vars.clone(),
         env: std::env::vars().collect::<BTreeMap<_, _>>(),
+        manifests: manifest_options(args)?,
         options,
     })
 }
@@ -105,6 +108,22 @@ fn fingerprint_key(raw: Option<&str>) -> Result<plan::masked::FingerprintKey, Se
             ),
         )),
     }
+}
+
+/// `--template` and `--selector` (validated here, so a selector the API server would
+/// refuse stops start-up), with this binary as the jq worker.
+fn manifest_options(args: &DeclareArgs) -> Result<manifest::Options, SettingsError> {
+    let selector = Selector::parse(&args.selector).map_err(|e| invalid("selector", e))?;
+    let template = match args.template {
+        TemplateArg::Auto => Template::Auto,
+        TemplateArg::Jq => Template::Jq,
+        TemplateArg::Jinja => Template::Jinja,
+    };
+    Ok(manifest::Options {
+        template,
+        selector,
+        jq: JqRunner::this_binary(),
+    })
 }
 
 /// The manifest files and directories (`-f`): at least one.

@@ -112,7 +112,7 @@ fn source(args: &ReconcileArgs) -> Result<SourceSettings, SettingsError> {
         (SourceKind::Configmaps, false) => Err(invalid("filename", "not with --source configmaps")),
         (SourceKind::Configmaps, true) => Ok(SourceSettings::ConfigMaps(KubeSettings {
             namespace: (!args.kube.all_namespaces).then(|| namespace(&args.kube)),
-            selector: args.kube.selector.clone(),
+            selector: args.declare.selector.trim().to_string(),
         })),
     }
 }

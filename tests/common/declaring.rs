@@ -24,7 +24,7 @@ pub async fn run_env(command: &str, sim: &Running, extra: &[&str], env: &[(&str,
         &[]
     };
     let extra: Vec<&str> = backoff.iter().chain(extra).copied().collect();
-    super::run_with_env(super::argv(command, sim, &extra), env).await
+    super::run_env(super::argv(command, sim, &extra), env).await
 }
 
 pub fn assert_exit(out: &Output, code: i32) {

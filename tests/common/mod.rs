@@ -164,6 +164,16 @@ pub async fn metrics_when(base: &str, markers: &[&str]) -> String {
     .await
 }
 
+/// Connector `name`'s config in `sim`, or `null` when it does not exist.
+pub async fn config_of(sim: &Running, name: &str) -> Value {
+    let url = format!("{}/connectors/{name}/config", sim.url());
+    let response = http().get(url).send().await.unwrap();
+    match response.status().as_u16() {
+        200 => response.json().await.unwrap(),
+        _ => Value::Null,
+    }
+}
+
 /// `GET url` as JSON; `None` while it cannot be read (for [`eventually`]).
 pub async fn json_at(url: &str) -> Option<Value> {
     http().get(url).send().await.ok()?.json().await.ok()
@@ -172,12 +182,12 @@ pub async fn json_at(url: &str) -> Option<Value> {
 /// Runs the binary to its exit without blocking the runtime (the simulator lives on
 /// it); one that does not exit within [`PATIENCE`] is killed and fails the test.
 pub async fn run(args: Vec<String>) -> Output {
-    run_with_env(args, &[]).await
+    run_env(args, &[]).await
 }
 
 /// [`run`] with extra environment variables; the ones a developer's shell may set for
 /// the product (`HEALTHCHECK_BASIC_AUTH`, `CONNECT_SENTINEL_OWNER`, …) are removed.
-pub async fn run_with_env(args: Vec<String>, env: &[(&str, &str)]) -> Output {
+pub async fn run_env(args: Vec<String>, env: &[(&str, &str)]) -> Output {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_connect-sentinel"));
     command
         .args(&args)

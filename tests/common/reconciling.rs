@@ -31,7 +31,10 @@ pub async fn start(argv: &[&str], kube: reconcile::Kube) -> Reconciling {
     else {
         unreachable!()
     };
-    let settings = connect_sentinel::settings::reconcile(&args).unwrap();
+    let mut settings = connect_sentinel::settings::reconcile(&args).unwrap();
+    // In process, this test binary is no jq worker: the product binary is.
+    settings.declare.manifests.jq =
+        connect_sentinel::manifest::jq::JqRunner::worker(env!("CARGO_BIN_EXE_connect-sentinel"));
     let listener = reconcile::bind(&settings).await.unwrap();
     let built = reconcile::build_with(settings, kube).unwrap();
     let status = built.reconciler.subscribe();

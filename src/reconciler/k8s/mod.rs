@@ -2,8 +2,9 @@
 //! source, Events on them, and [`lease`] leader election.
 //!
 //! Every key of every ConfigMap matching `--selector` (in `--namespace`, or all) is a
-//! manifest, named `configmap/<namespace>/<name>/<key>` in errors; JSON when the key
-//! ends in `.json`, else YAML. A reflector keeps them in memory; every added, modified
+//! manifest, named `configmap/<namespace>/<name>/<key>` in errors, read by the same
+//! load step as ConfigMap files ([`crate::manifest::configmap`]: the dialect per key,
+//! the `enabled` label). A reflector keeps them in memory; every added, modified
 //! or deleted ConfigMap (each event of a batch) signals the `configmaps` trigger (a pass
 //! runs if a document changed), and watch errors are retried with kube's default
 //! backoff, so the watch never stops; a refusal (403: a missing RBAC rule) is logged as
@@ -11,7 +12,7 @@
 
 pub mod lease;
 
-use std::{path::PathBuf, sync::Arc};
+use std::sync::Arc;
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, ObjectReference};
@@ -25,6 +26,8 @@ use kube::{
     },
 };
 use tokio::sync::mpsc;
+
+use crate::manifest::ConfigMapDoc;
 
 /// The ConfigMaps watched, kept in memory.
 #[derive(Clone)]
@@ -101,29 +104,27 @@ impl ConfigMaps {
         futures::FutureExt::now_or_never(self.store.wait_until_ready()).is_some_and(|r| r.is_ok())
     }
 
-    /// Feeds whether the first list completed and every document to `hasher`.
+    /// Feeds whether the first list completed and every ConfigMap's name, labels and
+    /// data to `hasher`.
     pub fn hash_documents(&self, hasher: &mut impl std::hash::Hasher) {
-        std::hash::Hash::hash(&(self.ready(), self.documents()), hasher);
+        std::hash::Hash::hash(&(self.ready(), self.configmaps()), hasher);
     }
 
-    /// Every key of every ConfigMap as `(name, text)`, in a stable order.
-    pub fn documents(&self) -> Vec<(PathBuf, String)> {
-        let mut maps = self.store.state();
-        maps.sort_by_key(|m| (m.metadata.namespace.clone(), m.metadata.name.clone()));
-        let mut documents = Vec::new();
-        for map in maps {
-            let (ns, name) = (
-                map.metadata.namespace.as_deref().unwrap_or(""),
-                map.metadata.name.as_deref().unwrap_or(""),
-            );
-            for (key, text) in map.data.iter().flatten() {
-                documents.push((
-                    PathBuf::from(format!("{PREFIX}{ns}/{name}/{key}")),
-                    text.clone(),
-                ));
-            }
-        }
-        documents
+    /// Every watched ConfigMap (name, labels, data), in a stable order.
+    pub fn configmaps(&self) -> Vec<ConfigMapDoc> {
+        let mut maps: Vec<ConfigMapDoc> = self
+            .store
+            .state()
+            .iter()
+            .map(|map| ConfigMapDoc {
+                namespace: map.metadata.namespace.clone(),
+                name: map.metadata.name.clone().unwrap_or_default(),
+                labels: map.metadata.labels.clone().unwrap_or_default(),
+                data: map.data.clone().unwrap_or_default(),
+            })
+            .collect();
+        maps.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+        maps
     }
 
     /// Posts a Warning Event on the ConfigMap a refusal names (`configmap/ns/name/…`),
@@ -151,8 +152,10 @@ impl ConfigMaps {
                 map.metadata.namespace.as_deref()?,
                 map.metadata.name.as_deref()?,
             );
-            message
-                .contains(&format!("{PREFIX}{ns}/{name}/"))
+            let id = format!("{PREFIX}{ns}/{name}");
+            [format!("{id}/"), format!("{id}:")]
+                .iter()
+                .any(|named| message.contains(named.as_str()))
                 .then(|| map.object_ref(&()))
         })
     }

@@ -2,6 +2,7 @@
 //! side apply), Events and Leases read back from it, the reconciler in process.
 
 mod configmaps;
+mod connect_operator;
 mod election;
 mod manifests;
 mod rbac;
@@ -29,6 +30,7 @@ pub fn all() -> &'static [Scenario] {
         configmaps::LISTED_WATCHED_APPLIED,
         configmaps::MALFORMED,
         configmaps::RESUMES_AFTER_RESTART,
+        connect_operator::APPLIED_UNCHANGED,
         election::RELEASE_HANDS_OVER,
         election::PARTITIONED_LEADER,
         rbac::LEAST_PRIVILEGE,

@@ -3,6 +3,8 @@
 //! (`Needs::Destructive`) run after the others of their version.
 
 mod conformance;
+#[cfg(feature = "jq")]
+mod connect_operator;
 mod declare;
 mod declare_reconcile;
 mod faults;
@@ -24,6 +26,8 @@ pub fn all() -> Vec<&'static Scenario> {
         declare_reconcile::SCENARIOS,
         strimzi::SCENARIOS,
         strimzi_masked::SCENARIOS,
+        #[cfg(feature = "jq")]
+        connect_operator::SCENARIOS,
     ]
     .into_iter()
     .flatten()
