@@ -44,14 +44,22 @@ pub async fn tasks_in(cluster: &Cluster, name: &str, state: &str) -> Value {
     .await
 }
 
-/// Waits until `base` + `path` answers `status`; returns the body.
+/// Waits until `base` + `path` answers `status` with a verdict (not the 503 `serve`
+/// gives before its first poll has completed); returns the body.
 pub async fn wait_status(base: &str, path: &str, status: u16) -> Value {
     let url = format!("{base}{path}");
     http::eventually(&format!("{url} answers {status}"), LIFECYCLE, || async {
         let (got, body) = http::get(&url).await;
-        (got == status).then_some(body)
+        (got == status && !before_the_first_poll(&body)).then_some(body)
     })
     .await
+}
+
+/// `serve`'s answer before its first poll has completed (a 503 that is no verdict yet).
+fn before_the_first_poll(body: &Value) -> bool {
+    body["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("no poll of Kafka Connect has completed yet"))
 }
 
 /// The sum of the samples of metric `name` on `base`/metrics whose labels contain
