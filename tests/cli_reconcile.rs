@@ -73,13 +73,53 @@ async fn manifest_warnings_are_logged_once() {
     let dir = tempfile::tempdir().unwrap();
     let manifest = "apiVersion: kafka.strimzi.io/v1\nkind: KafkaConnector\nmetadata: {name: audit}\nspec:\n  class: org.apache.kafka.connect.file.FileStreamSinkConnector\n  config: {tasks.max: 1, topics: audit, file: /tmp/audit.log}\n";
     std::fs::write(dir.path().join("audit.yaml"), manifest).unwrap();
+    let seen = three_passes(&sim, dir.path()).await;
+    let warnings: Vec<&String> = seen
+        .iter()
+        .filter(|l| l.contains("manifest warning"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("audit.yaml") && warnings[0].contains("tasks.max"),
+        "{}",
+        warnings[0]
+    );
+}
+
+/// A disabled ConfigMap naming a connector we do not own: the note that it is left
+/// alone is logged once, not on every resync.
+#[tokio::test(flavor = "multi_thread")]
+async fn notes_on_connectors_left_alone_are_logged_once() {
+    let sim = common::sim("3.9.0").await;
+    common::seed(
+        &sim,
+        serde_json::json!({"connectors": [{"name": "handmade"}]}),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = concat!(
+        "apiVersion: v1\nkind: ConfigMap\n",
+        "metadata: {name: handmade, labels: {destination: connect, enabled: \"false\"}}\n",
+        "data:\n  handmade.json: '{\"name\": \"handmade\", \"config\": ",
+        "{\"connector.class\": \"FileStreamSink\", \"topics\": \"t\", \"file\": \"/tmp/h\"}}'\n",
+    );
+    std::fs::write(dir.path().join("handmade.yaml"), manifest).unwrap();
+    let seen = three_passes(&sim, dir.path()).await;
+    let notes: Vec<&String> = seen.iter().filter(|l| l.contains("left alone")).collect();
+    assert_eq!(notes.len(), 1, "{seen:?}");
+    assert!(notes[0].contains("handmade"), "{}", notes[0]);
+}
+
+/// What `reconcile -f dir` logs (JSON, debug) until three passes after the first were
+/// in sync.
+async fn three_passes(sim: &connect_sim::Running, dir: &std::path::Path) -> Vec<String> {
     let mut command = bin();
     command
         .args(["reconcile", "--bind", "127.0.0.1", "--port", "0"])
         .args(["--log-format", "json", "--log-level", "debug"])
         .args(["--interval", "20ms", "--connect-url", &sim.url()])
         .arg("-f")
-        .arg(dir.path());
+        .arg(dir);
     let mut child = Spawned::spawn(command, Stream::Stderr);
     let mut in_sync = 0;
     child
@@ -90,15 +130,5 @@ async fn manifest_warnings_are_logged_once() {
         .await;
     child.terminate();
     child.exit("SIGTERM").await;
-    let warnings: Vec<&String> = child
-        .seen
-        .iter()
-        .filter(|l| l.contains("manifest warning"))
-        .collect();
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert!(
-        warnings[0].contains("audit.yaml") && warnings[0].contains("tasks.max"),
-        "{}",
-        warnings[0]
-    );
+    child.seen
 }

@@ -166,6 +166,8 @@ pub struct Reconciler {
     /// The manifest warnings last logged: logged again only when they change, not on
     /// every resync.
     warned: Vec<manifest::Warning>,
+    /// The notes on connectors left alone last logged, likewise.
+    noted: Vec<String>,
 }
 
 impl Reconciler {
@@ -186,6 +188,7 @@ impl Reconciler {
             leader: None,
             declared: 0,
             warned: Vec::new(),
+            noted: Vec::new(),
         }
     }
 
@@ -264,9 +267,7 @@ impl Reconciler {
             self.declared = desired.len();
             self.warn(&run.warnings);
         }
-        for note in &run.notes {
-            tracing::warn!(note = %run.redactor.text(note), "left alone");
-        }
+        self.note(&run.notes, &run.redactor);
         let redactor = &run.redactor;
         let finished = match run.result {
             Ok(finished) => finished,
@@ -300,6 +301,17 @@ impl Reconciler {
             tracing::warn!(file = %w.location, connector = %w.connector, warning = %w.message, "manifest warning");
         }
         self.warned = warnings.to_vec();
+    }
+
+    /// Logs the notes on connectors left alone when they differ from the last pass's.
+    fn note(&mut self, notes: &[String], redactor: &Redactor) {
+        if notes == self.noted.as_slice() {
+            return;
+        }
+        for note in notes {
+            tracing::warn!(note = %redactor.text(note), "left alone");
+        }
+        self.noted = notes.to_vec();
     }
 
     fn publish(&self, outcome: &Outcome) {
