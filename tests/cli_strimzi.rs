@@ -71,6 +71,17 @@ async fn forbidden_config_keys_are_ignored_with_a_warning() {
         "{out}"
     );
     assert_eq!(err.matches("warning:").count(), 2, "{err}");
+
+    // A script reading only stdout sees them too.
+    let (code, out, err) = declare("diff", &sim.url(), dir.path(), &["-o", "json"]).await;
+    assert_eq!(code, 0, "{out}{err}");
+    let document: Value = serde_json::from_str(&out).unwrap();
+    let warnings = document["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 2, "{document}");
+    assert!(
+        warnings[0].as_str().unwrap().contains("tasks.max"),
+        "{document}"
+    );
 }
 
 /// Any group with Strimzi's shape (IBM Event Streams' among them) and every version

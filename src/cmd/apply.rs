@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use serde_json::json;
 
 use super::{
-    diff::{fail, print_plan, print_warnings, setup, warn_notes},
+    diff::{fail, print_json, print_plan, print_warnings, setup, warn_notes, warnings_of},
     out,
 };
 use crate::{
@@ -36,22 +36,28 @@ pub async fn main(args: ApplyArgs) -> ExitCode {
         .await;
     let redactor = &run.redactor;
     warn_notes(&run.notes, redactor);
+    let warnings = warnings_of(&run);
     match run.result {
         Ok(Finished::Planned(plan)) => {
-            print_plan(&plan, redactor, output);
+            print_plan(&plan, redactor, output, &warnings);
             ExitCode::SUCCESS
         }
         Ok(Finished::Invalid { invalid, .. }) => {
-            print_invalid(&invalid, output, redactor);
+            print_invalid(&invalid, output, redactor, &warnings);
             ExitCode::from(2)
         }
-        Ok(Finished::Written { reports, .. }) => summarise(&reports, output, redactor),
+        Ok(Finished::Written { reports, .. }) => summarise(&reports, output, redactor, &warnings),
         Err(e) => fail(&e, redactor),
     }
 }
 
 /// The last line (or the JSON document); exit 1 when a change failed.
-fn summarise(reports: &[ChangeResult], output: PlanOutput, redactor: &Redactor) -> ExitCode {
+fn summarise(
+    reports: &[ChangeResult],
+    output: PlanOutput,
+    redactor: &Redactor,
+    warnings: &[String],
+) -> ExitCode {
     let failed = reports.iter().filter(|r| r.result.is_err()).count();
     match output {
         PlanOutput::Text => out::line(format_args!(
@@ -59,7 +65,7 @@ fn summarise(reports: &[ChangeResult], output: PlanOutput, redactor: &Redactor) 
             reports.len() - failed,
             reports.len(),
         )),
-        PlanOutput::Json => out::line(format_args!("{:#}", reports_json(reports, redactor))),
+        PlanOutput::Json => print_json(reports_json(reports, redactor), warnings),
     }
     ExitCode::from(u8::from(failed > 0))
 }
@@ -96,16 +102,18 @@ fn print_report(report: &ChangeResult, redactor: &Redactor) {
     }
 }
 
-fn print_invalid(invalid: &[InvalidConfig], output: PlanOutput, redactor: &Redactor) {
+fn print_invalid(
+    invalid: &[InvalidConfig],
+    output: PlanOutput,
+    redactor: &Redactor,
+    warnings: &[String],
+) {
     if output == PlanOutput::Json {
         let items: Vec<_> = invalid
             .iter()
             .map(|i| json!({"name": i.name, "problems": i.problems.iter().map(|p| redactor.text(p)).collect::<Vec<_>>()}))
             .collect();
-        out::line(format_args!(
-            "{:#}",
-            json!({"applied": false, "invalid": items})
-        ));
+        print_json(json!({"applied": false, "invalid": items}), warnings);
         return;
     }
     for i in invalid {

@@ -7,7 +7,7 @@ use std::{path::PathBuf, process::ExitCode};
 use super::out;
 use crate::{
     cli::{DeclareArgs, DiffArgs, PlanOutput},
-    declare::{Declare, Event, Mode},
+    declare::{Declare, Event, Mode, Run},
     manifest::{Inputs, Warning},
     plan::{
         Plan,
@@ -31,9 +31,10 @@ pub async fn main(args: DiffArgs) -> ExitCode {
     };
     let run = declare.run(Inputs::Files(&files), Mode::Plan, warn).await;
     warn_notes(&run.notes, &run.redactor);
+    let warnings = warnings_of(&run);
     match run.result {
         Ok(finished) => {
-            print_plan(finished.plan(), &run.redactor, args.output);
+            print_plan(finished.plan(), &run.redactor, args.output, &warnings);
             ExitCode::from(u8::from(!finished.plan().is_empty()))
         }
         Err(e) => fail(&e, &run.redactor),
@@ -51,11 +52,32 @@ pub fn print_warnings(warnings: &[Warning]) {
 }
 
 /// Prints the plan as text or JSON on stdout.
-pub fn print_plan(plan: &Plan, redactor: &Redactor, output: PlanOutput) {
+/// With JSON, `warnings` (see [`warnings_of`]) go into the document too.
+pub fn print_plan(plan: &Plan, redactor: &Redactor, output: PlanOutput, warnings: &[String]) {
     match output {
         PlanOutput::Text => out::text(render::text(plan, redactor, colour())),
-        PlanOutput::Json => out::line(format_args!("{:#}", render::json(plan, redactor))),
+        PlanOutput::Json => print_json(render::json(plan, redactor), warnings),
     }
+}
+
+/// Every warning of a run, as stderr shows it and redacted: the manifests' (what
+/// Strimzi's leniency ignored) and the notes on connectors left alone.
+pub fn warnings_of(run: &Run) -> Vec<String> {
+    let manifest = run.warnings.iter().map(ToString::to_string);
+    let notes = run.notes.iter().cloned();
+    manifest
+        .chain(notes)
+        .map(|w| run.redactor.text(&w))
+        .collect()
+}
+
+/// Prints a JSON document on stdout, with `"warnings"` added when there are some, so a
+/// script reading only stdout sees them too.
+pub fn print_json(mut document: serde_json::Value, warnings: &[String]) {
+    if !warnings.is_empty() {
+        document["warnings"] = serde_json::json!(warnings);
+    }
+    out::line(format_args!("{document:#}"));
 }
 
 /// Colour only on a terminal, and never with `NO_COLOR` set (no-color.org).
