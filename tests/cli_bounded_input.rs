@@ -2,19 +2,15 @@
 //! files that are not files, symlink loops, dot-segment names, Java `.properties` as
 //! `Properties.store` writes them, duplicates, and the same `-f` twice. Every case ends
 //! in a clear error naming the file (and connector and key), bounded in time by
-//! [`common::run`], or in the right config on the simulator.
+//! [`common::run`] (through `declaring::run`), or in the right config on the simulator.
 
 mod common;
 
-use std::{fs, path::Path, process::Output};
+use std::{fs, path::Path};
 
-use common::text;
+use common::{declaring::run, text};
 use connect_sim::Running;
 use serde_json::Value;
-
-async fn run(command: &str, sim: &Running, extra: &[&str]) -> Output {
-    common::run(common::argv(command, sim, extra)).await
-}
 
 /// `diff` fails with exit 2 and a message holding every one of `expected`.
 async fn assert_refused(sim: &Running, extra: &[&str], expected: &[&str]) {

@@ -9,7 +9,10 @@ mod common;
 
 use std::{path::Path, process::Output};
 
-use common::text;
+use common::{
+    declaring::{self, assert_exit},
+    text,
+};
 use connect_sim::Running;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -24,19 +27,11 @@ const ENV: &[(&str, &str)] = &[("MYSQL_CONNECTION_USER", "root")];
 
 /// `connect-sentinel COMMAND --connect-url SIM EXTRA…` with [`ENV`].
 async fn sentinel(command: &str, sim: &Running, extra: &[&str]) -> Output {
-    let mut args = common::argv(command, sim, extra);
-    if command == "apply" {
-        args.extend(["--retry-backoff".into(), "1ms".into()]);
-    }
-    common::run_env(args, ENV).await
+    declaring::run_env(command, sim, extra, ENV).await
 }
 
 fn fixture(path: &str) -> String {
     format!("{FIXTURES}/{path}")
-}
-
-fn assert_exit(out: &Output, code: i32) {
-    assert_eq!(out.status.code(), Some(code), "{:?}", text(out));
 }
 
 /// A ConfigMap document: `labels` and `data` as given.

@@ -7,6 +7,7 @@ mod common;
 
 use std::path::Path;
 
+use common::declaring;
 use connect_sim::{Running, SimConfig};
 use serde_json::{Value, json};
 
@@ -19,22 +20,14 @@ async fn masking_sim() -> Running {
     .await
 }
 
-/// `connect-sentinel VERB --connect-url URL -f DIR --vars VARS EXTRA`: exit code,
+/// `connect-sentinel VERB --connect-url SIM -f DIR --vars VARS EXTRA`: exit code,
 /// stdout, stderr.
 async fn declare(verb: &str, sim: &Running, dirs: &Dirs, extra: &[&str]) -> (i32, String, String) {
     let path = |p: &Path| p.to_str().unwrap().to_string();
-    let mut args: Vec<String> = [verb, "--connect-url", &sim.url()]
-        .map(String::from)
-        .to_vec();
-    args.extend(["-f".into(), path(dirs.manifests.path())]);
-    args.extend(["--vars".into(), path(dirs.vars.path())]);
-    if verb == "apply" {
-        args.extend(["--retry-backoff".into(), "1ms".into()]);
-    }
-    args.extend(extra.iter().map(|a| a.to_string()));
-    let out = common::run(args).await;
-    let (stdout, stderr) = common::text(&out);
-    (out.status.code().unwrap_or(-1), stdout, stderr)
+    let (manifests, vars) = (path(dirs.manifests.path()), path(dirs.vars.path()));
+    let mut args = vec!["-f", &manifests, "--vars", &vars];
+    args.extend(extra);
+    declaring::run_text(verb, sim, &args).await
 }
 
 /// A manifest directory with a JDBC source whose password is `{{ vars.pw }}`, and the

@@ -8,20 +8,17 @@ mod common;
 
 use std::path::Path;
 
+use common::declaring;
+use connect_sim::Running;
 use serde_json::{Value, json};
 
 const SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
 
-/// `connect-sentinel VERB --connect-url URL -f DIR EXTRA`: exit code, stdout, stderr.
-async fn declare(verb: &str, url: &str, dir: &Path, extra: &[&str]) -> (i32, String, String) {
-    let mut args = vec![verb, "--connect-url", url, "-f", dir.to_str().unwrap()];
-    if verb == "apply" {
-        args.extend(["--retry-backoff", "1ms"]);
-    }
+/// `connect-sentinel VERB --connect-url SIM -f DIR EXTRA`: exit code, stdout, stderr.
+async fn declare(verb: &str, sim: &Running, dir: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["-f", dir.to_str().unwrap()];
     args.extend(extra);
-    let out = common::run(args.iter().map(|a| a.to_string()).collect()).await;
-    let (stdout, stderr) = common::text(&out);
-    (out.status.code().unwrap_or(-1), stdout, stderr)
+    declaring::run_text(verb, sim, &args).await
 }
 
 /// A KafkaConnector of `api` named `name` with `spec` (YAML lines, indented 2).
@@ -51,7 +48,7 @@ async fn forbidden_config_keys_are_ignored_with_a_warning() {
         file.display()
     );
 
-    let (code, out, err) = declare("apply", &sim.url(), dir.path(), &[]).await;
+    let (code, out, err) = declare("apply", &sim, dir.path(), &[]).await;
     assert_eq!(code, 0, "{out}{err}");
     for key in ["tasks.max", "name"] {
         let warning = format!(
@@ -64,7 +61,7 @@ async fn forbidden_config_keys_are_ignored_with_a_warning() {
     assert!(config.get("tasks.max").is_none(), "never sent: {config}");
     assert_eq!(config["topics"], "audit");
 
-    let (code, out, err) = declare("diff", &sim.url(), dir.path(), &[]).await;
+    let (code, out, err) = declare("diff", &sim, dir.path(), &[]).await;
     assert_eq!(code, 0, "no endless drift: {out}{err}");
     assert!(
         out.contains("No changes: 1 connector(s) up to date."),
@@ -73,7 +70,7 @@ async fn forbidden_config_keys_are_ignored_with_a_warning() {
     assert_eq!(err.matches("warning:").count(), 2, "{err}");
 
     // A script reading only stdout sees them too.
-    let (code, out, err) = declare("diff", &sim.url(), dir.path(), &["-o", "json"]).await;
+    let (code, out, err) = declare("diff", &sim, dir.path(), &["-o", "json"]).await;
     assert_eq!(code, 0, "{out}{err}");
     let document: Value = serde_json::from_str(&out).unwrap();
     let warnings = document["warnings"].as_array().expect("warnings");
@@ -99,7 +96,7 @@ async fn other_groups_and_versions() {
         connector("kafka.strimzi.io/v1", "v-one", &spec("c")),
     ];
     std::fs::write(dir.path().join("all.yaml"), docs.join("---\n")).unwrap();
-    let (code, out, err) = declare("apply", &sim.url(), dir.path(), &[]).await;
+    let (code, out, err) = declare("apply", &sim, dir.path(), &[]).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("3 of 3 change(s) applied"), "{out}");
     for name in ["ibm", "alpha", "v-one"] {
@@ -108,7 +105,7 @@ async fn other_groups_and_versions() {
 
     let old = connector("kafka.strimzi.io/v1beta1", "old", &spec("d"));
     std::fs::write(dir.path().join("old.yaml"), old).unwrap();
-    let (code, out, err) = declare("diff", &sim.url(), dir.path(), &[]).await;
+    let (code, out, err) = declare("diff", &sim, dir.path(), &[]).await;
     assert_eq!(code, 2, "{out}{err}");
     let file = dir.path().join("old.yaml");
     let want = format!(
@@ -133,7 +130,7 @@ async fn a_kubectl_list_export_is_read() {
     let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""},
         "items": [item("kafka.strimzi.io/v1beta2", "exported"), item("eventstreams.ibm.com/v1beta2", "ibm-exported")]});
     std::fs::write(dir.path().join("my-connect.yaml"), list.to_string()).unwrap();
-    let (code, out, err) = declare("apply", &sim.url(), dir.path(), &[]).await;
+    let (code, out, err) = declare("apply", &sim, dir.path(), &[]).await;
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("2 of 2 change(s) applied"), "{out}");
     assert_eq!(stored(&sim, "ibm-exported").await["topics"], "ibm-exported");
@@ -166,7 +163,7 @@ async fn pause_and_state_as_strimzi_reads_them() {
         ),
     ];
     std::fs::write(dir.path().join("s.yaml"), docs.join("---\n")).unwrap();
-    let (code, out, err) = declare("diff", &sim.url(), dir.path(), &[]).await;
+    let (code, out, err) = declare("diff", &sim, dir.path(), &[]).await;
     assert_eq!(code, 1, "{out}{err}");
     for line in [
         "+ create paused (paused)",
@@ -214,7 +211,7 @@ async fn auto_restart_is_warned_about_once() {
         ),
     ];
     std::fs::write(dir.path().join("r.yaml"), docs.join("---\n")).unwrap();
-    let (code, out, err) = declare("apply", &sim.url(), dir.path(), &[]).await;
+    let (code, out, err) = declare("apply", &sim, dir.path(), &[]).await;
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(err.matches("spec.autoRestart").count(), 1, "{err}");
     assert!(

@@ -27,6 +27,13 @@ pub async fn run_env(command: &str, sim: &Running, extra: &[&str], env: &[(&str,
     super::run_env(super::argv(command, sim, &extra), env).await
 }
 
+/// [`run`], as its exit code (-1 when killed), stdout and stderr.
+pub async fn run_text(command: &str, sim: &Running, extra: &[&str]) -> (i32, String, String) {
+    let out = run(command, sim, extra).await;
+    let (stdout, stderr) = text(&out);
+    (out.status.code().unwrap_or(-1), stdout, stderr)
+}
+
 pub fn assert_exit(out: &Output, code: i32) {
     assert_eq!(out.status.code(), Some(code), "{:?}", text(out));
 }
