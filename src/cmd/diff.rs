@@ -7,7 +7,7 @@ use std::{path::PathBuf, process::ExitCode};
 use super::out;
 use crate::{
     cli::{DeclareArgs, DiffArgs, PlanOutput},
-    declare::{Declare, Event, Mode, Run},
+    declare::{Declare, Mode, Run},
     manifest::{Inputs, Warning},
     plan::{
         Plan,
@@ -24,14 +24,9 @@ pub async fn main(args: DiffArgs) -> ExitCode {
         Ok(built) => built,
         Err(e) => return fail(&e, &Redactor::default()),
     };
-    let warn = |event: Event<'_>| {
-        if let Event::Warnings(warnings) = event {
-            print_warnings(warnings);
-        }
-    };
-    let run = declare.run(Inputs::Files(&files), Mode::Plan, warn).await;
-    warn_notes(&run.notes, &run.redactor);
+    let run = declare.run(Inputs::Files(&files), Mode::Plan, |_| {}).await;
     let warnings = warnings_of(&run);
+    warnings.iter().for_each(out::warning);
     match run.result {
         Ok(finished) => {
             print_plan(finished.plan(), &run.redactor, args.output, &warnings);
@@ -91,10 +86,7 @@ pub fn colour() -> Colour {
 /// Prints what the run leaves alone as warnings on stderr.
 pub fn warn_notes(notes: &[String], redactor: &Redactor) {
     for note in notes {
-        out::note(format_args!(
-            "connect-sentinel: warning: {}",
-            redactor.text(note)
-        ));
+        out::warning(redactor.text(note));
     }
 }
 
