@@ -294,24 +294,16 @@ impl Reconciler {
 
     /// Logs the manifests' warnings when they differ from the last ones logged.
     fn warn(&mut self, warnings: &[manifest::Warning]) {
-        if warnings == self.warned.as_slice() {
-            return;
-        }
-        for w in warnings {
+        for w in changed(&mut self.warned, warnings) {
             tracing::warn!(file = %w.location, connector = %w.connector, warning = %w.message, "manifest warning");
         }
-        self.warned = warnings.to_vec();
     }
 
     /// Logs the notes on connectors left alone when they differ from the last pass's.
     fn note(&mut self, notes: &[String], redactor: &Redactor) {
-        if notes == self.noted.as_slice() {
-            return;
-        }
-        for note in notes {
+        for note in changed(&mut self.noted, notes) {
             tracing::warn!(note = %redactor.text(note), "left alone");
         }
-        self.noted = notes.to_vec();
     }
 
     fn publish(&self, outcome: &Outcome) {
@@ -337,6 +329,16 @@ impl Reconciler {
 
 fn beat(heartbeat: &Mutex<Instant>) {
     *heartbeat.lock().unwrap_or_else(|e| e.into_inner()) = Instant::now();
+}
+
+/// `now`, remembered in `last`, when it differs from `last`; nothing when it is the same
+/// (what a pass logs once, not on every resync).
+fn changed<'a, T: PartialEq + Clone>(last: &mut Vec<T>, now: &'a [T]) -> &'a [T] {
+    if last.as_slice() == now {
+        return &[];
+    }
+    *last = now.to_vec();
+    now
 }
 
 /// A run that stopped before writing.
