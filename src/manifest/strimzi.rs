@@ -96,7 +96,7 @@ pub fn parse(mut map: Map<String, Value>) -> Result<Resource, String> {
         }
     }
     let state = target_state(&spec, version, &mut warnings)?;
-    let auto_restart = auto_restart(spec.get("autoRestart"))?;
+    let auto_restart = auto_restart(spec.get("autoRestart"), "spec.autoRestart")?;
     Ok(Resource {
         name,
         config,
@@ -188,16 +188,17 @@ fn target_state(
     Ok(target)
 }
 
-/// `spec.autoRestart`: `{enabled?: bool (true), maxRestarts?: int}`.
-fn auto_restart(value: Option<&Value>) -> Result<Option<AutoRestart>, String> {
+/// `spec.autoRestart` (or our format's `autoRestart`, named `field` in errors):
+/// `{enabled?: bool (true), maxRestarts?: int}`.
+pub(super) fn auto_restart(
+    value: Option<&Value>,
+    field: &str,
+) -> Result<Option<AutoRestart>, String> {
     let map = match value {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Object(map)) => map,
         Some(other) => {
-            return Err(format!(
-                "spec.autoRestart must be an object, found {}",
-                kind(other)
-            ));
+            return Err(format!("{field} must be an object, found {}", kind(other)));
         }
     };
     let enabled = match map.get("enabled") {
@@ -205,7 +206,7 @@ fn auto_restart(value: Option<&Value>) -> Result<Option<AutoRestart>, String> {
         Some(Value::Bool(enabled)) => *enabled,
         Some(other) => {
             return Err(format!(
-                "spec.autoRestart.enabled must be a boolean, found {}",
+                "{field}.enabled must be a boolean, found {}",
                 kind(other)
             ));
         }
@@ -216,7 +217,7 @@ fn auto_restart(value: Option<&Value>) -> Result<Option<AutoRestart>, String> {
             n.as_u64()
                 .and_then(|n| u32::try_from(n).ok())
                 .ok_or_else(|| {
-                    format!("spec.autoRestart.maxRestarts must be a whole number of 0 or more, found {n}")
+                    format!("{field}.maxRestarts must be a whole number of 0 or more, found {n}")
                 })?,
         ),
     };
