@@ -65,7 +65,7 @@ pub struct Declared {
     pub location: Location,
     /// Keys whose rendered value used `{{ vars.… }}` (always redacted).
     pub from_vars: BTreeSet<String>,
-    /// A Strimzi resource's `spec.autoRestart` (read, not acted on yet).
+    /// `autoRestart` (ours or Strimzi's `spec.autoRestart`): `reconcile` restarts it.
     pub auto_restart: Option<AutoRestart>,
 }
 
@@ -313,7 +313,6 @@ pub fn load_with(
         declared.entry(entry, &context, &scrub)?;
     }
     let mut warnings = declared.warnings;
-    warnings.extend(strimzi::auto_restart_notice(&declared.connectors));
     Ok(Manifests {
         connectors: declared.connectors,
         retired: declared.retired,

@@ -227,21 +227,6 @@ pub(super) fn auto_restart(
     }))
 }
 
-/// One warning per load when any connector enables `spec.autoRestart`, which is read
-/// but not acted on yet (named at the first such connector).
-pub fn auto_restart_notice(connectors: &[Declared]) -> Option<Warning> {
-    let enabled = |d: &&Declared| d.auto_restart.is_some_and(|a| a.enabled);
-    let first = connectors.iter().find(enabled)?;
-    let count = connectors.iter().filter(enabled).count();
-    Some(Warning {
-        location: first.location.clone(),
-        connector: first.desired.name.clone(),
-        message: format!(
-            "spec.autoRestart is read ({count} connector(s) enable it) but not acted on yet: diff, apply and reconcile do not restart failed connectors; run `connect-sentinel serve --auto-restart` next to the workers for that"
-        ),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
