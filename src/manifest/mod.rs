@@ -312,11 +312,10 @@ pub fn load_with(
     for entry in resolved {
         declared.entry(entry, &context, &scrub)?;
     }
-    let mut warnings = declared.warnings;
     Ok(Manifests {
         connectors: declared.connectors,
         retired: declared.retired,
         vars,
-        warnings,
+        warnings: declared.warnings,
     })
 }

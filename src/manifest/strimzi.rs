@@ -16,10 +16,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{
-    Declared, Warning,
-    load::{kind, object, state, string},
-};
+use super::load::{kind, object, state, string};
 use crate::plan::TargetState;
 
 /// Strimzi's automatic restart of failed connectors and tasks (`spec.autoRestart`).
