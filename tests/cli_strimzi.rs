@@ -186,10 +186,11 @@ async fn pause_and_state_as_strimzi_reads_them() {
     );
 }
 
-/// `spec.autoRestart` is read but not acted on yet: one warning per run, however many
-/// connectors enable it, naming the first; a disabled one is not mentioned.
+/// `spec.autoRestart` hands a connector's restarts to `reconcile`: an enabled one is
+/// written with the `connect-sentinel.remediated-by` marker sidecars read, a disabled
+/// one without it, and neither is warned about.
 #[tokio::test]
-async fn auto_restart_is_warned_about_once() {
+async fn auto_restart_marks_the_connector_for_the_reconciler() {
     let sim = common::sim("3.9.0").await;
     let dir = tempfile::tempdir().unwrap();
     let spec = |topic: &str, auto: &str| {
@@ -213,9 +214,12 @@ async fn auto_restart_is_warned_about_once() {
     std::fs::write(dir.path().join("r.yaml"), docs.join("---\n")).unwrap();
     let (code, out, err) = declare("apply", &sim, dir.path(), &[]).await;
     assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(err.matches("spec.autoRestart").count(), 1, "{err}");
-    assert!(
-        err.contains("connector \"first\": spec.autoRestart is read (2 connector(s) enable it) but not acted on yet"),
-        "{err}"
+    assert!(!err.contains("autoRestart"), "{err}");
+    let marker = |config: Value| config["connect-sentinel.remediated-by"].clone();
+    assert_eq!(marker(common::config_of(&sim, "first").await), "reconciler");
+    assert_eq!(
+        marker(common::config_of(&sim, "second").await),
+        "reconciler"
     );
+    assert!(marker(common::config_of(&sim, "disabled").await).is_null());
 }

@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, fs, path::Path};
 
 use connect_sentinel::{
     manifest::{self, ManifestError},
-    plan::TargetState,
+    plan::{self, TargetState},
 };
 
 fn write(dir: &Path, name: &str, text: &str) {
@@ -288,4 +288,54 @@ items:
         err.contains("configmap/sinks/a.json: jq program stopped: jq programs are run by the connect-sentinel binary"),
         "{err}"
     );
+}
+
+/// `autoRestart` (ours) and `spec.autoRestart` (Strimzi's) hand a connector's restarts
+/// to `reconcile`: it is listed with its cap and location, and its config carries the
+/// marker sidecars read; a disabled one is neither.
+#[test]
+fn auto_restart_hands_restarts_to_the_reconciler() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "ours.yaml",
+        "name: ours\nconfig: {connector.class: X}\nautoRestart: {maxRestarts: 3}\n---\n\
+         name: manual\nconfig: {connector.class: X}\nautoRestart: {enabled: false}\n",
+    );
+    let strimzi = STRIMZI.replace("  state: paused\n", "  autoRestart: {enabled: true}\n");
+    write(dir.path(), "strimzi.yaml", &strimzi);
+    let manifests = load(&[dir.path()], None).unwrap();
+    let auto = manifests.auto_restarted();
+    let restarted: Vec<(&str, Option<u32>)> = auto
+        .iter()
+        .map(|a| (a.name.as_str(), a.max_restarts))
+        .collect();
+    assert_eq!(restarted, [("ours", Some(3)), ("audit-sink", None)]);
+    let marker = |name: &str| {
+        let declared = manifests.connectors.iter().find(|d| d.desired.name == name);
+        declared
+            .unwrap()
+            .desired
+            .config
+            .get(plan::REMEDIATED_BY_KEY)
+            .cloned()
+    };
+    assert_eq!(marker("ours").as_deref(), Some("reconciler"));
+    assert_eq!(marker("audit-sink").as_deref(), Some("reconciler"));
+    assert_eq!(marker("manual"), None);
+    let location = &auto[0].location;
+    assert!(location.file.ends_with("ours.yaml"), "{location}");
+}
+
+#[test]
+fn a_bad_auto_restart_names_the_field() {
+    let err = error_of(&[(
+        "c.yaml",
+        "name: c\nconfig: {connector.class: X}\nautoRestart: {maxRestarts: lots}\n",
+    )]);
+    assert!(
+        err.contains("autoRestart.maxRestarts must be a whole number"),
+        "{err}"
+    );
+    assert!(!err.contains("spec.autoRestart"), "{err}");
 }

@@ -158,6 +158,29 @@ pub struct ReconcileArgs {
     pub http: HttpArgs,
     #[command(flatten)]
     pub kube: KubeArgs,
+    #[command(flatten)]
+    pub restarts: ReconcileRestartArgs,
+}
+
+/// How `reconcile` restarts the declared connectors whose manifest enables
+/// `autoRestart` (Strimzi's `spec.autoRestart`, or ours).
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Auto-restart of declared connectors (autoRestart)")]
+pub struct ReconcileRestartArgs {
+    /// How often the statuses of those connectors are read (one expanded call; none
+    /// while no manifest enables autoRestart or another replica leads).
+    #[arg(long, env = "CONNECT_SENTINEL_RESTART_CHECK_INTERVAL", value_parser = duration, value_name = "DURATION", default_value = "30s")]
+    pub restart_check_interval: Duration,
+    /// Waits before each restart, the last repeating (Strimzi's schedule by default).
+    #[arg(
+        long = "restart-backoff",
+        env = "CONNECT_SENTINEL_RESTART_BACKOFF",
+        default_value = "0s,2m,6m,12m,20m,30m,42m,56m,60m"
+    )]
+    pub restart_backoff: String,
+    /// A connector healthy for this long starts its restart count again.
+    #[arg(long = "restart-reset-after", env = "CONNECT_SENTINEL_RESTART_RESET_AFTER", value_parser = duration, value_name = "DURATION", default_value = "10m")]
+    pub restart_reset_after: Duration,
 }
 
 /// Where `reconcile` reads manifests.

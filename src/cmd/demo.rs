@@ -24,7 +24,7 @@ use crate::{
     poll::Poller,
     remediate::RestartPolicy,
     server::{Limits, Running},
-    settings::{ReconcileSettings, ServeSettings, SourceSettings},
+    settings::{ReconcileRestarts, ReconcileSettings, ServeSettings, SourceSettings},
     verdict::Policy,
 };
 
@@ -161,6 +161,10 @@ fn reconcile_settings(connect: &str, root: &Path, port: u16) -> anyhow::Result<R
         listen: SocketAddr::from(([127, 0, 0, 1], port)),
         http: Limits::default(),
         election: None,
+        restarts: ReconcileRestarts {
+            interval: Duration::from_secs(2),
+            ..ReconcileRestarts::default()
+        },
     })
 }
 

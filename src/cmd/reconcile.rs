@@ -15,15 +15,26 @@ use crate::reconciler::k8s::{self, lease};
 use crate::settings::{Election, Namespace};
 use crate::{
     cli::ReconcileArgs,
+    connect::ConnectClient,
+    health::{
+        metrics::HealthMetrics,
+        poller::{self, Only, PollLoop},
+        remedy::Remediation,
+    },
+    poll::Poller,
     reconciler::{
         self, Reconciler, Source,
         counters::ReconcileMetrics,
-        router::{self as routes, ServerState},
+        router::{self as routes, Remediated, ServerState},
         schedule::{self, Changes, Signals},
         watch::{self, Watcher},
     },
+    remediate::execute::{Executor, RETRY},
     server::{self, Running},
-    settings::{self, KubeSettings, ReconcileSettings, SourceSettings},
+    settings::{
+        self, KubeSettings, ReconcileRestarts, ReconcileSettings, ServeSettings, SourceSettings,
+    },
+    verdict::Policy,
 };
 
 /// A validated reconciler, its watcher and the state its server reads.
@@ -35,6 +46,8 @@ pub struct Reconcile {
     interval: std::time::Duration,
     debounce: std::time::Duration,
     limits: server::Limits,
+    /// Restarts of declared connectors with `autoRestart`, on a thread of its own.
+    restarts: PollLoop,
     #[cfg(feature = "k8s")]
     election: Option<(lease::Election, tokio::sync::watch::Sender<bool>)>,
 }
@@ -60,6 +73,7 @@ pub fn build_with(settings: ReconcileSettings, kube: Kube) -> anyhow::Result<Rec
     let metrics = Arc::new(ReconcileMetrics::default());
     let stall =
         settings.interval * 2 + settings.write.timeout + settings.debounce * schedule::SETTLE_LIMIT;
+    let client = settings.declare.client.clone();
     let reconciler = Reconciler::new(settings.declare, source, settings.write, metrics.clone());
     #[cfg(feature = "k8s")]
     let election = settings.election.map(|e| election(e, kube)).transpose()?;
@@ -68,11 +82,13 @@ pub fn build_with(settings: ReconcileSettings, kube: Kube) -> anyhow::Result<Rec
         Some((_, leading)) => reconciler.with_leader(leading.subscribe()),
         None => reconciler,
     };
+    let (restarts, remediation) = restarts(&client, settings.restarts, &reconciler);
     let state = ServerState {
         status: reconciler.subscribe(),
         heartbeat: reconciler.heartbeat(),
         stall,
         metrics,
+        remediation,
     };
     Ok(Reconcile {
         reconciler,
@@ -82,9 +98,37 @@ pub fn build_with(settings: ReconcileSettings, kube: Kube) -> anyhow::Result<Rec
         interval: settings.interval,
         debounce: settings.debounce,
         limits: settings.http,
+        restarts,
         #[cfg(feature = "k8s")]
         election,
     })
+}
+
+/// The loop that restarts failed connectors whose manifest enables `autoRestart`
+/// (while this replica leads), and what its server reads of it.
+fn restarts(
+    client: &ConnectClient,
+    settings: ReconcileRestarts,
+    reconciler: &Reconciler,
+) -> (PollLoop, Remediated) {
+    let (publisher, observed) = poller::channel();
+    let max_age = ServeSettings::default_max_age(settings.interval);
+    let metrics = Arc::new(HealthMetrics::new(observed.clone(), max_age));
+    let executor = Executor::new(client.clone(), false, RETRY);
+    let only = Only {
+        connectors: reconciler.auto_restarted(),
+        leading: reconciler.leading(),
+    };
+    let restarts = PollLoop {
+        poller: Poller::new(client.clone()),
+        policy: Arc::new(Policy::default()),
+        interval: settings.interval,
+        remediation: Some(Remediation::new(settings.policy, executor)),
+        only: Some(only),
+        metrics: metrics.clone(),
+        publisher,
+    };
+    (restarts, Remediated { observed, metrics })
 }
 
 /// The manifest source, and the file watcher when it is files (the `--vars` path is
@@ -185,8 +229,10 @@ pub async fn run(
         interval,
         debounce,
         limits,
+        restarts,
         ..
     } = reconcile;
+    let restarts_done = restarts.spawn(stopping.clone().wait())?;
     let looping = tokio::spawn(reconciler::run(
         reconciler,
         changes,
@@ -196,6 +242,7 @@ pub async fn run(
     let app = (routes::router(state), limits);
     server::serve_until("reconcile server", listener, app, shutdown, stop).await;
     let _ = looping.await;
+    let _ = restarts_done.await;
     campaign_stop.fire();
     #[cfg(feature = "k8s")]
     if let Some(campaign) = campaign {

@@ -64,6 +64,7 @@ pub fn build(settings: ServeSettings) -> Server {
         policy: policy.clone(),
         interval: poll_interval,
         remediation,
+        only: None,
         metrics: metrics.clone(),
         publisher,
     };

@@ -90,6 +90,9 @@ pub struct Run {
     pub redactor: Redactor,
     /// The declared connectors, once the manifests loaded.
     pub desired: Option<Vec<Desired>>,
+    /// Of those, the ones whose manifest enables `autoRestart` (empty when the
+    /// manifests did not load).
+    pub auto_restarted: Vec<manifest::AutoRestarted>,
     /// What the manifests do that was accepted but ignored (empty when they did not
     /// load).
     pub warnings: Vec<manifest::Warning>,
@@ -150,6 +153,7 @@ impl Declare {
                 return Run {
                     redactor: Redactor::default(),
                     desired: None,
+                    auto_restarted: Vec::new(),
                     warnings: Vec::new(),
                     notes: Vec::new(),
                     result: Err(e.into()),
@@ -171,6 +175,7 @@ impl Declare {
         Run {
             redactor,
             desired: Some(desired),
+            auto_restarted: manifests.auto_restarted(),
             warnings: manifests.warnings,
             notes,
             result,

@@ -8,7 +8,7 @@
 //! [`PollLoop::spawn`] runs it on its own OS thread with its own current-thread
 //! runtime, so parsing and evaluating a large cluster's poll never delays a probe.
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{borrow::Cow, collections::BTreeMap, future::Future, sync::Arc, time::Duration};
 
 use tokio::{
     sync::{oneshot, watch},
@@ -57,6 +57,8 @@ pub struct PollLoop {
     pub interval: Duration,
     /// Auto-restart, when on.
     pub remediation: Option<Remediation>,
+    /// Restarts only some connectors (the reconciler's), or every one in scope.
+    pub only: Option<Only>,
     /// Event counters only: polls, poll errors, durations, restarts.
     pub metrics: Arc<HealthMetrics>,
     pub publisher: Publisher,
@@ -108,11 +110,19 @@ impl PollLoop {
 
     /// One poll: decide, publish, then start the restarts due.
     async fn iterate(&mut self) {
+        if self.only.as_ref().is_some_and(Only::idle) {
+            return;
+        }
         let poll = self.poller.poll().await;
         let now = Instant::now();
-        let decision = match (&mut self.remediation, &poll) {
-            (Some(r), Ok(snapshot)) => r.decide(snapshot, &self.policy, now),
-            (Some(r), Err(_)) => r.view(now),
+        let restricted = match (&self.only, &poll) {
+            (Some(only), Ok(snapshot)) => only.restrict(snapshot),
+            (None, Ok(snapshot)) => Some(Cow::Borrowed(snapshot)),
+            (_, Err(_)) => None,
+        };
+        let decision = match (&mut self.remediation, restricted) {
+            (Some(r), Some(snapshot)) => r.decide(&snapshot, &self.policy, now),
+            (Some(r), None) => r.view(now),
             (None, _) => Decision::default(),
         };
         self.metrics.record_poll(&poll);
@@ -126,6 +136,45 @@ impl PollLoop {
         if let Some(r) = &mut self.remediation {
             r.apply(finished, &self.metrics);
         }
+    }
+}
+
+/// Declared connectors whose manifest enables `autoRestart`, by name.
+pub type AutoRestartedSet = BTreeMap<String, crate::manifest::AutoRestarted>;
+
+/// The connectors one loop remediates when it is not every one in scope: the
+/// reconciler's (declared with `autoRestart`), and only while this replica leads.
+pub struct Only {
+    /// By name, as the last pass that loaded the manifests declared them.
+    pub connectors: watch::Receiver<Arc<AutoRestartedSet>>,
+    /// With leader election: whether this replica leads.
+    pub leading: Option<watch::Receiver<bool>>,
+}
+
+impl Only {
+    /// Nothing to remediate (no such connector), or another replica leads: no poll.
+    fn idle(&self) -> bool {
+        self.connectors.borrow().is_empty() || self.leading.as_ref().is_some_and(|l| !*l.borrow())
+    }
+
+    /// The part of `snapshot` to remediate; `None` while another replica leads.
+    fn restrict<'a>(&self, snapshot: &'a Snapshot) -> Option<Cow<'a, Snapshot>> {
+        if self.leading.as_ref().is_some_and(|l| !*l.borrow()) {
+            return None;
+        }
+        let names = self.connectors.borrow().clone();
+        let connectors = snapshot
+            .connectors
+            .iter()
+            .filter(|(name, _)| names.contains_key(*name))
+            .map(|(name, status)| (name.clone(), status.clone()))
+            .collect();
+        Some(Cow::Owned(Snapshot {
+            taken_at: snapshot.taken_at,
+            duration: snapshot.duration,
+            connectors,
+            worker: snapshot.worker.clone(),
+        }))
     }
 }
 

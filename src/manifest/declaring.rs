@@ -133,10 +133,14 @@ impl Declaring {
     fn push(
         &mut self,
         raw: load::Raw,
-        config: plan::Config,
+        mut config: plan::Config,
         from_vars: BTreeSet<String>,
     ) -> Result<(), ManifestError> {
         self.first(&raw.name, &raw.location)?;
+        if raw.extras.auto_restart.is_some_and(|a| a.enabled) {
+            let (key, value) = (plan::REMEDIATED_BY_KEY, plan::REMEDIATED_BY_RECONCILER);
+            config.insert(key.into(), value.into());
+        }
         self.warnings
             .extend(raw.extras.warnings.into_iter().map(|message| Warning {
                 location: raw.location.clone(),

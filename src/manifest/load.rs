@@ -184,16 +184,18 @@ pub fn shape(value: Value, location: Location) -> Result<Raw, ManifestError> {
 
 type Parsed = Result<strimzi::Resource, String>;
 
-/// `{"name": …, "config": {…}, "state": …}`; `tasks` and `type` (as in `GET
-/// /connectors/{name}` output) are accepted and ignored.
+/// `{"name": …, "config": {…}, "state": …, "autoRestart": {…}}`; `tasks` and `type`
+/// (as in `GET /connectors/{name}` output) are accepted and ignored.
 fn rest(mut map: Map<String, Value>) -> Parsed {
     let unknown: Vec<&String> = map
         .keys()
-        .filter(|k| !["name", "config", "state", "tasks", "type"].contains(&k.as_str()))
+        .filter(|k| {
+            !["name", "config", "state", "autoRestart", "tasks", "type"].contains(&k.as_str())
+        })
         .collect();
     if !unknown.is_empty() || !map.contains_key("config") {
         return Err(format!(
-            "unknown manifest shape: expected {{\"name\", \"config\", \"state\"?}} or a Strimzi KafkaConnector (apiVersion kafka.strimzi.io/v1 or another GROUP/VERSION, kind KafkaConnector); found keys {:?}",
+            "unknown manifest shape: expected {{\"name\", \"config\", \"state\"?, \"autoRestart\"?}} or a Strimzi KafkaConnector (apiVersion kafka.strimzi.io/v1 or another GROUP/VERSION, kind KafkaConnector); found keys {:?}",
             map.keys().collect::<Vec<_>>()
         ));
     }
@@ -204,11 +206,15 @@ fn rest(mut map: Map<String, Value>) -> Parsed {
     };
     check_config_name(&name, &config)?;
     let state = state(map.get("state"), "state")?;
+    let auto_restart = strimzi::auto_restart(map.get("autoRestart"), "autoRestart")?;
     Ok(strimzi::Resource {
         name,
         config,
         state,
-        extras: Extras::default(),
+        extras: Extras {
+            auto_restart,
+            ..Extras::default()
+        },
     })
 }
 

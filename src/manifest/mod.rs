@@ -65,8 +65,18 @@ pub struct Declared {
     pub location: Location,
     /// Keys whose rendered value used `{{ vars.… }}` (always redacted).
     pub from_vars: BTreeSet<String>,
-    /// A Strimzi resource's `spec.autoRestart` (read, not acted on yet).
+    /// `autoRestart` (ours or Strimzi's `spec.autoRestart`): `reconcile` restarts it.
     pub auto_restart: Option<AutoRestart>,
+}
+
+/// A declared connector whose manifest enables `autoRestart`, and where it is declared
+/// (the object a Kubernetes Event about its restarts is posted on).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AutoRestarted {
+    pub name: String,
+    /// `maxRestarts`; `None`: unlimited.
+    pub max_restarts: Option<u32>,
+    pub location: Location,
 }
 
 /// Something a manifest does that is accepted but ignored in part (Strimzi's leniency:
@@ -112,6 +122,22 @@ impl Manifests {
     /// The desired connectors.
     pub fn desired(&self) -> Vec<Desired> {
         self.connectors.iter().map(|d| d.desired.clone()).collect()
+    }
+
+    /// The declared connectors whose manifest enables `autoRestart` (`reconcile`
+    /// restarts them when they fail), in declaration order.
+    pub fn auto_restarted(&self) -> Vec<AutoRestarted> {
+        self.connectors
+            .iter()
+            .filter_map(|d| {
+                let auto = d.auto_restart.filter(|a| a.enabled)?;
+                Some(AutoRestarted {
+                    name: d.desired.name.clone(),
+                    max_restarts: auto.max_restarts,
+                    location: d.location.clone(),
+                })
+            })
+            .collect()
     }
 
     /// The names of the connectors disabled ConfigMaps name.
@@ -286,12 +312,10 @@ pub fn load_with(
     for entry in resolved {
         declared.entry(entry, &context, &scrub)?;
     }
-    let mut warnings = declared.warnings;
-    warnings.extend(strimzi::auto_restart_notice(&declared.connectors));
     Ok(Manifests {
         connectors: declared.connectors,
         retired: declared.retired,
         vars,
-        warnings,
+        warnings: declared.warnings,
     })
 }

@@ -16,10 +16,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{
-    Declared, Warning,
-    load::{kind, object, state, string},
-};
+use super::load::{kind, object, state, string};
 use crate::plan::TargetState;
 
 /// Strimzi's automatic restart of failed connectors and tasks (`spec.autoRestart`).
@@ -96,7 +93,7 @@ pub fn parse(mut map: Map<String, Value>) -> Result<Resource, String> {
         }
     }
     let state = target_state(&spec, version, &mut warnings)?;
-    let auto_restart = auto_restart(spec.get("autoRestart"))?;
+    let auto_restart = auto_restart(spec.get("autoRestart"), "spec.autoRestart")?;
     Ok(Resource {
         name,
         config,
@@ -188,16 +185,17 @@ fn target_state(
     Ok(target)
 }
 
-/// `spec.autoRestart`: `{enabled?: bool (true), maxRestarts?: int}`.
-fn auto_restart(value: Option<&Value>) -> Result<Option<AutoRestart>, String> {
+/// `spec.autoRestart` (or our format's `autoRestart`, named `field` in errors):
+/// `{enabled?: bool (true), maxRestarts?: int}`.
+pub(super) fn auto_restart(
+    value: Option<&Value>,
+    field: &str,
+) -> Result<Option<AutoRestart>, String> {
     let map = match value {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::Object(map)) => map,
         Some(other) => {
-            return Err(format!(
-                "spec.autoRestart must be an object, found {}",
-                kind(other)
-            ));
+            return Err(format!("{field} must be an object, found {}", kind(other)));
         }
     };
     let enabled = match map.get("enabled") {
@@ -205,7 +203,7 @@ fn auto_restart(value: Option<&Value>) -> Result<Option<AutoRestart>, String> {
         Some(Value::Bool(enabled)) => *enabled,
         Some(other) => {
             return Err(format!(
-                "spec.autoRestart.enabled must be a boolean, found {}",
+                "{field}.enabled must be a boolean, found {}",
                 kind(other)
             ));
         }
@@ -216,7 +214,7 @@ fn auto_restart(value: Option<&Value>) -> Result<Option<AutoRestart>, String> {
             n.as_u64()
                 .and_then(|n| u32::try_from(n).ok())
                 .ok_or_else(|| {
-                    format!("spec.autoRestart.maxRestarts must be a whole number of 0 or more, found {n}")
+                    format!("{field}.maxRestarts must be a whole number of 0 or more, found {n}")
                 })?,
         ),
     };
@@ -224,21 +222,6 @@ fn auto_restart(value: Option<&Value>) -> Result<Option<AutoRestart>, String> {
         enabled,
         max_restarts,
     }))
-}
-
-/// One warning per load when any connector enables `spec.autoRestart`, which is read
-/// but not acted on yet (named at the first such connector).
-pub fn auto_restart_notice(connectors: &[Declared]) -> Option<Warning> {
-    let enabled = |d: &&Declared| d.auto_restart.is_some_and(|a| a.enabled);
-    let first = connectors.iter().find(enabled)?;
-    let count = connectors.iter().filter(enabled).count();
-    Some(Warning {
-        location: first.location.clone(),
-        connector: first.desired.name.clone(),
-        message: format!(
-            "spec.autoRestart is read ({count} connector(s) enable it) but not acted on yet: diff, apply and reconcile do not restart failed connectors; run `connect-sentinel serve --auto-restart` next to the workers for that"
-        ),
-    })
 }
 
 #[cfg(test)]

@@ -27,6 +27,14 @@ pub use compute::{plan, plan_retiring};
 /// The config key that marks a connector as managed by an owner.
 pub const OWNER_KEY: &str = "connect-sentinel.owner";
 
+/// Written into the config of every connector whose manifest enables `autoRestart`,
+/// with the value [`REMEDIATED_BY_RECONCILER`]: `reconcile` restarts it, and sidecars
+/// leave it alone, so the two never restart the same connector.
+pub const REMEDIATED_BY_KEY: &str = "connect-sentinel.remediated-by";
+
+/// [`REMEDIATED_BY_KEY`]'s value for connectors `reconcile` remediates.
+pub const REMEDIATED_BY_RECONCILER: &str = "reconciler";
+
 /// A flat Connect config: every value a string (spec §0.1).
 pub type Config = BTreeMap<String, String>;
 

@@ -7,7 +7,10 @@ use std::{
 };
 
 use prometheus_client::{
-    encoding::{EncodeLabelSet, text::encode},
+    encoding::{
+        EncodeLabelSet,
+        text::{encode, encode_registry},
+    },
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
     registry::Registry,
 };
@@ -118,6 +121,13 @@ impl ReconcileMetrics {
     pub fn encode(&self) -> String {
         let mut out = String::new();
         let _ = encode(&mut out, &self.registry);
+        out
+    }
+
+    /// The families without the closing `# EOF`, to go before another registry's.
+    pub fn encode_families(&self) -> String {
+        let mut out = String::new();
+        let _ = encode_registry(&mut out, &self.registry);
         out
     }
 }

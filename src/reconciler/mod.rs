@@ -31,6 +31,7 @@ use crate::{
         ChangeResult, Declare, DeclareError, Event, Finished, InvalidConfig, Mode, Run,
         WriteSettings,
     },
+    health::poller::AutoRestartedSet,
     manifest::{self, Inputs},
     plan::{Desired, redact::Redactor},
 };
@@ -168,6 +169,9 @@ pub struct Reconciler {
     warned: Vec<manifest::Warning>,
     /// The notes on connectors left alone last logged, likewise.
     noted: Vec<String>,
+    /// The declared connectors whose manifest enables `autoRestart`, as of the last
+    /// pass that loaded the manifests (what the restart loop remediates).
+    auto_restarted: channel::Sender<Arc<AutoRestartedSet>>,
 }
 
 impl Reconciler {
@@ -189,13 +193,24 @@ impl Reconciler {
             declared: 0,
             warned: Vec::new(),
             noted: Vec::new(),
+            auto_restarted: channel::Sender::new(Arc::default()),
         }
+    }
+
+    /// Readers of the connectors whose manifest enables `autoRestart`.
+    pub fn auto_restarted(&self) -> channel::Receiver<Arc<AutoRestartedSet>> {
+        self.auto_restarted.subscribe()
     }
 
     /// Writes only while `leader` says this replica leads.
     pub fn with_leader(mut self, leader: channel::Receiver<bool>) -> Self {
         self.leader = Some(leader);
         self
+    }
+
+    /// Whether this replica leads (`None` without leader election).
+    pub fn leading(&self) -> Option<channel::Receiver<bool>> {
+        self.leader.clone()
     }
 
     /// Readers of the published [`Status`].
@@ -266,6 +281,7 @@ impl Reconciler {
         if let Some(desired) = &run.desired {
             self.declared = desired.len();
             self.warn(&run.warnings);
+            self.hand_over(&run.auto_restarted);
         }
         self.note(&run.notes, &run.redactor);
         let redactor = &run.redactor;
@@ -297,6 +313,21 @@ impl Reconciler {
         for w in changed(&mut self.warned, warnings) {
             tracing::warn!(file = %w.location, connector = %w.connector, warning = %w.message, "manifest warning");
         }
+    }
+
+    /// Publishes the connectors whose restarts are this reconciler's, when they changed.
+    fn hand_over(&self, auto_restarted: &[manifest::AutoRestarted]) {
+        let by_name: AutoRestartedSet = auto_restarted
+            .iter()
+            .map(|a| (a.name.clone(), a.clone()))
+            .collect();
+        self.auto_restarted.send_if_modified(|now| {
+            let changed = **now != by_name;
+            if changed {
+                *now = Arc::new(by_name);
+            }
+            changed
+        });
     }
 
     /// Logs the notes on connectors left alone when they differ from the last pass's.

@@ -1,5 +1,6 @@
 //! `reconcile`'s HTTP surface: `/livez` (the loop keeps iterating), `/readyz` (the last
-//! pass converged), `/metrics`, and `/` (the last pass as JSON).
+//! pass converged), `/metrics`, `/` (the last pass as JSON), and `/remediation` (the
+//! declared connectors with `autoRestart` under restart).
 
 use std::{
     sync::{Arc, Mutex},
@@ -17,7 +18,10 @@ use serde_json::json;
 use tokio::{sync::watch, time::Instant};
 
 use super::{Status, counters::ReconcileMetrics};
-use crate::server;
+use crate::{
+    health::{Observed, metrics::HealthMetrics},
+    server,
+};
 
 /// What the handlers read; cheap to clone.
 #[derive(Clone, Debug)]
@@ -27,6 +31,15 @@ pub struct ServerState {
     /// Past this without a heartbeat, the loop is considered stuck.
     pub stall: Duration,
     pub metrics: Arc<ReconcileMetrics>,
+    /// The restart loop of declared connectors with `autoRestart`.
+    pub remediation: Remediated,
+}
+
+/// What the restart loop publishes: its latest observation and its metrics.
+#[derive(Clone, Debug)]
+pub struct Remediated {
+    pub observed: watch::Receiver<Arc<Observed>>,
+    pub metrics: Arc<HealthMetrics>,
 }
 
 /// The router over shared state.
@@ -36,6 +49,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/livez", get(livez))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/remediation", get(remediation))
         .with_state(state)
 }
 
@@ -65,6 +79,15 @@ async fn readyz(State(state): State<ServerState>) -> Response {
     (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
 }
 
+/// Both registries in one exposition: the passes', then the restart loop's.
 async fn metrics(State(state): State<ServerState>) -> Response {
-    server::metrics(state.metrics.encode())
+    let mut text = state.metrics.encode_families();
+    text.push_str(&state.remediation.metrics.encode());
+    server::metrics(text)
+}
+
+/// The declared connectors under auto-restart, as `serve`'s `/remediation` shows them.
+async fn remediation(State(state): State<ServerState>) -> Response {
+    let observed = state.remediation.observed.borrow().clone();
+    Json(json!({"connectors": observed.remediation})).into_response()
 }

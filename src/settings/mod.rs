@@ -22,7 +22,8 @@ mod reconcile;
 mod serve;
 
 pub use reconcile::{
-    Election, KubeSettings, Namespace, ReconcileSettings, SourceSettings, reconcile,
+    Election, KubeSettings, Namespace, ReconcileRestarts, ReconcileSettings, SourceSettings,
+    reconcile,
 };
 pub use serve::{ServeSettings, serve};
 
@@ -218,23 +219,30 @@ pub fn policy(args: &ScopeArgs, connect_url: &str) -> Result<Policy, SettingsErr
     })
 }
 
-/// The auto-restart policy, `None` without `--auto-restart`.
-pub fn restart_policy(args: &RemediationArgs) -> Result<Option<RestartPolicy>, SettingsError> {
-    let schedule: crate::remediate::Schedule = args
-        .restart_backoff
+/// `--restart-backoff`: durations of at most 10 years each.
+fn schedule(raw: &str) -> Result<crate::remediate::Schedule, SettingsError> {
+    let schedule: crate::remediate::Schedule = raw
         .parse()
         .map_err(|e: crate::remediate::ScheduleError| invalid("restart-backoff", e.to_string()))?;
-    if let Some(long) = schedule
+    match schedule
         .delays()
         .iter()
         .find(|d| **d > crate::cli::MAX_DURATION)
     {
-        let long = humantime::format_duration(*long);
-        return Err(invalid(
+        Some(long) => Err(invalid(
             "restart-backoff",
-            format!("{long} is too long: at most 10 years"),
-        ));
+            format!(
+                "{} is too long: at most 10 years",
+                humantime::format_duration(*long)
+            ),
+        )),
+        None => Ok(schedule),
     }
+}
+
+/// The auto-restart policy, `None` without `--auto-restart`.
+pub fn restart_policy(args: &RemediationArgs) -> Result<Option<RestartPolicy>, SettingsError> {
+    let schedule = schedule(&args.restart_backoff)?;
     let policy = RestartPolicy {
         schedule,
         max_restarts: args.max_restarts,

@@ -4,10 +4,11 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use super::{SettingsError, declare, invalid, limits, manifest_files, write};
+use super::{SettingsError, declare, invalid, limits, manifest_files, schedule, write};
 use crate::{
-    cli::{KubeArgs, ReconcileArgs, SourceKind},
+    cli::{KubeArgs, ReconcileArgs, ReconcileRestartArgs, SourceKind},
     declare::{Declare, WriteSettings},
+    remediate::RestartPolicy,
     server::Limits,
 };
 
@@ -26,6 +27,17 @@ pub struct ReconcileSettings {
     pub http: Limits,
     /// With `--leader-election`.
     pub election: Option<Election>,
+    /// How declared connectors with `autoRestart` are restarted.
+    pub restarts: ReconcileRestarts,
+}
+
+/// `reconcile`'s restarts of declared connectors whose manifest enables `autoRestart`.
+#[derive(Clone, Debug)]
+pub struct ReconcileRestarts {
+    /// The schedule and reset; `maxRestarts` comes from each manifest.
+    pub policy: RestartPolicy,
+    /// How often their statuses are read.
+    pub interval: Duration,
 }
 
 impl ReconcileSettings {
@@ -103,6 +115,32 @@ pub fn reconcile(args: &ReconcileArgs) -> Result<ReconcileSettings, SettingsErro
         listen: SocketAddr::new(args.bind, args.port),
         http: limits(&args.http)?,
         election: election(&args.kube)?,
+        restarts: restarts(&args.restarts)?,
+    })
+}
+
+/// Strimzi's schedule, read every 30 s.
+impl Default for ReconcileRestarts {
+    fn default() -> Self {
+        Self {
+            policy: RestartPolicy::default(),
+            interval: Duration::from_secs(30),
+        }
+    }
+}
+
+fn restarts(args: &ReconcileRestartArgs) -> Result<ReconcileRestarts, SettingsError> {
+    if args.restart_check_interval.is_zero() {
+        return Err(invalid("restart-check-interval", "must be more than 0"));
+    }
+    let policy = RestartPolicy {
+        schedule: schedule(&args.restart_backoff)?,
+        reset_after: args.restart_reset_after,
+        ..RestartPolicy::default()
+    };
+    Ok(ReconcileRestarts {
+        policy,
+        interval: args.restart_check_interval,
     })
 }
 

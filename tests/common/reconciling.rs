@@ -12,6 +12,8 @@ use tokio::sync::watch;
 pub struct Reconciling {
     pub url: String,
     pub status: watch::Receiver<Status>,
+    /// The restart loop's observations (declared connectors with `autoRestart`).
+    pub restarts: watch::Receiver<std::sync::Arc<connect_sentinel::health::Observed>>,
     pub running: Running,
 }
 
@@ -38,10 +40,12 @@ pub async fn start(argv: &[&str], kube: reconcile::Kube) -> Reconciling {
     let listener = reconcile::bind(&settings).await.unwrap();
     let built = reconcile::build_with(settings, kube).unwrap();
     let status = built.reconciler.subscribe();
+    let restarts = built.state.remediation.observed.clone();
     let running = reconcile::start(built, listener).unwrap();
     Reconciling {
         url: running.url(),
         status,
+        restarts,
         running,
     }
 }

@@ -147,17 +147,35 @@ impl ConfigMaps {
 
     /// The first watched ConfigMap whose document name appears in `message`.
     fn referenced(&self, message: &str) -> Option<ObjectReference> {
+        self.find(|id| {
+            [format!("{id}/"), format!("{id}:")]
+                .iter()
+                .any(|named| message.contains(named.as_str()))
+        })
+    }
+
+    /// The first watched ConfigMap whose id (`configmap/<namespace>/<name>`) `matches`.
+    fn find(&self, matches: impl Fn(&str) -> bool) -> Option<ObjectReference> {
         self.store.state().into_iter().find_map(|map| {
             let (ns, name) = (
                 map.metadata.namespace.as_deref()?,
                 map.metadata.name.as_deref()?,
             );
-            let id = format!("{PREFIX}{ns}/{name}");
-            [format!("{id}/"), format!("{id}:")]
-                .iter()
-                .any(|named| message.contains(named.as_str()))
-                .then(|| map.object_ref(&()))
+            matches(&format!("{PREFIX}{ns}/{name}")).then(|| map.object_ref(&()))
         })
+    }
+
+    /// Posts `event` on the watched ConfigMap a connector was declared in (its document
+    /// is `configmap/<namespace>/<name>/<key>`); nothing for a file or a ConfigMap no
+    /// longer watched.
+    pub async fn publish_on(&self, document: &std::path::Path, event: &Event) {
+        let document = document.to_string_lossy();
+        let Some(reference) = self.find(|id| document.starts_with(&format!("{id}/"))) else {
+            return;
+        };
+        if let Err(e) = self.recorder.publish(event, &reference).await {
+            tracing::warn!(error = %e, "cannot publish an Event");
+        }
     }
 
     /// Every watched ConfigMap's reference.

@@ -10,6 +10,7 @@ mod declare_reconcile;
 mod faults;
 mod health;
 mod liveness;
+mod reconcile_restarts;
 mod strimzi;
 mod strimzi_masked;
 pub mod support;
@@ -24,6 +25,7 @@ pub fn all() -> Vec<&'static Scenario> {
         conformance::SCENARIOS,
         declare::SCENARIOS,
         declare_reconcile::SCENARIOS,
+        reconcile_restarts::SCENARIOS,
         strimzi::SCENARIOS,
         strimzi_masked::SCENARIOS,
         #[cfg(feature = "jq")]
