@@ -8,7 +8,11 @@
 //! [`PollLoop::spawn`] runs it on its own OS thread with its own current-thread
 //! runtime, so parsing and evaluating a large cluster's poll never delays a probe.
 
-use std::{future::Future, sync::Arc, time::Duration};
+use std::{
+    future::Future,
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 use tokio::{
     sync::{oneshot, watch},
@@ -22,6 +26,7 @@ use super::{
 };
 use crate::{
     poll::Poller,
+    remediate,
     snapshot::{Poll, Snapshot},
     verdict::{self, Policy},
 };
@@ -55,7 +60,7 @@ pub struct PollLoop {
     pub poller: Poller,
     pub policy: Arc<Policy>,
     pub interval: Duration,
-    /// Auto-restart, when on.
+    /// Auto-remediation, when on.
     pub remediation: Option<Remediation>,
     /// Event counters only: polls, poll errors, durations, restarts.
     pub metrics: Arc<HealthMetrics>,
@@ -111,7 +116,7 @@ impl PollLoop {
         let poll = self.poller.poll().await;
         let now = Instant::now();
         let decision = match (&mut self.remediation, &poll) {
-            (Some(r), Ok(snapshot)) => r.decide(snapshot, &self.policy, now),
+            (Some(r), Ok(snapshot)) => r.decide(snapshot, &self.policy, now, &self.metrics),
             (Some(r), Err(_)) => r.view(now),
             (None, _) => Decision::default(),
         };
@@ -167,6 +172,12 @@ pub fn publish(publisher: &mut Publisher, policy: &Policy, poll: Poll, decision:
         ok_at: previous.ok_at,
         seq: previous.seq + 1,
         remediation: decision.view.clone(),
+        remediation_history: decision.history.clone(),
+        remediation_changes: remediate::phase_changes(
+            &previous.remediation,
+            &decision.view,
+            SystemTime::now(),
+        ),
         ..Observed::new(now)
     };
     match &poll {
