@@ -236,7 +236,7 @@ async fn an_ignored_failure_keeps_the_pod_healthy_and_is_listed() {
     let mut child = Spawned::spawn(command, Stream::Stderr);
     let base = format!("http://{}", child.logged_addr().await);
     let line = child
-        .line("the classification", |l| l.contains("classified"))
+        .line("the classification", |l| l.contains("classified: ignored"))
         .await;
     let event: Value = serde_json::from_str(&line).unwrap();
     assert_eq!(

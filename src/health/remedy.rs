@@ -96,9 +96,9 @@ impl Remediation {
         now: Instant,
         metrics: &HealthMetrics,
     ) -> Decision {
-        let failed = remediate::failed(snapshot, scope, &self.policies);
-        let held = self.ledger.held(&failed, &self.policies);
-        let decided = self.ledger.step(failed, &self.policies, now);
+        let seen = remediate::seen(snapshot, scope, &self.policies);
+        let held = self.ledger.held(&seen.failed, &self.policies);
+        let decided = self.ledger.step(seen, &self.policies, now);
         for event in &decided.events {
             self.record(event, metrics);
         }
@@ -173,7 +173,7 @@ impl Remediation {
             outcome,
             cause,
             "{}",
-            step_message(step)
+            step_message(event)
         );
         let label = outcome.split(' ').next().unwrap_or_default();
         metrics.record_action(connector, step, label);
@@ -182,8 +182,9 @@ impl Remediation {
     }
 }
 
-fn step_message(step: &str) -> &'static str {
-    match step {
+fn step_message(event: &Event) -> &'static str {
+    match event.step {
+        "classify" if event.outcome.starts_with("ignored") => "classified: ignored",
         "classify" => "classified: a restart does not help",
         _ => "escalated: the failure counts in /",
     }

@@ -104,13 +104,23 @@ impl fmt::Display for UserRule {
 }
 
 /// The user's rules, tried before the built-in ones.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Classifier {
     pub user: Vec<UserRule>,
 }
 
+/// The built-in rules only.
+impl Default for Classifier {
+    fn default() -> Self {
+        Self::new(Vec::new())
+    }
+}
+
 impl Classifier {
+    /// Also compiles the built-in rules now, at start-up, not on the first failure's
+    /// poll (tens of milliseconds in a debug build).
     pub fn new(user: Vec<UserRule>) -> Self {
+        LazyLock::force(&BUILT_IN);
         Self { user }
     }
 
@@ -180,12 +190,12 @@ static BUILT_IN: LazyLock<Vec<BuiltIn>> = LazyLock::new(|| {
         rule(
             "authentication",
             Escalate,
-            r"\w*AuthenticationException\b|(?i)\bauthentication failed\b|\bAccess denied for user\b|\bpassword authentication failed\b",
+            r"[A-Za-z]*AuthenticationException\b|(?i)\bauthentication failed\b|\bAccess denied for user\b|\bpassword authentication failed\b",
         ),
         rule(
             "authorization",
             Escalate,
-            r"\w*AuthorizationException\b|\bAccessDeniedException\b|(?i)\bnot authorized\b",
+            r"[A-Za-z]*AuthorizationException\b|\bAccessDeniedException\b|(?i)\bnot authorized\b",
         ),
         rule(
             "http-401-403",
@@ -210,7 +220,7 @@ static BUILT_IN: LazyLock<Vec<BuiltIn>> = LazyLock::new(|| {
         rule(
             "timeout",
             Restart,
-            r"\b\w*TimeoutException\b|(?i)\btimed out\b",
+            r"[A-Za-z]*TimeoutException\b|(?i)\btimed out\b",
         ),
         rule(
             "connection",
@@ -288,6 +298,10 @@ mod tests {
             (
                 "com.example.HttpException: HTTP 403 Forbidden from the sink",
                 "http-401-403",
+            ),
+            (
+                "org.apache.kafka.common.errors.TimeoutException: no answer\nCaused by: org.apache.kafka.common.errors.SaslAuthenticationException: bad password",
+                "authentication",
             ),
         ];
         for (trace, expected) in cases {

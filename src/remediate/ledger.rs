@@ -124,6 +124,25 @@ pub struct Event {
     pub cause: String,
 }
 
+/// What one poll shows (see [`super::seen`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// The failures to act on.
+    pub failed: BTreeMap<String, Failed>,
+    /// Connectors neither failing nor healthy yet: their records stay as they are.
+    pub settling: BTreeSet<String>,
+}
+
+/// Failures only, nothing settling.
+impl From<BTreeMap<String, Failed>> for Seen {
+    fn from(failed: BTreeMap<String, Failed>) -> Self {
+        Self {
+            failed,
+            settling: BTreeSet::new(),
+        }
+    }
+}
+
 /// What one poll decided.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Decided {
@@ -176,13 +195,9 @@ impl Ledger {
     }
 
     /// Takes this poll's failures into account; returns what is due at `now`.
-    pub fn step(
-        &mut self,
-        failed: BTreeMap<String, Failed>,
-        policies: &Policies,
-        now: Instant,
-    ) -> Decided {
-        self.forget_healthy(&failed, policies, now);
+    pub fn step(&mut self, seen: impl Into<Seen>, policies: &Policies, now: Instant) -> Decided {
+        let Seen { failed, settling } = seen.into();
+        self.forget_healthy(&failed, &settling, policies, now);
         let mut decided = Decided::default();
         for (name, now_failed) in failed {
             let Some(policy) = policies.get(&name) else {
@@ -209,17 +224,18 @@ impl Ledger {
         }
     }
 
-    /// Marks connectors no longer failing as healthy, and drops those healthy for
-    /// `reset_after` (or without a policy any more), unless an action of theirs is
-    /// still under way.
+    /// Marks connectors neither failing nor settling as healthy, and drops those
+    /// healthy for `reset_after` (or without a policy any more), unless an action of
+    /// theirs is still under way.
     fn forget_healthy(
         &mut self,
         failed: &BTreeMap<String, Failed>,
+        settling: &BTreeSet<String>,
         policies: &Policies,
         now: Instant,
     ) {
         for (name, record) in &mut self.records {
-            if !failed.contains_key(name) {
+            if !failed.contains_key(name) && !settling.contains(name) {
                 record.failed = Failed::default();
                 record.healthy_since.get_or_insert(now);
             }

@@ -24,14 +24,17 @@ mod ledger;
 mod schedule;
 mod view;
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    time::Duration,
+};
 
 use regex::Regex;
 use serde::Serialize;
 
 pub use classify::{Classified, Classifier, Remedy, UserRule};
 pub use ladder::{Ladder, Step, StepKind};
-pub use ledger::{Action, Decided, Event, Ledger, Record};
+pub use ledger::{Action, Decided, Event, Ledger, Record, Seen};
 pub use schedule::{Schedule, ScheduleError};
 pub use view::{Entry, Phase, PhaseChange, phase_changes};
 
@@ -178,6 +181,32 @@ pub fn failed(
             ))
         })
         .collect()
+}
+
+/// What one poll shows of the connectors auto-remediation may act on: the failures,
+/// and the connectors settling (an instance in scope RESTARTING or UNASSIGNED, or no
+/// status record yet, as right after a restart or a recreate), which are neither
+/// failing nor recovered yet.
+pub fn seen(snapshot: &Snapshot, scope: &Policy, policies: &Policies) -> Seen {
+    let failed = failed(snapshot, scope, policies);
+    let settling_one = |name: &str, status: Option<&ConnectorStatus>| {
+        status.is_none_or(|status| {
+            instances(name, status).any(|i| {
+                scope.worker.matches(i.worker_id)
+                    && ["RESTARTING", "UNASSIGNED"]
+                        .iter()
+                        .any(|s| i.state.eq_ignore_ascii_case(s))
+            })
+        })
+    };
+    let settling: BTreeSet<String> = snapshot
+        .connectors
+        .iter()
+        .filter(|(name, _)| !failed.contains_key(*name) && policies.get(name).is_some())
+        .filter(|(name, status)| settling_one(name, status.as_ref()))
+        .map(|(name, _)| name.clone())
+        .collect();
+    Seen { failed, settling }
 }
 
 fn failed_one(

@@ -167,6 +167,31 @@ async fn max_restarts_caps_the_ladder_and_a_step_may_have_its_own_wait() {
     assert_eq!(ledger.get("c").unwrap().attempts, 2);
 }
 
+/// Right after a restart the instances show RESTARTING: that is neither a failure nor
+/// a recovery, so the phase stays, and the escalation is not recorded again.
+#[tokio::test(start_paused = true)]
+async fn a_settling_connector_neither_fails_nor_recovers() {
+    let policies = uniform(RestartPolicy {
+        schedule: "0s".parse().unwrap(),
+        escalate_after: Some(1),
+        ..RestartPolicy::default()
+    });
+    let mut ledger = Ledger::default();
+    let first = poll(&mut ledger, &policies, true);
+    assert_eq!((first.due.len(), first.events[0].step), (1, "escalate"));
+    let settling = Seen {
+        failed: BTreeMap::new(),
+        settling: ["c".to_string()].into(),
+    };
+    assert_eq!(
+        ledger.step(settling, &policies, Instant::now()),
+        Decided::default()
+    );
+    assert_eq!(phase(&ledger, &policies), Phase::Escalated);
+    let again = poll(&mut ledger, &policies, true);
+    assert_eq!((again.due.len(), again.events.len()), (1, 0), "{again:?}");
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_healthy_connector_starts_again_after_reset_after() {
     let policies = uniform(RestartPolicy::default());
@@ -388,7 +413,10 @@ fn phase_changes_list_each_connector_whose_phase_moved() {
     assert_eq!(json["at"], "1970-01-01T00:00:00.000Z");
     assert_eq!(json["to"], "persistent");
     ledger.step(
-        failed.into_iter().filter(|(n, _)| n == "a").collect(),
+        failed
+            .into_iter()
+            .filter(|(n, _)| n == "a")
+            .collect::<BTreeMap<_, _>>(),
         &policies,
         now,
     );
@@ -477,6 +505,25 @@ fn only_failed_tasks_in_scope_and_matching_the_trace_are_remediated() {
         ..RestartPolicy::default()
     });
     assert!(failed(&s, &Policy::default(), &excluded).is_empty());
+}
+
+#[test]
+fn a_restarting_instance_in_scope_is_settling() {
+    let s = snapshot(&[
+        ("RESTARTING", "w2:8083", None),
+        ("RUNNING", "w1:8083", None),
+    ]);
+    let policies = uniform(RestartPolicy::default());
+    let all = seen(&s, &Policy::default(), &policies);
+    assert!(all.failed.is_empty() && all.settling.contains("c"));
+    let mine = Policy {
+        worker: WorkerScope::Host("w1".into()),
+        ..Policy::default()
+    };
+    assert!(
+        seen(&s, &mine, &policies).settling.is_empty(),
+        "not this worker's"
+    );
 }
 
 #[test]
