@@ -192,6 +192,8 @@ async fn each_restart_is_logged() {
     assert_eq!(fields["connector"], "jdbc", "{line}");
     assert_eq!(fields["tasks"], "0", "comma-separated ids: {line}");
     assert_eq!(fields["attempt"], 1, "{line}");
+    assert_eq!(fields["step"], "restart-tasks", "{line}");
+    assert_eq!(fields["outcome"], "accepted", "{line}");
     assert_eq!(fields["next_attempt_in"], "2m", "{line}");
     assert_eq!(
         fields["cause"], "java.net.ConnectException: refused",

@@ -5,7 +5,7 @@
 mod common;
 
 use common::Served;
-use connect_sentinel::health::Observed;
+use connect_sentinel::{health::Observed, remediate::Phase};
 use connect_sim::{Running, SimConfig};
 use serde_json::{Value, json};
 
@@ -50,7 +50,7 @@ async fn recovered(served: &Served) {
     until(served, "recovered, outcome known", |o| {
         o.remediation
             .first()
-            .is_some_and(|e| e.phase == "recovered" && e.last_outcome.is_some())
+            .is_some_and(|e| e.phase == Phase::Recovered && e.last_outcome.is_some())
     })
     .await;
 }
@@ -95,7 +95,7 @@ async fn a_restart_that_helps_happens_once() {
 
 /// A sticky failure is held while fewer than --escalate-after-restarts restarts have
 /// been tried (`/` 200, the failure listed, the attempts shown), then turns `/` 503, and
-/// restarts stop at --max-restarts.
+/// restarts stop at --max-restarts (then it is persistent: nothing more to try).
 #[tokio::test]
 async fn a_sticky_failure_escalates_and_stops_at_max_restarts() {
     let sim = one_failed("jdbc", "FAILED").await;
@@ -123,7 +123,7 @@ async fn a_sticky_failure_escalates_and_stops_at_max_restarts() {
     let entry = &body["remediation"][0];
     assert_eq!(
         (entry["phase"].as_str(), entry["attempts"].as_u64()),
-        (Some("escalated"), Some(3))
+        (Some("persistent"), Some(3))
     );
     assert_eq!(entry["attempts_before_escalation"], 0);
     let metrics = served.get("/metrics").await.1;

@@ -217,7 +217,8 @@ pub struct ScopeArgs {
 #[derive(Clone, Debug, Args)]
 #[command(next_help_heading = "Auto-restart")]
 pub struct RemediationArgs {
-    /// Restart FAILED connectors and tasks in scope through the REST API, with backoff.
+    /// Remediate FAILED connectors and tasks in scope through the REST API: classify each
+    /// failure, then climb --restart-ladder with backoff.
     #[arg(long, env = "HEALTHCHECK_AUTO_RESTART")]
     pub auto_restart: bool,
     /// Waits before each restart, the last repeating: the first is counted from the
@@ -228,7 +229,8 @@ pub struct RemediationArgs {
         default_value = "0s,2m,6m,12m,20m,30m,42m,56m,60m"
     )]
     pub restart_backoff: String,
-    /// Stop restarting a connector after this many attempts [default: never stop].
+    /// At most this many actions per connector, whatever --restart-ladder says
+    /// [default: the ladder's length].
     #[arg(long, env = "HEALTHCHECK_MAX_RESTARTS")]
     pub max_restarts: Option<u32>,
     /// Keep `/` healthy while fewer than this many restarts of a failure have been
@@ -247,6 +249,28 @@ pub struct RemediationArgs {
     /// Never restart connectors whose name matches this regex.
     #[arg(long, env = "HEALTHCHECK_RESTART_EXCLUDE")]
     pub restart_exclude: Option<String>,
+    /// The remediation ladder: steps tried in order, each `NAME=ATTEMPTS` with an
+    /// optional own wait (`connector=2/5m`): `tasks` (restart the failed tasks),
+    /// `connector` (the connector and all its tasks); then the failure escalates.
+    #[arg(
+        long,
+        env = "HEALTHCHECK_RESTART_LADDER",
+        default_value = "tasks=3,connector=2"
+    )]
+    pub restart_ladder: String,
+    /// Classify failures by trace, before the built-in rules: `REGEX=restart`,
+    /// `REGEX=ignore` (never restart, never escalate) or `REGEX=escalate` (no restart)
+    /// (repeatable; one rule per line in the env var).
+    #[arg(
+        long = "restart-rule",
+        env = "HEALTHCHECK_RESTART_RULES",
+        value_delimiter = '\n',
+        value_name = "REGEX=REMEDY"
+    )]
+    pub restart_rules: Vec<String>,
+    /// How many remediation actions `GET /remediation` keeps in `history`.
+    #[arg(long, env = "HEALTHCHECK_REMEDIATION_HISTORY", default_value_t = crate::remediate::history::DEFAULT_LEN)]
+    pub remediation_history: usize,
 }
 
 /// The limits of `serve`'s and `reconcile`'s HTTP server.

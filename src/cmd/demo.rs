@@ -200,6 +200,7 @@ fn serve_settings(connect: &str, port: u16, reset: Duration) -> anyhow::Result<S
             ..Policy::default()
         },
         restart: Some(restart),
+        remediation_history: crate::remediate::history::DEFAULT_LEN,
         poll_interval,
         max_age: ServeSettings::default_max_age(poll_interval),
         listen: SocketAddr::from(([127, 0, 0, 1], port)),
@@ -272,9 +273,10 @@ async fn announce(mut observed: tokio::sync::watch::Receiver<std::sync::Arc<Obse
     while observed.changed().await.is_ok() {
         let latest = observed.borrow_and_update().clone();
         for entry in &latest.remediation {
-            if phases.insert(entry.connector.clone(), entry.phase) != Some(entry.phase) {
+            let phase = entry.phase.as_str();
+            if phases.insert(entry.connector.clone(), phase) != Some(phase) {
                 let (name, attempts) = (&entry.connector, entry.attempts);
-                match entry.phase {
+                match phase {
                     "recovered" => out::line(format_args!(
                         "demo: {name} recovered after {attempts} restart(s)"
                     )),

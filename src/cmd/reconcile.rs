@@ -29,7 +29,10 @@ use crate::{
         schedule::{self, Changes, Signals},
         watch::{self, Watcher},
     },
-    remediate::execute::{Executor, RETRY},
+    remediate::{
+        Policies,
+        execute::{Executor, RETRY},
+    },
     server::{self, Running},
     settings::{
         self, KubeSettings, ReconcileRestarts, ReconcileSettings, ServeSettings, SourceSettings,
@@ -104,6 +107,9 @@ pub fn build_with(settings: ReconcileSettings, kube: Kube) -> anyhow::Result<Rec
     })
 }
 
+/// How many remediation events `/remediation` keeps.
+const HISTORY: usize = 100;
+
 /// The loop that restarts failed connectors whose manifest enables `autoRestart`
 /// (while this replica leads), and what its server reads of it.
 fn restarts(
@@ -123,7 +129,11 @@ fn restarts(
         poller: Poller::new(client.clone()),
         policy: Arc::new(Policy::default()),
         interval: settings.interval,
-        remediation: Some(Remediation::new(settings.policy, executor)),
+        remediation: Some(Remediation::new(
+            Policies::uniform(settings.policy),
+            executor,
+            HISTORY,
+        )),
         only: Some(only),
         metrics: metrics.clone(),
         publisher,

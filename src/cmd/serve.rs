@@ -17,7 +17,10 @@ use crate::{
         router,
     },
     poll::Poller,
-    remediate::execute::{Executor, RETRY},
+    remediate::{
+        Policies,
+        execute::{Executor, RETRY},
+    },
     server::{self, Running},
     settings::{self, ServeSettings},
     verdict::WorkerScope,
@@ -39,6 +42,7 @@ pub fn build(settings: ServeSettings) -> Server {
         client,
         policy,
         restart,
+        remediation_history,
         poll_interval,
         max_age,
         http,
@@ -48,7 +52,7 @@ pub fn build(settings: ServeSettings) -> Server {
     let remediation = restart.map(|r| {
         let precise = policy.worker != WorkerScope::All || r.trace.is_some();
         let executor = Executor::new(client.clone(), precise, RETRY);
-        Remediation::new(r, executor)
+        Remediation::new(Policies::uniform(r), executor, remediation_history)
     });
     let (publisher, observed) = poller::channel();
     let policy = Arc::new(policy);

@@ -38,6 +38,15 @@ struct RestartLabels {
     outcome: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ActionLabels {
+    connector: String,
+    /// `restart-tasks`, `restart-connector`, `recreate`, `classify`, `escalate`.
+    step: String,
+    /// `accepted` or an error label; `non-restartable`, `ignored`; `escalated`.
+    outcome: String,
+}
+
 /// The registry and the event counters.
 #[derive(Debug)]
 pub struct HealthMetrics {
@@ -46,6 +55,7 @@ pub struct HealthMetrics {
     polls: Counter,
     poll_errors: Family<ReasonLabels, Counter>,
     restarts: Family<RestartLabels, Counter>,
+    actions: Family<ActionLabels, Counter>,
 }
 
 impl HealthMetrics {
@@ -61,6 +71,7 @@ impl HealthMetrics {
             polls: Counter::default(),
             poll_errors: Family::default(),
             restarts: Family::default(),
+            actions: Family::default(),
         };
         let r = m.registry.sub_registry_with_prefix("connect_sentinel");
         r.register(
@@ -78,6 +89,11 @@ impl HealthMetrics {
             "restarts",
             "Auto-restarts by connector and outcome",
             m.restarts.clone(),
+        );
+        r.register(
+            "remediation_actions",
+            "Remediation actions and decisions by connector, step and outcome",
+            m.actions.clone(),
         );
         scrape::register(r, observed, max_age);
         m
@@ -132,6 +148,16 @@ impl HealthMetrics {
             outcome: outcome.into(),
         };
         self.restarts.get_or_create(&labels).inc();
+    }
+
+    /// Counts one remediation action or decision.
+    pub fn record_action(&self, connector: &str, step: &str, outcome: &str) {
+        let labels = ActionLabels {
+            connector: connector.into(),
+            step: step.into(),
+            outcome: outcome.into(),
+        };
+        self.actions.get_or_create(&labels).inc();
     }
 
     /// The OpenMetrics text exposition.

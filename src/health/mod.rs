@@ -44,6 +44,12 @@ pub struct Observed {
     pub seq: u64,
     /// Connectors under auto-restart (empty when it is off).
     pub remediation: Vec<crate::remediate::Entry>,
+    /// The last remediation events, oldest first (`GET /remediation`'s `history`).
+    pub remediation_history: Arc<Vec<crate::remediate::history::HistoryEntry>>,
+    /// The remediation phase changes since the previously published observation (for
+    /// notifications): a connector entering remediation, turning persistent,
+    /// escalated, ignored or recovered.
+    pub remediation_changes: Vec<crate::remediate::PhaseChange>,
 }
 
 impl Observed {
@@ -57,6 +63,8 @@ impl Observed {
             transitions: Transitions::default(),
             seq: 0,
             remediation: Vec::new(),
+            remediation_history: Arc::default(),
+            remediation_changes: Vec::new(),
         }
     }
 }

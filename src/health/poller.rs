@@ -8,7 +8,13 @@
 //! [`PollLoop::spawn`] runs it on its own OS thread with its own current-thread
 //! runtime, so parsing and evaluating a large cluster's poll never delays a probe.
 
-use std::{borrow::Cow, collections::BTreeMap, future::Future, sync::Arc, time::Duration};
+use std::{
+    borrow::Cow,
+    collections::BTreeMap,
+    future::Future,
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
 
 use tokio::{
     sync::{oneshot, watch},
@@ -22,6 +28,7 @@ use super::{
 };
 use crate::{
     poll::Poller,
+    remediate,
     snapshot::{Poll, Snapshot},
     verdict::{self, Policy},
 };
@@ -55,7 +62,7 @@ pub struct PollLoop {
     pub poller: Poller,
     pub policy: Arc<Policy>,
     pub interval: Duration,
-    /// Auto-restart, when on.
+    /// Auto-remediation, when on.
     pub remediation: Option<Remediation>,
     /// Restarts only some connectors (the reconciler's), or every one in scope.
     pub only: Option<Only>,
@@ -115,13 +122,17 @@ impl PollLoop {
         }
         let poll = self.poller.poll().await;
         let now = Instant::now();
+        if let (Some(only), Some(r)) = (&self.only, &mut self.remediation) {
+            let set = only.connectors.borrow().clone();
+            r.cap_each(set.iter().map(|(name, a)| (name, a.max_restarts)));
+        }
         let restricted = match (&self.only, &poll) {
             (Some(only), Ok(snapshot)) => only.restrict(snapshot),
             (None, Ok(snapshot)) => Some(Cow::Borrowed(snapshot)),
             (_, Err(_)) => None,
         };
         let decision = match (&mut self.remediation, restricted) {
-            (Some(r), Some(snapshot)) => r.decide(&snapshot, &self.policy, now),
+            (Some(r), Some(snapshot)) => r.decide(&snapshot, &self.policy, now, &self.metrics),
             (Some(r), None) => r.view(now),
             (None, _) => Decision::default(),
         };
@@ -216,6 +227,12 @@ pub fn publish(publisher: &mut Publisher, policy: &Policy, poll: Poll, decision:
         ok_at: previous.ok_at,
         seq: previous.seq + 1,
         remediation: decision.view.clone(),
+        remediation_history: decision.history.clone(),
+        remediation_changes: remediate::phase_changes(
+            &previous.remediation,
+            &decision.view,
+            SystemTime::now(),
+        ),
         ..Observed::new(now)
     };
     match &poll {

@@ -8,7 +8,7 @@
 //! | `GET /readyz` | Connect reachable and its worker healthy (`/health` on 3.9+) |
 //! | `GET /connectors/{name}` | one connector and its tasks, any worker |
 //! | `GET /connectors/{name}/tasks/{id}` | one task |
-//! | `GET /remediation` | connectors under auto-restart: attempts, next attempt, phase |
+//! | `GET /remediation` | connectors under auto-restart (phase, attempts, next step) and the last actions |
 //! | `GET /metrics` | Prometheus / OpenMetrics text |
 
 use std::sync::Arc;
@@ -187,7 +187,11 @@ async fn task(
 
 async fn remediation(State(state): State<HealthState>) -> Response {
     let observed = state.latest();
-    Json(json!({"connectors": observed.remediation})).into_response()
+    let body = json!({
+        "connectors": observed.remediation,
+        "history": *observed.remediation_history,
+    });
+    Json(body).into_response()
 }
 
 async fn metrics(State(state): State<HealthState>) -> Response {

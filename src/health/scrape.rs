@@ -16,7 +16,7 @@ use prometheus_client::{
 use tokio::{sync::watch, time::Instant};
 
 use super::{Observed, usable};
-use crate::snapshot::Snapshot;
+use crate::{remediate::Phase, snapshot::Snapshot};
 
 /// Every state a connector or task can report (spec §17), for one-hot gauges.
 pub const STATES: &[&str] = &[
@@ -43,16 +43,19 @@ pub struct Gauges {
 pub fn gauges(observed: &Observed, max_age: Duration, now: Instant) -> Gauges {
     let up = usable::snapshot(observed, max_age, now).is_ok();
     let verdict = usable::verdict(observed, max_age, now).ok();
-    let count = |phase| {
-        let n = observed.remediation.iter().filter(|e| e.phase == phase);
+    let count = |phases: &[Phase]| {
+        let n = observed
+            .remediation
+            .iter()
+            .filter(|e| phases.contains(&e.phase));
         n.count() as i64
     };
     Gauges {
         connect_up: i64::from(up),
         healthy: i64::from(verdict.is_some_and(|v| v.healthy)),
         failure_rate: verdict.map_or(0.0, |v| v.failure_rate),
-        remediating: count("remediating"),
-        escalated: count("escalated"),
+        remediating: count(&[Phase::Remediating]),
+        escalated: count(&[Phase::Escalated, Phase::Persistent]),
     }
 }
 
@@ -76,6 +79,7 @@ impl Collector for Scrape {
         let observed = self.observed.borrow().clone();
         let now = Instant::now();
         encode_gauges(&mut encoder, &gauges(&observed, self.max_age, now))?;
+        encode_phases(&mut encoder, &observed)?;
         match usable::snapshot(&observed, self.max_age, now) {
             Ok(snapshot) => encode_states(&mut encoder, snapshot),
             Err(_) => Ok(()),
@@ -98,12 +102,34 @@ fn encode_gauges(encoder: &mut DescriptorEncoder, g: &Gauges) -> Result<(), fmt:
     gauge("healthy", healthy, g.healthy)?;
     let remediating = "Connectors being auto-restarted, not yet escalated";
     gauge("remediating_connectors", remediating, g.remediating)?;
-    let escalated =
-        "Failing connectors whose auto-restarts are exhausted or past the escalation point";
+    let escalated = "Failing connectors that count in / although under auto-restart: past \
+         the escalation point, out of ladder steps, or classified non-restartable";
     gauge("escalated_connectors", escalated, g.escalated)?;
     let help = "Failing containers in scope over all containers in scope";
     let rate = encoder.encode_descriptor("failure_rate", help, None, MetricType::Gauge)?;
     ConstGauge::new(g.failure_rate).encode(rate)
+}
+
+/// `remediation_phase{connector,phase}`: one-hot over the phases, per connector under
+/// remediation (as `GET /remediation` lists them).
+fn encode_phases(encoder: &mut DescriptorEncoder, observed: &Observed) -> Result<(), fmt::Error> {
+    if observed.remediation.is_empty() {
+        return Ok(());
+    }
+    let help = "1 for the connector's current remediation phase (one-hot)";
+    let mut family =
+        encoder.encode_descriptor("remediation_phase", help, None, MetricType::Gauge)?;
+    for entry in &observed.remediation {
+        for phase in Phase::ALL {
+            let labels = [
+                ("connector", entry.connector.as_str()),
+                ("phase", phase.as_str()),
+            ];
+            let value = i64::from(entry.phase == phase);
+            ConstGauge::new(value).encode(family.encode_family(&labels)?)?;
+        }
+    }
+    Ok(())
 }
 
 /// The one-hot `connector_state` and `task_state` series of `snapshot`.

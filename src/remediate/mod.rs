@@ -1,15 +1,28 @@
-//! Auto-remediation's pure core: which failed connectors and tasks to restart, when,
-//! and which failures are still "being remediated" (held back from the verdict).
-//! No IO and no clock reads: callers pass `now`, so the schedule is tested with
-//! tokio's paused time and property tests. The IO half is [`execute`].
+//! Auto-remediation's pure core: which failed connectors and tasks to act on, how
+//! (the [`ladder`]), when (the [`Schedule`]), and which failures are still "being
+//! remediated" (held back from the verdict). No IO and no clock reads: callers pass
+//! `now`, so the ladder is tested with tokio's paused time and property tests. The IO
+//! half is [`execute`].
 //!
-//! The schedule follows Strimzi's auto-restart (peers-management §3.4): the first
-//! restart is due `schedule[0]` after the failure is first seen, restart `n + 1` is due
-//! `schedule[n]` (the last entry repeating) after restart `n`; a connector that stays
-//! healthy for `reset_after` starts again from zero.
+//! - [`classify`] reads each failure's trace: a restart may help (`restart`, also when
+//!   no rule knows it), does not (`escalate`: no restart at all), or the user said
+//!   `ignore`.
+//! - The [`Ledger`] keeps one [`Record`] per failing connector and climbs its ladder:
+//!   action `n + 1` is due `schedule[n]` (the last entry repeating, or the step's own
+//!   wait) after action `n`, the first after the failure is first seen (Strimzi's
+//!   schedule by default, peers-management §3.4); once the ladder is exhausted, the
+//!   escalation is due the same way. A connector healthy for `reset_after` starts again.
+//! - Each connector's [`RestartPolicy`] comes from [`Policies`], so a caller with
+//!   per-connector settings (Strimzi's `spec.autoRestart`, recreate only for declared
+//!   connectors) drives the same ledger.
 
+pub mod classify;
 pub mod execute;
+pub mod history;
+pub mod ladder;
+mod ledger;
 mod schedule;
+mod view;
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -18,32 +31,41 @@ use std::{
 
 use regex::Regex;
 use serde::Serialize;
-use tokio::time::Instant;
 
+pub use classify::{Classified, Classifier, Remedy, UserRule};
+pub use ladder::{Ladder, Step, StepKind};
+pub use ledger::{Action, Decided, Event, Ledger, Record, Seen};
 pub use schedule::{Schedule, ScheduleError};
+pub use view::{Entry, Phase, PhaseChange, phase_changes};
 
 use crate::{
-    connect::{ConnectorStatus, types::first_line},
+    connect::ConnectorStatus,
     snapshot::{Instance, Key, Snapshot, instances},
     verdict::Policy,
 };
 
-/// How auto-restart behaves.
+/// How auto-restart behaves for one connector.
 #[derive(Clone, Debug)]
 pub struct RestartPolicy {
+    /// Waits between actions (the first counted from the failure).
     pub schedule: Schedule,
-    /// Stop restarting a connector after this many attempts (`None`: never stop).
+    /// The steps tried in order.
+    pub ladder: Ladder,
+    /// At most this many actions per connector, whatever the ladder (`None`: the
+    /// ladder's own length).
     pub max_restarts: Option<u32>,
-    /// While fewer restarts than this have been tried, a failure does not make `/`
-    /// unhealthy (`None`: every failure counts at once).
+    /// While fewer actions than this have been tried, a restartable failure does not
+    /// make `/` unhealthy (`None`: every failure counts at once).
     pub escalate_after: Option<u32>,
     /// How long a connector must stay healthy before its count starts again.
     pub reset_after: Duration,
-    /// Restart only failures whose trace matches.
+    /// Classifies each failure's trace.
+    pub classifier: Classifier,
+    /// Remediate only failures whose trace matches.
     pub trace: Option<Regex>,
-    /// Restart only connectors whose name matches (on top of the health scope).
+    /// Remediate only connectors whose name matches (on top of the health scope).
     pub include: Option<Regex>,
-    /// Never restart connectors whose name matches.
+    /// Never remediate connectors whose name matches.
     pub exclude: Option<Regex>,
 }
 
@@ -51,9 +73,11 @@ impl Default for RestartPolicy {
     fn default() -> Self {
         Self {
             schedule: Schedule::default(),
+            ladder: Ladder::default(),
             max_restarts: None,
             escalate_after: None,
             reset_after: Duration::from_secs(600),
+            classifier: Classifier::default(),
             trace: None,
             include: None,
             exclude: None,
@@ -61,16 +85,66 @@ impl Default for RestartPolicy {
     }
 }
 
-/// The failed instances of one connector that are ours to restart.
+impl RestartPolicy {
+    /// How many actions this policy makes at most.
+    pub fn cap(&self) -> u32 {
+        let len = self.ladder.len();
+        self.max_restarts.map_or(len, |max| max.min(len))
+    }
+}
+
+/// Which [`RestartPolicy`] each connector gets: its own, else the default; `None`
+/// (either way) means it is not remediated at all (e.g. Strimzi's
+/// `autoRestart.enabled: false`).
+#[derive(Clone, Debug, Default)]
+pub struct Policies {
+    pub default: Option<RestartPolicy>,
+    pub per_connector: BTreeMap<String, Option<RestartPolicy>>,
+}
+
+impl Policies {
+    /// One policy for every connector (the sidecar's).
+    pub fn uniform(policy: RestartPolicy) -> Self {
+        Self {
+            default: Some(policy),
+            per_connector: BTreeMap::new(),
+        }
+    }
+
+    /// The policy of `connector`, if it is remediated.
+    pub fn get(&self, connector: &str) -> Option<&RestartPolicy> {
+        match self.per_connector.get(connector) {
+            Some(own) => own.as_ref(),
+            None => self.default.as_ref(),
+        }
+    }
+}
+
+/// The failed instances of one connector that are ours to act on.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Failed {
     /// The connector instance itself is FAILED.
     pub connector: bool,
     /// Ids of FAILED tasks.
     pub tasks: Vec<u32>,
-    /// First line of the first trace, for logs.
+    /// Why, masked: the line of the deciding trace that tells (see [`Classified`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
+    /// The deciding classification: the most severe of the failed instances'
+    /// (escalate over restart over ignore), the first of equals.
+    #[serde(skip)]
+    pub class: Classified,
+    /// Every instance in scope, failed or not (this worker's with a worker id): what
+    /// restarting "the connector and its tasks" restarts.
+    #[serde(skip)]
+    pub in_scope: InScope,
+}
+
+/// A connector's instances in scope.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct InScope {
+    pub connector: bool,
+    pub tasks: Vec<u32>,
 }
 
 impl Failed {
@@ -84,22 +158,23 @@ impl Failed {
     }
 }
 
-/// What is FAILED, in scope (worker, include/exclude, trace regex), per connector.
+/// What is FAILED, in scope (worker, include/exclude, trace regex), per connector with
+/// a policy, each classified.
 pub fn failed(
     snapshot: &Snapshot,
     scope: &Policy,
-    policy: &RestartPolicy,
+    policies: &Policies,
 ) -> BTreeMap<String, Failed> {
-    let selected = |name: &str| {
+    let selected = |name: &str, p: &RestartPolicy| {
         scope.selects(name)
-            && policy.include.as_ref().is_none_or(|r| r.is_match(name))
-            && policy.exclude.as_ref().is_none_or(|r| !r.is_match(name))
+            && p.include.as_ref().is_none_or(|r| r.is_match(name))
+            && p.exclude.as_ref().is_none_or(|r| !r.is_match(name))
     };
     snapshot
         .connectors
         .iter()
-        .filter(|(name, _)| selected(name))
         .filter_map(|(name, status)| {
+            let policy = policies.get(name).filter(|p| selected(name, p))?;
             Some((
                 name.clone(),
                 failed_one(name, status.as_ref()?, scope, policy)?,
@@ -108,230 +183,69 @@ pub fn failed(
         .collect()
 }
 
+/// What one poll shows of the connectors auto-remediation may act on: the failures,
+/// and the connectors settling (an instance in scope RESTARTING or UNASSIGNED, or no
+/// status record yet, as right after a restart or a recreate), which are neither
+/// failing nor recovered yet.
+pub fn seen(snapshot: &Snapshot, scope: &Policy, policies: &Policies) -> Seen {
+    let failed = failed(snapshot, scope, policies);
+    let settling_one = |name: &str, status: Option<&ConnectorStatus>| {
+        status.is_none_or(|status| {
+            instances(name, status).any(|i| {
+                scope.worker.matches(i.worker_id)
+                    && ["RESTARTING", "UNASSIGNED"]
+                        .iter()
+                        .any(|s| i.state.eq_ignore_ascii_case(s))
+            })
+        })
+    };
+    let settling: BTreeSet<String> = snapshot
+        .connectors
+        .iter()
+        .filter(|(name, _)| !failed.contains_key(*name) && policies.get(name).is_some())
+        .filter(|(name, status)| settling_one(name, status.as_ref()))
+        .map(|(name, _)| name.clone())
+        .collect();
+    Seen { failed, settling }
+}
+
 fn failed_one(
     name: &str,
     status: &ConnectorStatus,
     scope: &Policy,
     policy: &RestartPolicy,
 ) -> Option<Failed> {
+    let mine = |i: &Instance<'_>| scope.worker.matches(i.worker_id);
     let wanted = |i: &Instance<'_>| {
         i.state.eq_ignore_ascii_case("FAILED")
-            && scope.worker.matches(i.worker_id)
             && policy
                 .trace
                 .as_ref()
                 .is_none_or(|r| i.trace.is_some_and(|t| r.is_match(t)))
     };
     let mut found = Failed::default();
-    for instance in instances(name, status).filter(wanted) {
+    let mut deciding: Option<Classified> = None;
+    for instance in instances(name, status).filter(mine) {
+        match instance.task {
+            None => found.in_scope.connector = true,
+            Some(id) => found.in_scope.tasks.push(id),
+        }
+        if !wanted(&instance) {
+            continue;
+        }
         match instance.task {
             None => found.connector = true,
             Some(id) => found.tasks.push(id),
         }
-        if found.cause.is_none() {
-            found.cause = instance.trace.map(|t| first_line(t).to_string());
+        let class = policy.classifier.classify(instance.trace);
+        if deciding.as_ref().is_none_or(|d| class.remedy > d.remedy) {
+            deciding = Some(class);
         }
     }
-    (found.connector || !found.tasks.is_empty()).then_some(found)
-}
-
-/// One connector's restart history.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Record {
-    /// Restarts attempted (a refused call counts too, as in Strimzi).
-    pub attempts: u32,
-    /// When the failure was first seen.
-    pub failing_since: Instant,
-    /// When the last restart was attempted.
-    pub last_attempt: Option<Instant>,
-    /// Since when the connector has looked healthy, if it does.
-    pub healthy_since: Option<Instant>,
-    /// What is failing now (empty while healthy).
-    pub failed: Failed,
-    /// How the last restart call went (`accepted`, or why not).
-    pub last_outcome: Option<String>,
-    /// A restart call is under way: no other is started until it has finished.
-    pub in_flight: bool,
-}
-
-/// A restart to perform now.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Restart {
-    pub connector: String,
-    pub failed: Failed,
-    /// 1 for the first restart.
-    pub attempt: u32,
-    /// When the next one would be due if this does not help (`None`: no more).
-    pub next_in: Option<Duration>,
-}
-
-/// Restart histories of every connector that failed recently.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Ledger {
-    records: BTreeMap<String, Record>,
-}
-
-impl Ledger {
-    /// The record of `connector`, if any.
-    pub fn get(&self, connector: &str) -> Option<&Record> {
-        self.records.get(connector)
-    }
-
-    /// Of the containers `failed` now, those whose restarts are still being tried:
-    /// fewer than `escalate_after` attempts so far, and attempts not exhausted. Call it
-    /// before [`Ledger::step`], so a failure seen for the first time is held.
-    pub fn held(&self, failed: &BTreeMap<String, Failed>, policy: &RestartPolicy) -> BTreeSet<Key> {
-        let Some(limit) = policy.escalate_after else {
-            return BTreeSet::new();
-        };
-        let still_trying = |name: &str| {
-            let attempts = self.records.get(name).map_or(0, |r| r.attempts);
-            attempts < limit && policy.max_restarts.is_none_or(|max| attempts < max)
-        };
-        failed
-            .iter()
-            .filter(|(name, _)| still_trying(name))
-            .flat_map(|(name, f)| f.keys(name).collect::<Vec<_>>())
-            .collect()
-    }
-
-    /// Takes this poll's failures into account and returns the restarts due at `now`.
-    pub fn step(
-        &mut self,
-        failed: BTreeMap<String, Failed>,
-        policy: &RestartPolicy,
-        now: Instant,
-    ) -> Vec<Restart> {
-        self.forget_healthy(&failed, policy, now);
-        let mut due = Vec::new();
-        for (name, now_failed) in failed {
-            let record = self.records.entry(name.clone()).or_insert_with(|| Record {
-                attempts: 0,
-                failing_since: now,
-                last_attempt: None,
-                healthy_since: None,
-                failed: Failed::default(),
-                last_outcome: None,
-                in_flight: false,
-            });
-            record.healthy_since = None;
-            record.failed = now_failed;
-            if record.in_flight || exhausted(record, policy) || now < due_at(record, policy) {
-                continue;
-            }
-            record.attempts += 1;
-            record.last_attempt = Some(now);
-            record.in_flight = true;
-            let next_in =
-                (!exhausted(record, policy)).then(|| policy.schedule.delay(record.attempts));
-            due.push(Restart {
-                connector: name,
-                failed: record.failed.clone(),
-                attempt: record.attempts,
-                next_in,
-            });
-        }
-        due
-    }
-
-    /// Records how a restart call went; the connector may be restarted again.
-    pub fn finished(&mut self, connector: &str, outcome: impl Into<String>) {
-        if let Some(record) = self.records.get_mut(connector) {
-            record.last_outcome = Some(outcome.into());
-            record.in_flight = false;
-        }
-    }
-
-    /// Marks connectors no longer failing as healthy, and drops those healthy for
-    /// `reset_after` (or gone from the snapshot's failures for that long), unless a
-    /// restart of theirs is still under way.
-    fn forget_healthy(
-        &mut self,
-        failed: &BTreeMap<String, Failed>,
-        policy: &RestartPolicy,
-        now: Instant,
-    ) {
-        for (name, record) in &mut self.records {
-            if !failed.contains_key(name) {
-                record.failed = Failed::default();
-                record.healthy_since.get_or_insert(now);
-            }
-        }
-        self.records.retain(|_, r| {
-            r.in_flight
-                || r.healthy_since
-                    .is_none_or(|since| now.saturating_duration_since(since) < policy.reset_after)
-        });
-    }
-
-    /// The public view for `GET /` and `GET /remediation`.
-    pub fn view(&self, policy: &RestartPolicy, now: Instant) -> Vec<Entry> {
-        self.records
-            .iter()
-            .map(|(name, r)| entry(name, r, policy, now))
-            .collect()
-    }
-}
-
-/// True when `max_restarts` attempts have been made.
-fn exhausted(record: &Record, policy: &RestartPolicy) -> bool {
-    policy
-        .max_restarts
-        .is_some_and(|max| record.attempts >= max)
-}
-
-/// When the next restart of this record is due.
-fn due_at(record: &Record, policy: &RestartPolicy) -> Instant {
-    match record.last_attempt {
-        None => record.failing_since + policy.schedule.delay(0),
-        Some(last) => last + policy.schedule.delay(record.attempts),
-    }
-}
-
-/// One connector under remediation, as JSON shows it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Entry {
-    pub connector: String,
-    /// `remediating`, `escalated` (restarts exhausted or past the escalation point),
-    /// or `recovered` (healthy, waiting for the count to reset).
-    pub phase: &'static str,
-    pub attempts: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_restarts: Option<u32>,
-    /// Restarts left before `/` turns unhealthy, with `--escalate-after-restarts`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub attempts_before_escalation: Option<u32>,
-    /// Seconds until the next restart, while one is planned.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_attempt_in_seconds: Option<f64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_outcome: Option<String>,
-    pub failed: Failed,
-}
-
-fn entry(name: &str, r: &Record, policy: &RestartPolicy, now: Instant) -> Entry {
-    let healthy = r.healthy_since.is_some();
-    let escalated = exhausted(r, policy) || policy.escalate_after.is_some_and(|n| r.attempts >= n);
-    let phase = match (healthy, escalated) {
-        (true, _) => "recovered",
-        (false, true) => "escalated",
-        (false, false) => "remediating",
-    };
-    let next = (!healthy && !exhausted(r, policy)).then(|| {
-        due_at(r, policy)
-            .saturating_duration_since(now)
-            .as_secs_f64()
-    });
-    Entry {
-        connector: name.to_string(),
-        phase,
-        attempts: r.attempts,
-        max_restarts: policy.max_restarts,
-        attempts_before_escalation: policy.escalate_after.map(|n| n.saturating_sub(r.attempts)),
-        next_attempt_in_seconds: next,
-        last_outcome: r.last_outcome.clone(),
-        failed: r.failed.clone(),
-    }
+    let class = deciding?;
+    found.cause = (!class.cause.is_empty()).then(|| class.cause.clone());
+    found.class = class;
+    Some(found)
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use crate::{
     declare::{Declare, WriteSettings},
     manifest::{self, Selector, Template, jq::JqRunner},
     plan,
-    remediate::RestartPolicy,
+    remediate::{Classifier, RestartPolicy, UserRule},
     server::Limits,
     verdict::{Policy, WorkerScope},
 };
@@ -243,8 +243,30 @@ fn schedule(raw: &str) -> Result<crate::remediate::Schedule, SettingsError> {
 /// The auto-restart policy, `None` without `--auto-restart`.
 pub fn restart_policy(args: &RemediationArgs) -> Result<Option<RestartPolicy>, SettingsError> {
     let schedule = schedule(&args.restart_backoff)?;
+    let ladder: crate::remediate::Ladder =
+        args.restart_ladder
+            .parse()
+            .map_err(|e: crate::remediate::ladder::LadderError| {
+                invalid("restart-ladder", e.to_string())
+            })?;
+    if ladder.recreates() {
+        return Err(invalid(
+            "restart-ladder",
+            "recreate needs declared connectors: serve has no declared configs (use tasks and connector)",
+        ));
+    }
+    let rules = args
+        .restart_rules
+        .iter()
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty())
+        .map(|r| r.parse())
+        .collect::<Result<Vec<UserRule>, _>>()
+        .map_err(|e| invalid("restart-rule", e.to_string()))?;
     let policy = RestartPolicy {
         schedule,
+        ladder,
+        classifier: Classifier::new(rules),
         max_restarts: args.max_restarts,
         escalate_after: args.escalate_after_restarts,
         reset_after: args.restart_reset_after,

@@ -119,11 +119,22 @@ pub fn reconcile(args: &ReconcileArgs) -> Result<ReconcileSettings, SettingsErro
     })
 }
 
+/// Like Strimzi's operator: restart the failed tasks three times, then the connector and
+/// its tasks until `maxRestarts` (unlimited when unset) — the attempt count is a u32.
+fn strimzi_ladder() -> crate::remediate::Ladder {
+    "tasks=3,connector=4294967295"
+        .parse()
+        .expect("valid reconcile ladder")
+}
+
 /// Strimzi's schedule, read every 30 s.
 impl Default for ReconcileRestarts {
     fn default() -> Self {
         Self {
-            policy: RestartPolicy::default(),
+            policy: RestartPolicy {
+                ladder: strimzi_ladder(),
+                ..RestartPolicy::default()
+            },
             interval: Duration::from_secs(30),
         }
     }
@@ -135,6 +146,7 @@ fn restarts(args: &ReconcileRestartArgs) -> Result<ReconcileRestarts, SettingsEr
     }
     let policy = RestartPolicy {
         schedule: schedule(&args.restart_backoff)?,
+        ladder: strimzi_ladder(),
         reset_after: args.restart_reset_after,
         ..RestartPolicy::default()
     };

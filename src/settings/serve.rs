@@ -20,6 +20,8 @@ pub struct ServeSettings {
     pub policy: Policy,
     /// `None` without `--auto-restart`.
     pub restart: Option<RestartPolicy>,
+    /// How many remediation events `GET /remediation` keeps.
+    pub remediation_history: usize,
     pub poll_interval: Duration,
     /// A snapshot older than this makes `/` unhealthy.
     pub max_age: Duration,
@@ -59,6 +61,7 @@ pub fn serve(args: &ServeArgs) -> Result<ServeSettings, SettingsError> {
         client: client(&args.connect)?,
         policy: policy(&args.scope, &args.connect.connect_url)?,
         restart: restart_policy(&args.remediation)?,
+        remediation_history: args.remediation.remediation_history,
         poll_interval: args.poll_interval,
         max_age,
         listen: SocketAddr::new(args.bind, args.port),

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::support::{LIFECYCLE, file_sink, metric, tasks_in, wait_status};
 use crate::{Needs, Scenario, cluster::Cluster, http, scenario, sentinel};
@@ -14,6 +14,10 @@ pub static SCENARIOS: &[Scenario] = &[
     scenario!(restart_command_brings_a_task_back, Needs::Shared),
     scenario!(auto_restart_recovers_once_the_cause_is_gone, Needs::Shared),
     scenario!(auto_restart_escalates_when_the_cause_stays, Needs::Shared),
+    scenario!(
+        a_config_exception_is_escalated_without_restarts,
+        Needs::Shared
+    ),
     scenario!(sidecar_per_worker_restarts_only_its_own, Needs::Shared),
     scenario!(basic_auth_through_connects_extension, Needs::Shared),
 ];
@@ -129,7 +133,8 @@ async fn auto_restart_escalates_when_the_cause_stays(cluster: &Cluster) {
     let remediation = http::eventually("three restarts, then escalated", LIFECYCLE, || async {
         let (_, body) = http::get(&format!("{}/remediation", served.url)).await;
         let entry = body["connectors"].get(0)?.clone();
-        (entry["attempts"] == 3 && entry["phase"] == "escalated").then_some(entry)
+        let done = entry["phase"] == "escalated" || entry["phase"] == "persistent";
+        (entry["attempts"] == 3 && done).then_some(entry)
     })
     .await;
     assert_eq!(remediation["connector"], "sticky-sink", "{remediation}");
@@ -148,6 +153,68 @@ async fn auto_restart_escalates_when_the_cause_stays(cluster: &Cluster) {
     .await;
     assert_eq!(restarts, 3.0, "no restart past --max-restarts");
     tasks_in(cluster, "sticky-sink", "FAILED").await;
+}
+
+/// A sink whose consumer cannot be built (`consumer.override.bootstrap.servers` without
+/// a port: Connect's validation accepts it, the task fails at start with a
+/// `ConfigException`: Invalid url in bootstrap.servers): classified non-restartable, escalated at once (`/` 503 despite
+/// --escalate-after-restarts) and never restarted, however many polls pass.
+async fn a_config_exception_is_escalated_without_restarts(cluster: &Cluster) {
+    let name = "misconfigured-sink";
+    let config = json!({"connector.class": super::support::SINK, "tasks.max": "1",
+        "topics": format!("{name}-topic"), "file": cluster.scratch(name).join("out.txt"),
+        "consumer.override.bootstrap.servers": "no-port-here"});
+    let url = format!("{}/connectors/{name}/config", cluster.url());
+    let (status, body) = http::send("PUT", &url, Some(&config)).await;
+    assert_eq!(status, 201, "create {name}: {body}");
+    let failed = tasks_in(cluster, name, "FAILED").await;
+    let trace = failed["tasks"][0]["trace"].as_str().unwrap_or_default();
+    assert!(trace.contains("ConfigException"), "{trace}");
+    let flags = [
+        "--auto-restart",
+        "--restart-backoff",
+        "0s",
+        "--escalate-after-restarts",
+        "3",
+    ];
+    let served = sentinel::Running::serve(cluster.url(), &flags);
+    let entry = http::eventually("persistent, rule config", LIFECYCLE, || async {
+        let (_, body) = http::get(&format!("{}/remediation", served.url)).await;
+        let entry = body["connectors"].get(0)?.clone();
+        (entry["phase"] == "persistent").then_some(entry)
+    })
+    .await;
+    assert_eq!(
+        (entry["rule"].as_str(), entry["attempts"].as_u64()),
+        (Some("config"), Some(0)),
+        "{entry}"
+    );
+    let body = wait_status(&served.url, "/", 503).await;
+    assert_eq!(body["healthy"], false, "{body}");
+    let polls = metric(&served.url, "connect_sentinel_polls_total", "").await;
+    http::eventually("four more polls", LIFECYCLE, || async {
+        let now = metric(&served.url, "connect_sentinel_polls_total", "").await;
+        (now >= polls + 4.0).then_some(())
+    })
+    .await;
+    let restarts = metric(&served.url, "connect_sentinel_restarts_total", name).await;
+    assert_eq!(restarts, 0.0, "no restart:\n{}", served.logs());
+    let classified = served.events("classified: a restart does not help");
+    assert_eq!(classified.len(), 1, "{}", served.logs());
+    assert!(
+        classified[0]["cause"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("ConfigException")
+    );
+    let (_, remediation) = http::get(&format!("{}/remediation", served.url)).await;
+    let steps: Vec<&str> = remediation["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["step"].as_str())
+        .collect();
+    assert_eq!(steps, ["classify", "escalate"], "{remediation}");
 }
 
 /// Three failed tasks spread over the workers; one sidecar with worker 0's id restarts

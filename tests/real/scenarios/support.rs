@@ -10,7 +10,7 @@ use crate::{cluster::Cluster, http};
 /// How long a real lifecycle step may take on a loaded 2-core machine.
 pub const LIFECYCLE: Duration = Duration::from_secs(60);
 
-const SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
+pub const SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
 
 /// Creates a FileStreamSink writing to `file` and waits until Connect lists its tasks.
 pub async fn file_sink(cluster: &Cluster, name: &str, file: &str, tasks: u32) {
