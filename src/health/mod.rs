@@ -3,7 +3,8 @@
 //! snapshot per interval into an [`Observed`] and publishes it; that is its only output
 //! besides event counters. The [`router`] answers probes from the latest [`Observed`]
 //! by the [`usable`] rule, and [`scrape`] derives the `/metrics` gauges from it by the
-//! same rule at scrape time, as [`strimzi`] derives Strimzi's names (opt-in).
+//! same rule at scrape time, as [`silent`] derives the silent-failure series and
+//! [`strimzi`] Strimzi's names (opt-in).
 //! [`metrics`] holds the registry and the event counters.
 
 pub mod changes;
@@ -12,6 +13,7 @@ pub mod poller;
 pub mod remedy;
 pub mod router;
 pub mod scrape;
+pub mod silent;
 pub mod strimzi;
 pub mod usable;
 
@@ -44,6 +46,8 @@ pub struct Observed {
     pub seq: u64,
     /// Connectors under auto-restart (empty when it is off).
     pub remediation: Vec<crate::remediate::Entry>,
+    /// The silent-failure checks of the last successful poll (and what they carry).
+    pub silent: crate::silent::Report,
 }
 
 impl Observed {
@@ -57,6 +61,7 @@ impl Observed {
             transitions: Transitions::default(),
             seq: 0,
             remediation: Vec::new(),
+            silent: Default::default(),
         }
     }
 }

@@ -22,6 +22,7 @@ use super::{
 };
 use crate::{
     poll::Poller,
+    silent,
     snapshot::{Poll, Snapshot},
     verdict::{self, Policy},
 };
@@ -173,12 +174,15 @@ pub fn publish(publisher: &mut Publisher, policy: &Policy, poll: Poll, decision:
         Ok(snapshot) => {
             next.transitions = verdict::track(&previous.transitions, snapshot, elapsed);
             let held = &decision.held;
-            let verdict = verdict::evaluate_held(snapshot, policy, &next.transitions, held);
+            let mut verdict = verdict::evaluate_held(snapshot, policy, &next.transitions, held);
+            next.silent = observe_silent(&previous, snapshot, &next.transitions, policy, elapsed);
+            silent::count(&mut verdict, &next.silent, &policy.silent.fail_on, held);
             next.verdict = Some(verdict);
             next.ok_at = Some(now);
             log_reachable(previous.poll.as_ref(), snapshot);
         }
         Err(failure) => {
+            next.silent = previous.silent.clone();
             if !matches!(&previous.poll, Some(Err(f)) if f.error == failure.error) {
                 tracing::warn!(error = %failure.error, "poll failed");
             }
@@ -191,6 +195,39 @@ pub fn publish(publisher: &mut Publisher, policy: &Policy, poll: Poll, decision:
     next.poll = Some(poll);
     drop(previous);
     publisher.send(next);
+}
+
+/// The silent-failure checks of `snapshot`, logging each finding that is new.
+fn observe_silent(
+    previous: &Observed,
+    snapshot: &Snapshot,
+    transitions: &verdict::Transitions,
+    policy: &Policy,
+    elapsed: Duration,
+) -> silent::Report {
+    let memory = &previous.silent.memory;
+    let report = silent::observe(
+        memory,
+        snapshot,
+        transitions,
+        policy,
+        &policy.silent,
+        elapsed,
+    );
+    for f in silent::new_findings(&previous.silent, &report) {
+        let task = f.task.map(|t| t.to_string()).unwrap_or_default();
+        let (check, running) = (f.check.name(), f.tasks_running);
+        let expected = f.tasks_expected.map(|n| n.to_string()).unwrap_or_default();
+        tracing::warn!(
+            connector = f.connector,
+            task,
+            check,
+            running,
+            expected,
+            "silent failure"
+        );
+    }
+    report
 }
 
 /// The state transitions since `before`, or one line when Connect is first reached.

@@ -3,7 +3,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use super::{SettingsError, client, invalid, limits, policy, restart_policy};
+use super::{SettingsError, client, invalid, limits, policy, restart_policy, silent};
 use crate::{
     cli::{MetricsCompat, ServeArgs},
     connect::ConnectClient,
@@ -28,6 +28,8 @@ pub struct ServeSettings {
     pub http: Limits,
     /// Other projects' series `/metrics` also carries.
     pub metrics_compat: Option<Compat>,
+    /// Whether each poll also reads the connectors' info (`--connector-info poll`).
+    pub connector_info: bool,
 }
 
 impl ServeSettings {
@@ -55,9 +57,13 @@ pub fn serve(args: &ServeArgs) -> Result<ServeSettings, SettingsError> {
             ),
         ));
     }
+    let (silent, connector_info) = silent(&args.silent, args.fail_on_silent.as_deref())?;
     Ok(ServeSettings {
         client: client(&args.connect)?,
-        policy: policy(&args.scope, &args.connect.connect_url)?,
+        policy: Policy {
+            silent,
+            ..policy(&args.scope, &args.connect.connect_url)?
+        },
         restart: restart_policy(&args.remediation)?,
         poll_interval: args.poll_interval,
         max_age,
@@ -67,5 +73,6 @@ pub fn serve(args: &ServeArgs) -> Result<ServeSettings, SettingsError> {
             MetricsCompat::None => None,
             MetricsCompat::Strimzi => Some(Compat::Strimzi),
         },
+        connector_info,
     })
 }
