@@ -10,6 +10,7 @@ mod declare_reconcile;
 mod faults;
 mod health;
 mod liveness;
+mod silent;
 mod strimzi;
 mod strimzi_masked;
 pub mod support;
@@ -26,6 +27,7 @@ pub fn all() -> Vec<&'static Scenario> {
         declare_reconcile::SCENARIOS,
         strimzi::SCENARIOS,
         strimzi_masked::SCENARIOS,
+        silent::SCENARIOS,
         #[cfg(feature = "jq")]
         connect_operator::SCENARIOS,
     ]
