@@ -290,3 +290,44 @@ async fn a_manifest_states_the_expected_task_count() {
         "{err}"
     );
 }
+
+/// `--expected-tasks previous`: a connector that ran three tasks and now runs one is
+/// missing two, until its config changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn previous_expects_the_most_tasks_run_since_the_config_changed() {
+    let sim = common::sim("3.9.0").await;
+    let sink = "org.apache.kafka.connect.file.FileStreamSinkConnector";
+    let three = json!({"name": "sink3", "config": {"connector.class": sink, "tasks.max": "3",
+        "topics": "t", "file": "/tmp/silent-sink.txt"}});
+    common::seed(&sim, json!({"connectors": [three]})).await;
+    let served = serve(
+        &sim,
+        &["--grace-period", "0s", "--expected-tasks", "previous"],
+    )
+    .await;
+    assert!(checks_of(&served, "sink3").await.1.is_empty());
+    common::control(&sim)
+        .task_configs("sink3", Some(1))
+        .await
+        .unwrap();
+    common::metrics_when(&served.url, &[&series("sink3", "missing-tasks")]).await;
+    let (_, _, body) = checks_of(&served, "sink3").await;
+    assert_eq!(
+        (
+            body["tasks_running"].clone(),
+            body["tasks_expected"].clone()
+        ),
+        (json!(1), json!(3)),
+        "{body}"
+    );
+    let url = format!("{}/connectors/sink3/config", sim.url());
+    let mut config = common::config_of(&sim, "sink3").await;
+    config["topics"] = json!("t,u");
+    let answer = common::http().put(url).json(&config).send().await.unwrap();
+    assert_eq!(answer.status(), 200, "{:?}", answer.text().await);
+    let fresh = || async {
+        let (_, checks, _) = checks_of(&served, "sink3").await;
+        checks.is_empty().then_some(())
+    };
+    common::eventually("a new config starts over", fresh).await;
+}
