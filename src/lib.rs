@@ -8,6 +8,7 @@
 //! - [`poll`]: one poll of Connect (≤ 3 calls) as a [`snapshot::Snapshot`].
 //! - [`snapshot`]: the read model, free of IO: snapshot, instance keys, the one walk.
 //! - [`verdict`]: the pure health core, snapshot + policy → verdict.
+//! - [`silent`]: the pure silent-failure checks (no tasks, missing tasks, stuck, no status).
 //! - [`manifest`]: declared connectors: manifest files and ConfigMaps (in files or from the API),
 //!   templating, jq programs in a bounded worker, `--vars`.
 //! - [`declare`]: the IO side of `diff`/`apply`: read Connect, validate, write.
@@ -31,6 +32,7 @@ pub mod remediate;
 pub mod server;
 pub mod settings;
 pub mod shutdown;
+pub mod silent;
 pub mod snapshot;
 pub mod telemetry;
 pub mod verdict;

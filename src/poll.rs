@@ -1,14 +1,16 @@
-//! One poll of Connect turned into a [`Snapshot`]: every connector's status (through
+//! One poll of Connect turned into a [`Snapshot`]: every connector's status and the
+//! [`Facts`] of its config (one `expand=status&expand=info` call, through
 //! [`crate::connect::listing`], with its version fallbacks), the names that have no
 //! status yet, and the worker's health: `GET /health` (3.9+) or, before 3.9, a
 //! herder-queued info read as the readiness fallback (spec §16). The calls run
 //! concurrently: three on 2.3+.
 
-use std::time::SystemTime;
+use std::{collections::BTreeMap, time::SystemTime};
 
 use crate::{
     connect::{
-        ConnectClient, ConnectError, WorkerHealth,
+        ConnectClient, ConnectError, ConnectorStatus, WorkerHealth,
+        facts::{Facts, Polled},
         listing::{self, Missing},
     },
     snapshot::{Poll, PollFailure, Snapshot},
@@ -19,11 +21,25 @@ use crate::{
 #[derive(Clone, Debug)]
 pub struct Poller {
     client: ConnectClient,
+    /// Whether the listing also asks for each connector's info (its [`Facts`]).
+    info: bool,
 }
 
+/// Every listed connector's status (`None`: no record yet) and the facts read with it.
+type Listed = (
+    BTreeMap<String, Option<ConnectorStatus>>,
+    BTreeMap<String, Facts>,
+);
+
 impl Poller {
+    /// A poller that reads the connectors' facts with their statuses.
     pub fn new(client: ConnectClient) -> Self {
-        Self { client }
+        Self { client, info: true }
+    }
+
+    /// With `info` false, polls statuses only (`--connector-info off`): no facts.
+    pub fn with_info(self, info: bool) -> Self {
+        Self { info, ..self }
     }
 
     pub fn client(&self) -> &ConnectClient {
@@ -33,24 +49,19 @@ impl Poller {
     /// Takes one snapshot.
     pub async fn poll(&self) -> Poll {
         let started = tokio::time::Instant::now();
-        let client = &self.client;
-        let (connectors, health) = tokio::join!(
-            listing::list(client, Missing::Absent, |name| async move {
-                client.status(&name).await
-            }),
-            self.health_endpoint()
-        );
-        let worker = match (health, &connectors) {
+        let (listed, health) = tokio::join!(self.list(), self.health_endpoint());
+        let worker = match (health, &listed) {
             (Some(health), _) => health,
-            (None, Ok(connectors)) => self.fallback_health(connectors.keys().next()).await,
+            (None, Ok((connectors, _))) => self.fallback_health(connectors.keys().next()).await,
             (None, Err(e)) => Err(e.clone()),
         };
         let (duration, taken_at) = (started.elapsed(), SystemTime::now());
-        match connectors {
-            Ok(connectors) => Ok(Snapshot {
+        match listed {
+            Ok((connectors, facts)) => Ok(Snapshot {
                 taken_at,
                 duration,
                 connectors,
+                facts,
                 worker,
             }),
             Err(error) => Err(PollFailure {
@@ -59,6 +70,25 @@ impl Poller {
                 error,
             }),
         }
+    }
+
+    /// The statuses, and with `info` the facts, of every listed connector.
+    async fn list(&self) -> Result<Listed, ConnectError> {
+        let client = &self.client;
+        if !self.info {
+            let statuses = listing::list(client, Missing::Absent, |name| async move {
+                client.status(&name).await
+            });
+            return Ok((statuses.await?, BTreeMap::new()));
+        }
+        let polled = listing::list(client, Missing::Absent, |name| async move {
+            let status = client.status(&name).await?;
+            Ok(status.map(|status| Polled {
+                status,
+                facts: None,
+            }))
+        });
+        Ok(split(polled.await?))
     }
 
     /// `GET /health` (spec §16), or `None` when the worker predates 3.9.
@@ -84,4 +114,22 @@ impl Poller {
             Err(e) => Err(e),
         }
     }
+}
+
+/// The statuses and the facts of a listing, as two maps.
+fn split(polled: BTreeMap<String, Option<Polled>>) -> Listed {
+    let mut facts = BTreeMap::new();
+    let connectors = polled
+        .into_iter()
+        .map(|(name, entry)| {
+            let status = entry.map(|Polled { status, facts: f }| {
+                if let Some(f) = f {
+                    facts.insert(name.clone(), f);
+                }
+                status
+            });
+            (name, status)
+        })
+        .collect();
+    (connectors, facts)
 }

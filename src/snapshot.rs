@@ -10,7 +10,7 @@ use std::{
 
 use serde::Serialize;
 
-use crate::connect::{ConnectError, ConnectorStatus, WorkerHealth};
+use crate::connect::{ConnectError, ConnectorStatus, WorkerHealth, facts::Facts};
 
 /// What one poll saw.
 #[derive(Clone, Debug, PartialEq)]
@@ -22,6 +22,9 @@ pub struct Snapshot {
     /// Every listed connector; `None` when it has no status record yet (just created
     /// or being deleted: transitional, spec §18).
     pub connectors: BTreeMap<String, Option<ConnectorStatus>>,
+    /// What each connector's config says (class, `tasks.max`, our keys), read in the
+    /// same call as the statuses; empty with `--connector-info off` and before 2.3.
+    pub facts: BTreeMap<String, Facts>,
     /// The worker's health, or why it could not be read.
     pub worker: Result<WorkerHealth, ConnectError>,
 }

@@ -73,6 +73,8 @@ pub struct Policy {
     pub exclude: Option<Regex>,
     /// How long transitional states are forgiven.
     pub grace: Duration,
+    /// The silent-failure checks: what is expected, and which fail `/`.
+    pub silent: crate::silent::Settings,
 }
 
 impl Default for Policy {
@@ -86,6 +88,7 @@ impl Default for Policy {
             include: None,
             exclude: None,
             grace: Duration::from_secs(300),
+            silent: Default::default(),
         }
     }
 }
@@ -365,6 +368,7 @@ pub fn evaluate_one(
         taken_at: std::time::SystemTime::now(),
         duration: Duration::ZERO,
         connectors: BTreeMap::from([(name.to_string(), status)]),
+        facts: Default::default(),
         worker: Ok(WorkerHealth::Healthy),
     };
     evaluate(&snapshot, &single, transitions)

@@ -339,3 +339,31 @@ fn a_bad_auto_restart_names_the_field() {
     );
     assert!(!err.contains("spec.autoRestart"), "{err}");
 }
+
+/// `expectedTasks` becomes the `connect-sentinel.expected-tasks` config key; a value
+/// that is no whole number, or one the config contradicts, names the file.
+#[test]
+fn expected_tasks_is_written_as_our_config_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "name: a\nexpectedTasks: 2\nconfig:\n  connector.class: FileStreamSource\n";
+    write(dir.path(), "a.yaml", text);
+    let loaded = load(&[dir.path()], None).unwrap();
+    let config = &loaded.connectors[0].desired.config;
+    assert_eq!(config["connect-sentinel.expected-tasks"], "2");
+    let same = "name: a\nexpectedTasks: 2\nconfig:\n  connect-sentinel.expected-tasks: 2\n";
+    write(dir.path(), "a.yaml", same);
+    assert!(load(&[dir.path()], None).is_ok());
+    let err = error_of(&[(
+        "a.yaml",
+        "name: a\nexpectedTasks: 1\nconfig:\n  connect-sentinel.expected-tasks: 2\n",
+    )]);
+    assert!(
+        err.contains("a.yaml") && err.contains("contradicts"),
+        "{err}"
+    );
+    let err = error_of(&[("a.yaml", "name: a\nexpectedTasks: two\nconfig: {}\n")]);
+    assert!(
+        err.contains("expectedTasks must be a whole number of 0 or more, found \"two\""),
+        "{err}"
+    );
+}

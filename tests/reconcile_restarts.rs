@@ -106,3 +106,66 @@ async fn only_connectors_with_auto_restart_are_restarted() {
     assert_eq!(metrics.matches("# EOF").count(), 1, "{metrics}");
     r.stop().await;
 }
+
+/// The split: with a `serve --auto-restart` sidecar beside the reconciler, the sidecar
+/// restarts the connector without `autoRestart` and never the one the reconciler owns;
+/// the reconciler restarts that one, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reconciler_and_a_sidecar_never_restart_the_same_connector() {
+    let sim = common::sim_with(SimConfig::synchronous()).await;
+    let dir = tempfile::tempdir().unwrap();
+    manifests(dir.path());
+    let url = sim.url();
+    let dir_arg = dir.path().to_str().unwrap();
+    let argv = [
+        "--connect-url",
+        &url,
+        "-f",
+        dir_arg,
+        "--restart-check-interval",
+        "20ms",
+        "--restart-backoff",
+        "0s,1h",
+    ];
+    let r = reconciling::start(&argv, None).await;
+    r.until("applied", |s| reconciling::outcome(s) == "applied")
+        .await;
+    let sidecar = common::serve(&sim, &["--auto-restart", "--restart-backoff", "0s,1h"]).await;
+    fail(&sim, "manual", "RUNNING").await;
+    fail(&sim, "auto", "FAILED").await;
+    common::until(&r.restarts, "the reconciler restarted auto", |o| {
+        o.remediation
+            .iter()
+            .any(|e| e.connector == "auto" && e.last_outcome.is_some())
+    })
+    .await;
+    common::until(
+        &sidecar.state.observed,
+        "the sidecar restarted manual",
+        |o| {
+            o.remediation
+                .iter()
+                .any(|e| e.connector == "manual" && e.last_outcome.is_some())
+        },
+    )
+    .await;
+    let seq = sidecar.state.observed.borrow().seq;
+    common::until(&sidecar.state.observed, "three more polls", |o| {
+        o.seq >= seq + 3
+    })
+    .await;
+    let seen = sidecar.state.observed.borrow().clone();
+    assert!(
+        seen.remediation.iter().all(|e| e.connector != "auto"),
+        "{:?}",
+        seen.remediation
+    );
+    assert_eq!(task_state(&sim, "manual").await, "RUNNING");
+    let metrics = sidecar.get("/metrics").await.1;
+    let text = metrics.as_str().unwrap();
+    assert!(
+        !text.contains(r#"restarts_total{connector="auto""#),
+        "{text}"
+    );
+    r.stop().await;
+}

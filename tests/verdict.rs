@@ -46,6 +46,7 @@ fn snapshot(connectors: Vec<(String, Option<ConnectorStatus>)>) -> Snapshot {
         taken_at: SystemTime::now(),
         duration: Duration::ZERO,
         connectors: connectors.into_iter().collect(),
+        facts: Default::default(),
         worker: Ok(WorkerHealth::Healthy),
     }
 }

@@ -213,6 +213,37 @@ pub struct ScopeArgs {
     pub grace_period: Duration,
 }
 
+/// The silent-failure checks (`serve`, `status`).
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Silent failures")]
+pub struct SilentArgs {
+    /// Where a connector's expected RUNNING task count comes from when its config has
+    /// no `connect-sentinel.expected-tasks` key: `none` (nothing is expected),
+    /// `tasks-max`, or `previous` (the most it has run since its config last changed).
+    #[arg(long, env = "HEALTHCHECK_EXPECTED_TASKS", value_enum, default_value_t = ExpectedTasksArg::None)]
+    pub expected_tasks: ExpectedTasksArg,
+    /// Read each connector's class, `tasks.max` and `connect-sentinel.*` keys with its
+    /// status: `poll` (in the same call, `expand=info`) or `off` (statuses only; the
+    /// task-count checks then know no expected count).
+    #[arg(long, env = "HEALTHCHECK_CONNECTOR_INFO", value_enum, default_value_t = ConnectorInfoArg::Poll)]
+    pub connector_info: ConnectorInfoArg,
+}
+
+/// `--expected-tasks`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExpectedTasksArg {
+    None,
+    TasksMax,
+    Previous,
+}
+
+/// `--connector-info`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConnectorInfoArg {
+    Poll,
+    Off,
+}
+
 /// Auto-restart of failed connectors and tasks (`serve --auto-restart`).
 #[derive(Clone, Debug, Args)]
 #[command(next_help_heading = "Auto-restart")]

@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod groups;
 
 pub use groups::{
-    ConnectArgs, DeclareArgs, HttpArgs, KubeArgs, RemediationArgs, ScopeArgs, WriteArgs,
+    ConnectArgs, ConnectorInfoArg, DeclareArgs, ExpectedTasksArg, HttpArgs, KubeArgs,
+    RemediationArgs, ScopeArgs, SilentArgs, WriteArgs,
 };
 
 /// Make Kafka Connect on Kubernetes trustworthy: health server, exec probe, status,
@@ -254,6 +255,8 @@ pub struct StatusArgs {
     /// state to each connector.
     #[arg(long, env = "CONNECT_SENTINEL_URL", help_heading = "Output")]
     pub sentinel_url: Option<String>,
+    #[command(flatten)]
+    pub silent: SilentArgs,
 }
 
 /// `serve` flags.
@@ -291,6 +294,18 @@ pub struct ServeArgs {
     pub connect: ConnectArgs,
     #[command(flatten)]
     pub scope: ScopeArgs,
+    #[command(flatten)]
+    pub silent: SilentArgs,
+    /// Silent failures that make `/` (and `/connectors/{name}`) unhealthy, comma-separated:
+    /// no-tasks, missing-tasks, stuck, no-status, or all. They are always in /metrics
+    /// and the per-connector endpoints [default: none, kafka-connect-healthcheck's `/`].
+    #[arg(
+        long,
+        env = "HEALTHCHECK_FAIL_ON_SILENT",
+        value_name = "CHECKS",
+        help_heading = "Silent failures"
+    )]
+    pub fail_on_silent: Option<String>,
     #[command(flatten)]
     pub remediation: RemediationArgs,
     #[command(flatten)]

@@ -206,6 +206,7 @@ fn serve_settings(connect: &str, port: u16, reset: Duration) -> anyhow::Result<S
         listen: SocketAddr::from(([127, 0, 0, 1], port)),
         http: Limits::default(),
         metrics_compat: None,
+        connector_info: true,
     })
 }
 

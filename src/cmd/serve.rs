@@ -47,6 +47,7 @@ pub fn build(settings: ServeSettings) -> Server {
         max_age,
         http,
         metrics_compat,
+        connector_info,
         ..
     } = settings;
     let remediation = restart.map(|r| {
@@ -64,7 +65,7 @@ pub fn build(settings: ServeSettings) -> Server {
     );
     let metrics = Arc::new(metrics);
     let poll_loop = PollLoop {
-        poller: Poller::new(client),
+        poller: Poller::new(client).with_info(connector_info),
         policy: policy.clone(),
         interval: poll_interval,
         remediation,

@@ -1,8 +1,11 @@
 //! `connect-sentinel status`: a readable table of connectors and tasks (connector,
 //! type, state, tasks running/total, worker, first line of the trace), or `-o json`.
-//! With `--sentinel-url` the auto-restart state of a running `serve` joins each row.
+//! Silent failures (no tasks, missing tasks, stuck, no status) are shown as they are
+//! at this one look: with no grace period, since one poll cannot tell how long they
+//! have lasted. With `--sentinel-url` the auto-restart state of a running `serve`
+//! joins each row.
 
-use std::process::ExitCode;
+use std::{process::ExitCode, time::Duration};
 
 use comfy_table::{Cell, Color, Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
@@ -13,9 +16,9 @@ use crate::{
     cli::{Output, StatusArgs},
     connect::{ClientOptions, ConnectClient, ConnectError, ConnectorStatus, types::first_line},
     poll::Poller,
-    settings,
+    settings, silent,
     snapshot::{Snapshot, instances},
-    verdict::Policy,
+    verdict::{self, Policy},
 };
 
 /// One row of the table (and one object of the JSON).
@@ -27,6 +30,11 @@ pub struct Row {
     pub state: String,
     pub tasks_running: usize,
     pub tasks_total: usize,
+    /// The expected RUNNING task count, when known (`connect-sentinel.expected-tasks`,
+    /// or `--expected-tasks`).
+    pub tasks_expected: Option<u32>,
+    /// The silent-failure checks it fails now (`no-tasks`, `missing-tasks`, …).
+    pub silent_failures: Vec<&'static str>,
     pub worker_id: String,
     /// The first line of the connector's trace, or of the first failed task's.
     pub trace: Option<String>,
@@ -40,6 +48,36 @@ pub struct Row {
 
 /// The rows of a snapshot, filtered, in name order.
 pub fn rows(snapshot: &Snapshot, policy: &Policy) -> Vec<Row> {
+    let report = silent_now(snapshot, policy);
+    let mut rows = plain_rows(snapshot, policy);
+    for row in &mut rows {
+        row.tasks_expected = report.tasks.get(&row.connector).and_then(|t| t.expected);
+        let checks = report.of(&row.connector, None).map(|f| f.check.name());
+        row.silent_failures = checks.collect();
+        row.silent_failures.dedup();
+    }
+    rows
+}
+
+/// The silent-failure checks at this one look (no grace period).
+fn silent_now(snapshot: &Snapshot, policy: &Policy) -> silent::Report {
+    let now = Policy {
+        grace: Duration::ZERO,
+        ..policy.clone()
+    };
+    let transitions = verdict::track(&Default::default(), snapshot, Duration::ZERO);
+    let memory = Default::default();
+    silent::observe(
+        &memory,
+        snapshot,
+        &transitions,
+        &now,
+        &policy.silent,
+        Duration::ZERO,
+    )
+}
+
+fn plain_rows(snapshot: &Snapshot, policy: &Policy) -> Vec<Row> {
     let row = |name: &String, status: &Option<ConnectorStatus>| match status {
         None => Row {
             connector: name.clone(),
@@ -47,6 +85,8 @@ pub fn rows(snapshot: &Snapshot, policy: &Policy) -> Vec<Row> {
             state: "(no status yet)".into(),
             tasks_running: 0,
             tasks_total: 0,
+            tasks_expected: None,
+            silent_failures: Vec::new(),
             worker_id: "-".into(),
             trace: None,
             status: None,
@@ -58,6 +98,8 @@ pub fn rows(snapshot: &Snapshot, policy: &Policy) -> Vec<Row> {
             state: s.connector.state.to_string(),
             tasks_running: s.tasks.iter().filter(|t| t.state == "RUNNING").count(),
             tasks_total: s.tasks.len(),
+            tasks_expected: None,
+            silent_failures: Vec::new(),
             worker_id: s.connector.worker_id.to_string(),
             trace: instances(name, s)
                 .find_map(|i| i.trace)
@@ -78,9 +120,13 @@ pub fn rows(snapshot: &Snapshot, policy: &Policy) -> Vec<Row> {
 /// `colour`, states are coloured: RUNNING green, FAILED red, the rest yellow.
 pub fn table(rows: &[Row], colour: bool) -> String {
     let restarts = rows.iter().any(|r| r.remediation.is_some());
+    let silent = rows.iter().any(|r| !r.silent_failures.is_empty());
     let mut header = vec!["CONNECTOR", "TYPE", "STATE", "TASKS", "WORKER", "TRACE"];
     if restarts {
         header.insert(5, "RESTARTS");
+    }
+    if silent {
+        header.insert(4, "SILENT");
     }
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED).set_header(header);
@@ -93,16 +139,28 @@ pub fn table(rows: &[Row], colour: bool) -> String {
             Cell::new(&r.connector),
             Cell::new(&r.kind),
             state_cell(&r.state),
-            Cell::new(format!("{}/{}", r.tasks_running, r.tasks_total)),
+            Cell::new(tasks_cell(r)),
             Cell::new(&r.worker_id),
             Cell::new(r.trace.as_deref().unwrap_or_default()),
         ];
         if restarts {
             cells.insert(5, Cell::new(restarts_cell(r.remediation.as_ref())));
         }
+        if silent {
+            cells.insert(4, Cell::new(r.silent_failures.join(",")).fg(Color::Yellow));
+        }
         table.add_row(cells);
     }
     table.to_string()
+}
+
+/// `running/total`, and `(N expected)` when an expected count is known and differs.
+fn tasks_cell(r: &Row) -> String {
+    let counts = format!("{}/{}", r.tasks_running, r.tasks_total);
+    match r.tasks_expected {
+        Some(n) if n as usize != r.tasks_running => format!("{counts} ({n} expected)"),
+        _ => counts,
+    }
 }
 
 /// A state, coloured by what it means (shown only where the table is styled).
@@ -166,8 +224,13 @@ async fn read_remediation(sentinel: &str) -> Result<Value, String> {
 /// `status` from the command line.
 pub async fn main(args: StatusArgs) -> anyhow::Result<ExitCode> {
     let client = ConnectClient::new(settings::client_options(&args.connect)?)?;
-    let policy = settings::name_filters(args.include.as_deref(), args.exclude.as_deref())?;
-    let snapshot = Poller::new(client).poll().await.map_err(|f| f.error)?;
+    let (silent, info) = settings::silent(&args.silent, None)?;
+    let policy = Policy {
+        silent,
+        ..settings::name_filters(args.include.as_deref(), args.exclude.as_deref())?
+    };
+    let poller = Poller::new(client).with_info(info);
+    let snapshot = poller.poll().await.map_err(|f| f.error)?;
     let mut rows = rows(&snapshot, &policy);
     if let Some(sentinel) = &args.sentinel_url {
         join_remediation(&mut rows, sentinel).await;
@@ -191,6 +254,8 @@ mod tests {
             state: state.into(),
             tasks_running: 0,
             tasks_total: 0,
+            tasks_expected: None,
+            silent_failures: Vec::new(),
             worker_id: "w:8083".into(),
             trace: None,
             status: None,

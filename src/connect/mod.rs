@@ -3,6 +3,7 @@
 //! secret-free reason instead of a hang or a misparsed error body.
 
 mod capabilities;
+pub mod facts;
 pub mod listing;
 mod options;
 mod restarts;

@@ -30,6 +30,7 @@ pub fn snapshot(connectors: &[(&str, &str)]) -> Snapshot {
             .iter()
             .map(|(n, s)| (n.to_string(), Some(status(n, s))))
             .collect::<BTreeMap<_, _>>(),
+        facts: Default::default(),
         worker: Ok(WorkerHealth::Healthy),
     }
 }

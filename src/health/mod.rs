@@ -3,7 +3,8 @@
 //! snapshot per interval into an [`Observed`] and publishes it; that is its only output
 //! besides event counters. The [`router`] answers probes from the latest [`Observed`]
 //! by the [`usable`] rule, and [`scrape`] derives the `/metrics` gauges from it by the
-//! same rule at scrape time, as [`strimzi`] derives Strimzi's names (opt-in).
+//! same rule at scrape time, as [`silent`] derives the silent-failure series and
+//! [`strimzi`] Strimzi's names (opt-in).
 //! [`metrics`] holds the registry and the event counters.
 
 pub mod changes;
@@ -12,6 +13,7 @@ pub mod poller;
 pub mod remedy;
 pub mod router;
 pub mod scrape;
+pub mod silent;
 pub mod strimzi;
 pub mod usable;
 
@@ -50,6 +52,8 @@ pub struct Observed {
     /// notifications): a connector entering remediation, turning persistent,
     /// escalated, ignored or recovered.
     pub remediation_changes: Vec<crate::remediate::PhaseChange>,
+    /// The silent-failure checks of the last successful poll (and what they carry).
+    pub silent: crate::silent::Report,
 }
 
 impl Observed {
@@ -65,6 +69,7 @@ impl Observed {
             remediation: Vec::new(),
             remediation_history: Arc::default(),
             remediation_changes: Vec::new(),
+            silent: Default::default(),
         }
     }
 }

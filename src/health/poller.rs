@@ -28,7 +28,7 @@ use super::{
 };
 use crate::{
     poll::Poller,
-    remediate,
+    remediate, silent,
     snapshot::{Poll, Snapshot},
     verdict::{self, Policy},
 };
@@ -128,7 +128,7 @@ impl PollLoop {
         }
         let restricted = match (&self.only, &poll) {
             (Some(only), Ok(snapshot)) => only.restrict(snapshot),
-            (None, Ok(snapshot)) => Some(Cow::Borrowed(snapshot)),
+            (None, Ok(snapshot)) => Some(sidecars_share(snapshot)),
             (_, Err(_)) => None,
         };
         let decision = match (&mut self.remediation, restricted) {
@@ -174,18 +174,47 @@ impl Only {
             return None;
         }
         let names = self.connectors.borrow().clone();
-        let connectors = snapshot
+        Some(Cow::Owned(subset(snapshot, |name| {
+            names.contains_key(name)
+        })))
+    }
+}
+
+/// The part of `snapshot` a sidecar remediates: every connector but those whose config
+/// hands them to the reconciler (`connect-sentinel.remediated-by: reconciler`).
+fn sidecars_share(snapshot: &Snapshot) -> Cow<'_, Snapshot> {
+    let reconcilers = |name: &str| {
+        snapshot
+            .facts
+            .get(name)
+            .and_then(|f| f.remediated_by.as_deref())
+            == Some(crate::plan::REMEDIATED_BY_RECONCILER)
+    };
+    match snapshot.connectors.keys().any(|n| reconcilers(n)) {
+        false => Cow::Borrowed(snapshot),
+        true => Cow::Owned(subset(snapshot, |name| !reconcilers(name))),
+    }
+}
+
+/// The connectors of `snapshot` that `keep` names, with their facts.
+fn subset(snapshot: &Snapshot, keep: impl Fn(&str) -> bool) -> Snapshot {
+    let kept = |name: &&String| keep(name);
+    Snapshot {
+        taken_at: snapshot.taken_at,
+        duration: snapshot.duration,
+        connectors: snapshot
             .connectors
             .iter()
-            .filter(|(name, _)| names.contains_key(*name))
+            .filter(|(name, _)| kept(name))
             .map(|(name, status)| (name.clone(), status.clone()))
-            .collect();
-        Some(Cow::Owned(Snapshot {
-            taken_at: snapshot.taken_at,
-            duration: snapshot.duration,
-            connectors,
-            worker: snapshot.worker.clone(),
-        }))
+            .collect(),
+        facts: snapshot
+            .facts
+            .iter()
+            .filter(|(name, _)| kept(name))
+            .map(|(name, facts)| (name.clone(), facts.clone()))
+            .collect(),
+        worker: snapshot.worker.clone(),
     }
 }
 
@@ -239,12 +268,15 @@ pub fn publish(publisher: &mut Publisher, policy: &Policy, poll: Poll, decision:
         Ok(snapshot) => {
             next.transitions = verdict::track(&previous.transitions, snapshot, elapsed);
             let held = &decision.held;
-            let verdict = verdict::evaluate_held(snapshot, policy, &next.transitions, held);
+            let mut verdict = verdict::evaluate_held(snapshot, policy, &next.transitions, held);
+            next.silent = observe_silent(&previous, snapshot, &next.transitions, policy, elapsed);
+            silent::count(&mut verdict, &next.silent, &policy.silent.fail_on, held);
             next.verdict = Some(verdict);
             next.ok_at = Some(now);
             log_reachable(previous.poll.as_ref(), snapshot);
         }
         Err(failure) => {
+            next.silent = previous.silent.clone();
             if !matches!(&previous.poll, Some(Err(f)) if f.error == failure.error) {
                 tracing::warn!(error = %failure.error, "poll failed");
             }
@@ -257,6 +289,39 @@ pub fn publish(publisher: &mut Publisher, policy: &Policy, poll: Poll, decision:
     next.poll = Some(poll);
     drop(previous);
     publisher.send(next);
+}
+
+/// The silent-failure checks of `snapshot`, logging each finding that is new.
+fn observe_silent(
+    previous: &Observed,
+    snapshot: &Snapshot,
+    transitions: &verdict::Transitions,
+    policy: &Policy,
+    elapsed: Duration,
+) -> silent::Report {
+    let memory = &previous.silent.memory;
+    let report = silent::observe(
+        memory,
+        snapshot,
+        transitions,
+        policy,
+        &policy.silent,
+        elapsed,
+    );
+    for f in silent::new_findings(&previous.silent, &report) {
+        let task = f.task.map(|t| t.to_string()).unwrap_or_default();
+        let (check, running) = (f.check.name(), f.tasks_running);
+        let expected = f.tasks_expected.map(|n| n.to_string()).unwrap_or_default();
+        tracing::warn!(
+            connector = f.connector,
+            task,
+            check,
+            running,
+            expected,
+            "silent failure"
+        );
+    }
+    report
 }
 
 /// The state transitions since `before`, or one line when Connect is first reached.

@@ -27,7 +27,7 @@ use tokio::time::Instant;
 use super::{HealthState, Observed, usable};
 use crate::{
     connect::{ConnectorStatus, WorkerHealth},
-    server,
+    server, silent,
     verdict::{self, error_json},
 };
 
@@ -137,16 +137,19 @@ async fn connector(State(state): State<HealthState>, Path(name): Path<String>) -
         Ok(status) => status,
         Err(refusal) => return refusal.into_response(),
     };
-    let verdict = verdict::evaluate_one(
+    let mut verdict = verdict::evaluate_one(
         &state.policy,
         &name,
         status.clone(),
         None,
         &observed.transitions,
     );
+    let (silent, tasks) = silent_of(&state, &observed, &name, None, &mut verdict);
     let body = json!({
         "connector": name, "status": status, "failures": verdict.failures,
         "transitional": !verdict.transitional.is_empty(), "healthy": verdict.healthy,
+        "tasks_running": tasks.running, "tasks_expected": tasks.expected,
+        "silent_failures": silent,
     });
     (code(verdict.healthy), Json(body)).into_response()
 }
@@ -171,18 +174,47 @@ async fn task(
         )
             .into_response();
     };
-    let verdict = verdict::evaluate_one(
+    let mut verdict = verdict::evaluate_one(
         &state.policy,
         &name,
         Some(only),
         Some(task.id),
         &observed.transitions,
     );
+    let (silent, _) = silent_of(&state, &observed, &name, Some(task.id), &mut verdict);
     let body = json!({
         "connector": name, "id": task.id, "state": task.state, "worker_id": task.worker_id,
         "trace": task.trace, "transitional": !verdict.transitional.is_empty(), "healthy": verdict.healthy,
+        "silent_failures": silent,
     });
     (code(verdict.healthy), Json(body)).into_response()
+}
+
+/// The silent failures of `name` (of its task `task`, with the connector's own), and
+/// its task counts; `verdict` counts those `--fail-on-silent` names (for a task, only
+/// its own).
+fn silent_of(
+    state: &HealthState,
+    observed: &Observed,
+    name: &str,
+    task: Option<u32>,
+    verdict: &mut verdict::Verdict,
+) -> (Vec<silent::Finding>, silent::Tasks) {
+    let report = &observed.silent;
+    let findings: Vec<silent::Finding> = report.of(name, task).cloned().collect();
+    let own = findings.iter().filter(|f| task.is_none() || f.task == task);
+    let only = silent::Report {
+        findings: own.cloned().collect(),
+        ..Default::default()
+    };
+    silent::count(
+        verdict,
+        &only,
+        &state.policy.silent.fail_on,
+        &Default::default(),
+    );
+    let tasks = report.tasks.get(name).copied().unwrap_or_default();
+    (findings, tasks)
 }
 
 async fn remediation(State(state): State<HealthState>) -> Response {

@@ -80,9 +80,11 @@ impl Collector for Scrape {
         let now = Instant::now();
         encode_gauges(&mut encoder, &gauges(&observed, self.max_age, now))?;
         encode_phases(&mut encoder, &observed)?;
-        match usable::snapshot(&observed, self.max_age, now) {
-            Ok(snapshot) => encode_states(&mut encoder, snapshot),
-            Err(_) => Ok(()),
+        let usable = usable::snapshot(&observed, self.max_age, now).ok();
+        super::silent::encode(&mut encoder, usable.map(|_| &observed.silent))?;
+        match usable {
+            Some(snapshot) => encode_states(&mut encoder, snapshot),
+            None => Ok(()),
         }
     }
 }

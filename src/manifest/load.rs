@@ -10,7 +10,7 @@ use super::{
     Location, ManifestError,
     strimzi::{self, Extras},
 };
-use crate::plan::TargetState;
+use crate::{connect::facts::EXPECTED_TASKS_KEY, plan::TargetState};
 
 /// A connector as written in a manifest, before templating.
 #[derive(Clone, Debug, PartialEq)]
@@ -184,22 +184,27 @@ pub fn shape(value: Value, location: Location) -> Result<Raw, ManifestError> {
 
 type Parsed = Result<strimzi::Resource, String>;
 
-/// `{"name": …, "config": {…}, "state": …, "autoRestart": {…}}`; `tasks` and `type`
-/// (as in `GET /connectors/{name}` output) are accepted and ignored.
+/// `{"name": …, "config": {…}, "state": …, "expectedTasks": N, "autoRestart": {…}}`;
+/// `tasks` and `type` (as in `GET /connectors/{name}` output) are accepted and ignored.
 fn rest(mut map: Map<String, Value>) -> Parsed {
-    let unknown: Vec<&String> = map
-        .keys()
-        .filter(|k| {
-            !["name", "config", "state", "autoRestart", "tasks", "type"].contains(&k.as_str())
-        })
-        .collect();
+    const KEYS: [&str; 7] = [
+        "name",
+        "config",
+        "state",
+        "tasks",
+        "type",
+        "expectedTasks",
+        "autoRestart",
+    ];
+    let unknown: Vec<&String> = map.keys().filter(|k| !KEYS.contains(&k.as_str())).collect();
     if !unknown.is_empty() || !map.contains_key("config") {
         return Err(format!(
-            "unknown manifest shape: expected {{\"name\", \"config\", \"state\"?, \"autoRestart\"?}} or a Strimzi KafkaConnector (apiVersion kafka.strimzi.io/v1 or another GROUP/VERSION, kind KafkaConnector); found keys {:?}",
+            "unknown manifest shape: expected {{\"name\", \"config\", \"state\"?, \"expectedTasks\"?, \"autoRestart\"?}} or a Strimzi KafkaConnector (apiVersion kafka.strimzi.io/v1 or another GROUP/VERSION, kind KafkaConnector); found keys {:?}",
             map.keys().collect::<Vec<_>>()
         ));
     }
-    let config = object(map.remove("config"), "config")?;
+    let mut config = object(map.remove("config"), "config")?;
+    expected_tasks(map.get("expectedTasks"), &mut config)?;
     let name = match map.get("name") {
         Some(v) => string(Some(v), "name")?,
         None => string(config.get("name"), "name (or config.name)")?,
@@ -216,6 +221,31 @@ fn rest(mut map: Map<String, Value>) -> Parsed {
             ..Extras::default()
         },
     })
+}
+
+/// `expectedTasks: N` (a whole number of 0 or more) is written to Connect as the
+/// config key [`EXPECTED_TASKS_KEY`], where the health check reads it; a config that
+/// sets the key to another value is refused.
+fn expected_tasks(value: Option<&Value>, config: &mut Map<String, Value>) -> Result<(), String> {
+    let Some(value) = value else {
+        return Ok(());
+    };
+    let n = value
+        .as_u64()
+        .filter(|n| *n <= u64::from(u32::MAX))
+        .ok_or_else(|| {
+            format!("expectedTasks must be a whole number of 0 or more, found {value}")
+        })?;
+    let text = Value::String(n.to_string());
+    match config.get(EXPECTED_TASKS_KEY) {
+        Some(set) if set != &text && set.as_u64() != Some(n) => Err(format!(
+            "expectedTasks {n} contradicts config.{EXPECTED_TASKS_KEY} {set}: set one of them"
+        )),
+        _ => {
+            config.insert(EXPECTED_TASKS_KEY.to_string(), text);
+            Ok(())
+        }
+    }
 }
 
 pub(super) fn object(value: Option<Value>, field: &str) -> Result<Map<String, Value>, String> {

@@ -455,6 +455,7 @@ fn snapshot(tasks: &[(&str, &str, Option<&str>)]) -> Snapshot {
         taken_at: SystemTime::now(),
         duration: Duration::ZERO,
         connectors: BTreeMap::from([("c".to_string(), Some(status))]),
+        facts: Default::default(),
         worker: Ok(WorkerHealth::Healthy),
     }
 }

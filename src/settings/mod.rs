@@ -3,18 +3,25 @@
 //! are refused at start-up with a message that names the flag (kafka-connect-healthcheck
 //! crashed or ignored them, peers §1.5.10). Nothing below this layer sees clap types.
 
-use std::{collections::BTreeMap, path::PathBuf};
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::PathBuf,
+};
 
 use regex::Regex;
 
 use crate::{
-    cli::{ConnectArgs, DeclareArgs, HttpArgs, RemediationArgs, ScopeArgs, TemplateArg, WriteArgs},
+    cli::{
+        ConnectArgs, ConnectorInfoArg, DeclareArgs, ExpectedTasksArg, HttpArgs, RemediationArgs,
+        ScopeArgs, SilentArgs, TemplateArg, WriteArgs,
+    },
     connect::{ClientOptions, ConnectClient, ConnectError, TlsOptions, retry::Backoff},
     declare::{Declare, WriteSettings},
     manifest::{self, Selector, Template, jq::JqRunner},
     plan,
     remediate::{Classifier, RestartPolicy, UserRule},
     server::Limits,
+    silent,
     verdict::{Policy, WorkerScope},
 };
 
@@ -216,7 +223,58 @@ pub fn policy(args: &ScopeArgs, connect_url: &str) -> Result<Policy, SettingsErr
         include: regex("include", args.include.as_deref())?,
         exclude: regex("exclude", args.exclude.as_deref())?,
         grace: args.grace_period,
+        silent: Default::default(),
     })
+}
+
+/// The silent-failure settings and whether to read connector info (`--expected-tasks`,
+/// `--connector-info`, `serve`'s `--fail-on-silent`).
+pub fn silent(
+    args: &SilentArgs,
+    fail_on: Option<&str>,
+) -> Result<(silent::Settings, bool), SettingsError> {
+    let info = args.connector_info == ConnectorInfoArg::Poll;
+    let expected = match args.expected_tasks {
+        ExpectedTasksArg::None => silent::ExpectedFrom::None,
+        ExpectedTasksArg::TasksMax if !info => {
+            return Err(invalid(
+                "expected-tasks",
+                "tasks-max reads tasks.max from the connector info: drop --connector-info off",
+            ));
+        }
+        ExpectedTasksArg::TasksMax => silent::ExpectedFrom::TasksMax,
+        ExpectedTasksArg::Previous => silent::ExpectedFrom::Previous,
+    };
+    let fail_on = checks(fail_on.unwrap_or(""))?;
+    Ok((silent::Settings { expected, fail_on }, info))
+}
+
+/// `--fail-on-silent`: check names, or `all`.
+fn checks(raw: &str) -> Result<BTreeSet<silent::Check>, SettingsError> {
+    let mut out = BTreeSet::new();
+    for part in raw
+        .split(',')
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+    {
+        match (part.as_str(), silent::Check::parse(&part)) {
+            ("all", _) => out.extend(silent::Check::ALL),
+            (_, Some(check)) => {
+                out.insert(check);
+            }
+            (_, None) => {
+                let known: Vec<&str> = silent::Check::ALL.iter().map(|c| c.name()).collect();
+                return Err(invalid(
+                    "fail-on-silent",
+                    format!(
+                        "unknown check {part:?}; expected some of {}, or all",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// `--restart-backoff`: durations of at most 10 years each.

@@ -3,7 +3,7 @@
 
 use std::{net::SocketAddr, time::Duration};
 
-use super::{SettingsError, client, invalid, limits, policy, restart_policy};
+use super::{SettingsError, client, invalid, limits, policy, restart_policy, silent};
 use crate::{
     cli::{MetricsCompat, ServeArgs},
     connect::ConnectClient,
@@ -30,6 +30,8 @@ pub struct ServeSettings {
     pub http: Limits,
     /// Other projects' series `/metrics` also carries.
     pub metrics_compat: Option<Compat>,
+    /// Whether each poll also reads the connectors' info (`--connector-info poll`).
+    pub connector_info: bool,
 }
 
 impl ServeSettings {
@@ -57,9 +59,13 @@ pub fn serve(args: &ServeArgs) -> Result<ServeSettings, SettingsError> {
             ),
         ));
     }
+    let (silent, connector_info) = silent(&args.silent, args.fail_on_silent.as_deref())?;
     Ok(ServeSettings {
         client: client(&args.connect)?,
-        policy: policy(&args.scope, &args.connect.connect_url)?,
+        policy: Policy {
+            silent,
+            ..policy(&args.scope, &args.connect.connect_url)?
+        },
         restart: restart_policy(&args.remediation)?,
         remediation_history: args.remediation.remediation_history,
         poll_interval: args.poll_interval,
@@ -70,5 +76,6 @@ pub fn serve(args: &ServeArgs) -> Result<ServeSettings, SettingsError> {
             MetricsCompat::None => None,
             MetricsCompat::Strimzi => Some(Compat::Strimzi),
         },
+        connector_info,
     })
 }

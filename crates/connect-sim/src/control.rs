@@ -28,6 +28,7 @@ pub fn router() -> Router<Sim> {
         .route("/_sim/connectors", post(seed_connectors))
         .route("/_sim/connectors/{name}/state", put(connector_state))
         .route("/_sim/connectors/{name}/tasks/{id}/state", put(task_state))
+        .route("/_sim/connectors/{name}/tasks", put(task_configs))
         .route(
             "/_sim/faults",
             put(set_faults).delete(clear_faults).get(get_faults),
@@ -138,6 +139,35 @@ async fn task_state(
             task.worker_id = worker_id;
         }
         Ok(Json(task.to_json(Some(id))))
+    })
+}
+
+/// `{"count": N}`: the connector now generates N task configs (as a real connector
+/// whose `taskConfigs` returns fewer than `tasks.max`, e.g. a MirrorSourceConnector
+/// whose topics match nothing), at once and after every restart, until its config
+/// changes. Tasks past N are gone; new ones start RUNNING. `{"count": null}`: back to
+/// `tasks.max`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskConfigsBody {
+    count: Option<u32>,
+}
+
+async fn task_configs(
+    State(sim): State<Sim>,
+    Path(name): Path<String>,
+    bytes: Bytes,
+) -> ApiResult<Json<Value>> {
+    let body: TaskConfigsBody = parse(&bytes)?;
+    if body.count.is_some_and(|n| n > seed::MAX_TASKS) {
+        return Err(ApiError::bad_request(format!(
+            "count must be at most {}",
+            seed::MAX_TASKS
+        )));
+    }
+    sim.with(|c, _| {
+        c.set_task_configs(&name, body.count)?;
+        Ok(Json(c.status_json(&name).unwrap_or(Value::Null)))
     })
 }
 

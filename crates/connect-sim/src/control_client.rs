@@ -74,6 +74,14 @@ impl ControlClient {
         self.call(reqwest::Method::PUT, &path, Some(body)).await
     }
 
+    /// `PUT /_sim/connectors/{name}/tasks`: the connector generates `count` task configs
+    /// (`None`: `tasks.max`).
+    pub async fn task_configs(&self, name: &str, count: Option<u32>) -> Result<(), ControlError> {
+        let path = format!("/_sim/connectors/{name}/tasks");
+        let body = json!({ "count": count });
+        self.call(reqwest::Method::PUT, &path, Some(&body)).await
+    }
+
     /// `PUT /_sim/connectors/{name}/state`.
     pub async fn connector_state(&self, name: &str, body: &Value) -> Result<(), ControlError> {
         let path = format!("/_sim/connectors/{name}/state");

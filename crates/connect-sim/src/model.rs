@@ -154,6 +154,9 @@ pub struct Connector {
     pub generation: u64,
     /// How many task configs are in the config topic (spec §4 `tasks`).
     pub task_count: u32,
+    /// How many task configs the connector generates when it is not `tasks.max`
+    /// (`PUT /_sim/connectors/{name}/tasks`); cleared by a config change.
+    pub task_configs: Option<u32>,
     /// The config generation the task configs were generated from: a resumed connector
     /// regenerates them when its config changed while it was paused.
     pub tasks_generation: u64,
@@ -183,6 +186,7 @@ impl Connector {
             target,
             generation: 1,
             task_count: 0,
+            task_configs: None,
             tasks_generation: 1,
             status: None,
             tasks: BTreeMap::new(),
@@ -197,8 +201,12 @@ impl Connector {
         self.config.get("connector.class").map(String::as_str)
     }
 
-    /// How many tasks the connector generates: `tasks.max` (default 1), capped by the plugin.
+    /// How many tasks the connector generates: `tasks.max` (default 1), capped by the
+    /// plugin, or what the control API set.
     pub fn desired_tasks(&self, plugin_max: Option<u32>) -> u32 {
+        if let Some(n) = self.task_configs {
+            return n;
+        }
         let wanted = self
             .config
             .get("tasks.max")

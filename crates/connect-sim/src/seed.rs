@@ -39,7 +39,8 @@ pub struct SeedConnector {
     pub trace: Option<String>,
     #[serde(default)]
     pub restart_outcome: AfterRestart,
-    /// Omitted: `tasks.max` tasks in the connector's state. `[]`: no tasks.
+    /// Omitted: `tasks.max` tasks (capped by the plugin, as FileStreamSource makes one)
+    /// in the connector's state. `[]`: no tasks.
     pub tasks: Option<Vec<SeedTask>>,
     pub offsets: Option<Vec<Value>>,
 }
@@ -309,7 +310,11 @@ fn seed_tasks(
             Some(State::Failed | State::Restarting) => State::Running,
             Some(other) => other,
         };
-        let n = c.desired_tasks(None).min(MAX_TASKS);
+        let plugin_max = c
+            .class()
+            .and_then(plugins::find_connector)
+            .and_then(|p| p.max_tasks);
+        let n = c.desired_tasks(plugin_max).min(MAX_TASKS);
         return Ok((0..n)
             .map(|id| (id, Instance::new(task_state, spread(id))))
             .collect());

@@ -363,3 +363,40 @@ async fn basic_auth_guards_connect_but_not_control() {
     assert_eq!(right.status(), 200);
     assert_eq!(sim.get("/_sim/requests").await.status, 200);
 }
+
+/// `PUT /_sim/connectors/{name}/tasks` makes a RUNNING connector generate fewer task
+/// configs than `tasks.max` (none, like a MirrorSourceConnector whose topics match
+/// nothing), at once and after a restart, until its config changes.
+#[tokio::test]
+async fn a_running_connector_can_generate_fewer_tasks_than_tasks_max() {
+    let sim = common::start_sync().await;
+    sim.seed(json!({"connectors": [{"name": "m", "config": {"tasks.max": "3"}}]}))
+        .await;
+    let tasks = |body: &serde_json::Value| body["tasks"].as_array().unwrap().len();
+    assert_eq!(tasks(&sim.get("/connectors/m/status").await.body), 3);
+    let answer = sim
+        .put("/_sim/connectors/m/tasks", Some(json!({"count": 0})))
+        .await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let status = sim.get("/connectors/m/status").await.body;
+    assert_eq!(
+        (status["connector"]["state"].as_str(), tasks(&status)),
+        (Some("RUNNING"), 0)
+    );
+    assert_eq!(sim.get("/connectors/m").await.body["tasks"], json!([]));
+    sim.post("/connectors/m/restart?includeTasks=true", None)
+        .await;
+    sim.get("/connectors").await;
+    assert_eq!(tasks(&sim.get("/connectors/m/status").await.body), 0);
+    sim.put("/_sim/connectors/m/tasks", Some(json!({"count": 1})))
+        .await;
+    assert_eq!(tasks(&sim.get("/connectors/m/status").await.body), 1);
+    let bad = sim
+        .put("/_sim/connectors/m/tasks", Some(json!({"count": 5000})))
+        .await;
+    assert_eq!(bad.status, 400);
+    let missing = sim
+        .put("/_sim/connectors/nope/tasks", Some(json!({"count": 1})))
+        .await;
+    assert_eq!(missing.status, 404);
+}

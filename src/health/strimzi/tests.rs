@@ -47,6 +47,7 @@ fn snapshot(connectors: Vec<(&str, Option<ConnectorStatus>)>) -> Snapshot {
             .into_iter()
             .map(|(n, s)| (n.to_string(), s))
             .collect::<BTreeMap<_, _>>(),
+        facts: Default::default(),
         worker: Ok(WorkerHealth::Healthy),
     }
 }

@@ -11,6 +11,7 @@ mod faults;
 mod health;
 mod liveness;
 mod reconcile_restarts;
+mod silent;
 mod strimzi;
 mod strimzi_masked;
 pub mod support;
@@ -28,6 +29,7 @@ pub fn all() -> Vec<&'static Scenario> {
         reconcile_restarts::SCENARIOS,
         strimzi::SCENARIOS,
         strimzi_masked::SCENARIOS,
+        silent::SCENARIOS,
         #[cfg(feature = "jq")]
         connect_operator::SCENARIOS,
     ]

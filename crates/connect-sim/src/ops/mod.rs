@@ -186,6 +186,7 @@ impl Cluster {
             return Value::Null;
         };
         c.config = config;
+        c.task_configs = None;
         c.generation += 1;
         let generation = c.generation;
         let info = self.info_json(&self.connectors[name]);

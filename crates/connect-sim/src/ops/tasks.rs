@@ -21,6 +21,31 @@ pub enum Restarted {
 }
 
 impl Cluster {
+    /// `PUT /_sim/connectors/{name}/tasks`: the connector generates `count` task configs
+    /// (`None`: `tasks.max` again), now and after every restart. A started connector's
+    /// tasks past the count are gone at once; new ones start RUNNING.
+    pub fn set_task_configs(&mut self, name: &str, count: Option<u32>) -> ApiResult<()> {
+        let ids = self.cfg.worker_ids.clone();
+        let c = self.connector_mut(name, || format!("Connector {name} not found"))?;
+        c.task_configs = count;
+        if c.target != Target::Started {
+            return Ok(());
+        }
+        let plugin_max = c
+            .class()
+            .and_then(plugins::find_connector)
+            .and_then(|p| p.max_tasks);
+        c.task_count = c.desired_tasks(plugin_max);
+        c.tasks.retain(|id, _| *id < c.task_count);
+        for id in 0..c.task_count {
+            let worker = ids[(c.worker + id as usize + 1) % ids.len()].clone();
+            c.tasks
+                .entry(id)
+                .or_insert_with(|| Instance::new(State::Running, worker));
+        }
+        Ok(())
+    }
+
     /// `POST /connectors/{name}/restart` (spec §8).
     pub fn restart(
         &mut self,
