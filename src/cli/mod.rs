@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod groups;
 
 pub use groups::{
-    ConnectArgs, DeclareArgs, HttpArgs, KubeArgs, RemediationArgs, ScopeArgs, WriteArgs,
+    ConnectArgs, DeclareArgs, HttpArgs, KubeArgs, NotifyArgs, RemediationArgs, ScopeArgs, Secret,
+    WriteArgs,
 };
 
 /// Make Kafka Connect on Kubernetes trustworthy: health server, exec probe, status,
@@ -271,7 +272,18 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub remediation: RemediationArgs,
     #[command(flatten)]
+    pub notify: NotifyArgs,
+    #[command(flatten)]
     pub http: HttpArgs,
+}
+
+/// `serve --webhook-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum WebhookFormat {
+    /// A JSON document with one field per fact.
+    Generic,
+    /// Slack's incoming-webhook body (`text`, `blocks`).
+    Slack,
 }
 
 /// `serve --metrics-compat`.

@@ -196,6 +196,7 @@ fn serve_settings(connect: &str, port: u16, reset: Duration) -> anyhow::Result<S
             ..Policy::default()
         },
         restart: Some(restart),
+        notify: None,
         poll_interval,
         max_age: ServeSettings::default_max_age(poll_interval),
         listen: SocketAddr::from(([127, 0, 0, 1], port)),

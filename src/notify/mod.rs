@@ -19,8 +19,6 @@ pub mod limit;
 mod notifier;
 pub mod url;
 
-use std::time::Duration;
-
 use prometheus_client::{
     encoding::EncodeLabelSet,
     metrics::{counter::Counter, family::Family},
@@ -39,26 +37,25 @@ pub struct NotifySettings {
     /// Where to (at least one).
     pub urls: Vec<WebhookUrl>,
     pub format: Format,
-    /// Deadline of one HTTP call.
-    pub timeout: Duration,
     pub retry: Retry,
     /// Messages per minute per URL; the excess is held back as one message.
     pub per_minute: u32,
     /// Who sends, in every message.
     pub identity: Identity,
+    /// The HTTP client (built with the settings, so a TLS problem stops start-up).
+    pub transport: deliver::Http,
 }
 
 impl NotifySettings {
-    /// Defaults for `urls`: generic bodies, 5 s per call, [`Retry::default`], 20 a
-    /// minute.
-    pub fn new(urls: Vec<WebhookUrl>, identity: Identity) -> Self {
+    /// Generic bodies, [`Retry::default`], 20 a minute, over `transport`.
+    pub fn new(urls: Vec<WebhookUrl>, identity: Identity, transport: deliver::Http) -> Self {
         Self {
             urls,
             format: Format::Generic,
-            timeout: Duration::from_secs(5),
             retry: Retry::default(),
             per_minute: 20,
             identity,
+            transport,
         }
     }
 }

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 
 use super::{
     Counters, NotifySettings, Outcome,
-    deliver::{Http, SendError, Target, Transport},
+    deliver::{Http, Target, Transport},
     event::{self, Event},
 };
 use crate::remediate::Entry;
@@ -56,14 +56,10 @@ pub struct Delivery<T = Http> {
     counters: Counters,
 }
 
-/// A notifier and its delivery over HTTP.
-pub fn channel(
-    settings: NotifySettings,
-    counters: Counters,
-) -> Result<(Notifier, Delivery), SendError> {
-    let https = settings.urls.iter().any(|u| u.is_https());
-    let transport = Arc::new(Http::new(settings.timeout, https)?);
-    Ok(with_transport(settings, counters, transport))
+/// A notifier and its delivery over the settings' HTTP client.
+pub fn channel(settings: NotifySettings, counters: Counters) -> (Notifier, Delivery) {
+    let transport = Arc::new(settings.transport.clone());
+    with_transport(settings, counters, transport)
 }
 
 /// A notifier and its delivery over `transport`.

@@ -74,9 +74,10 @@ fn settings(per_minute: u32) -> NotifySettings {
         worker: None,
         connect_url: "http://connect:8083".into(),
     };
+    let transport = deliver::Http::new(Duration::from_secs(5), false).unwrap();
     NotifySettings {
         per_minute,
-        ..NotifySettings::new(vec![url], identity)
+        ..NotifySettings::new(vec![url], identity, transport)
     }
 }
 

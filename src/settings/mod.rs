@@ -18,9 +18,11 @@ use crate::{
     verdict::{Policy, WorkerScope},
 };
 
+mod notify;
 mod reconcile;
 mod serve;
 
+pub use notify::notify;
 pub use reconcile::{
     Election, KubeSettings, Namespace, ReconcileSettings, SourceSettings, reconcile,
 };

@@ -1,13 +1,14 @@
-//! `serve`'s settings: the client, the health and restart policies, the poll cadence
-//! and where to listen, validated once. `demo` and tests build these directly.
+//! `serve`'s settings: the client, the health and restart policies, webhook
+//! notifications, the poll cadence and where to listen, validated once. `demo` and tests build these directly.
 
 use std::{net::SocketAddr, time::Duration};
 
-use super::{SettingsError, client, invalid, limits, policy, restart_policy};
+use super::{SettingsError, client, invalid, limits, notify, policy, restart_policy};
 use crate::{
     cli::{MetricsCompat, ServeArgs},
     connect::ConnectClient,
     health::metrics::Compat,
+    notify::NotifySettings,
     remediate::RestartPolicy,
     server::Limits,
     verdict::Policy,
@@ -20,6 +21,8 @@ pub struct ServeSettings {
     pub policy: Policy,
     /// `None` without `--auto-restart`.
     pub restart: Option<RestartPolicy>,
+    /// Webhook notifications; `None` without `--webhook-url`.
+    pub notify: Option<NotifySettings>,
     pub poll_interval: Duration,
     /// A snapshot older than this makes `/` unhealthy.
     pub max_age: Duration,
@@ -55,10 +58,20 @@ pub fn serve(args: &ServeArgs) -> Result<ServeSettings, SettingsError> {
             ),
         ));
     }
+    let client = client(&args.connect)?;
+    let policy = policy(&args.scope, &args.connect.connect_url)?;
+    let restart = restart_policy(&args.remediation)?;
+    let notify = notify(
+        &args.notify,
+        restart.is_some(),
+        &policy.worker,
+        client.base_url(),
+    )?;
     Ok(ServeSettings {
-        client: client(&args.connect)?,
-        policy: policy(&args.scope, &args.connect.connect_url)?,
-        restart: restart_policy(&args.remediation)?,
+        client,
+        policy,
+        restart,
+        notify,
         poll_interval: args.poll_interval,
         max_age,
         listen: SocketAddr::new(args.bind, args.port),
