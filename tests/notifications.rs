@@ -137,7 +137,7 @@ async fn stop_clean(mut child: Spawned) {
 async fn one_message_per_transition_and_no_secret_anywhere() {
     let sim = failing().await;
     let mut hook = receiver(answering(&[])).await;
-    let mut child = serve(&sim, &hook.url, &[]);
+    let mut child = serve(&sim, &hook.url, &["--log-level", "debug"]);
     let base = format!("http://{}", child.logged_addr().await);
     let escalation = hook.next("escalation").await;
     assert_eq!(

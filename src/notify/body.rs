@@ -104,28 +104,34 @@ fn generic(message: &Message, from: &Identity) -> Value {
 }
 
 fn slack(message: &Message, from: &Identity) -> Value {
-    let at = match message {
-        Message::Event(e) => e.at,
-        Message::Held { at, .. } => *at,
-    };
-    let mut context = format!("{} · Connect {}", from.sentinel, mask(&from.connect_url));
-    if let Some(worker) = &from.worker {
-        context.push_str(&format!(" · worker {worker}"));
-    }
-    context.push_str(&format!(" · {}", rfc3339(at)));
     let mut section = format!("{} {}", emoji(message), escape(&text(message)));
     if let Message::Event(e) = message
         && let Some(cause) = cause(e)
     {
         section.push_str(&format!("\n```{}```", escape(&cause)));
     }
+    let context = escape(&context(message, from));
     json!({
         "text": text(message),
         "blocks": [
             {"type": "section", "text": {"type": "mrkdwn", "text": section}},
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": escape(&context)}]},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": context}]},
         ],
     })
+}
+
+/// Slack's context line: who sends, about which Connect, when.
+fn context(message: &Message, from: &Identity) -> String {
+    let at = match message {
+        Message::Event(e) => e.at,
+        Message::Held { at, .. } => *at,
+    };
+    let mut line = format!("{} · Connect {}", from.sentinel, mask(&from.connect_url));
+    if let Some(worker) = &from.worker {
+        line.push_str(&format!(" · worker {worker}"));
+    }
+    line.push_str(&format!(" · {}", rfc3339(at)));
+    line
 }
 
 fn emoji(message: &Message) -> &'static str {

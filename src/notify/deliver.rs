@@ -69,35 +69,39 @@ impl<T: Transport> Target<T> {
     /// Sends `message`, retrying on the schedule; counts and logs how it went.
     pub async fn send(&self, message: &Message) {
         let body = body::render(message, self.format, &self.identity).to_string();
-        let mut attempt = 1;
-        loop {
-            let result = self
-                .transport
-                .post(&self.url, body.clone().into_bytes())
-                .await;
-            if delivered(&result) {
-                self.counters.count(Outcome::Sent);
-                tracing::debug!(webhook = self.url.host(), attempt, "notification sent");
-                return;
-            }
+        let webhook = self.url.host();
+        for attempt in 1.. {
+            let result = self.transport.post(&self.url, body.clone().into_bytes());
+            let result = result.await;
             let why = reason(&result);
-            if !retryable(&result) || attempt >= self.retry.attempts {
-                self.counters.count(Outcome::Failed);
-                tracing::warn!(
-                    webhook = self.url.host(),
+            match next(&result, attempt, &self.retry) {
+                Next::Sent => tracing::debug!(webhook, attempt, "notification sent"),
+                Next::GiveUp => tracing::warn!(
+                    webhook,
                     attempts = attempt,
                     error = why,
                     "notification failed"
-                );
-                return;
+                ),
+                Next::Retry(wait) => {
+                    let retry_in = humantime::format_duration(wait).to_string();
+                    tracing::info!(
+                        webhook,
+                        attempt,
+                        error = why,
+                        retry_in,
+                        "notification not delivered; retrying"
+                    );
+                    self.counters.count(Outcome::Retried);
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
             }
-            let wait = self
-                .retry
-                .delay(attempt, result.ok().and_then(|r| r.retry_after));
-            tracing::info!(webhook = self.url.host(), attempt, error = why, retry_in = %humantime::format_duration(wait), "notification not delivered; retrying");
-            self.counters.count(Outcome::Retried);
-            tokio::time::sleep(wait).await;
-            attempt += 1;
+            let outcome = if delivered(&result) {
+                Outcome::Sent
+            } else {
+                Outcome::Failed
+            };
+            return self.counters.count(outcome);
         }
     }
 
@@ -138,6 +142,26 @@ impl<T: Transport> Target<T> {
         held.add(event);
         self.counters.count(Outcome::RateLimited);
     }
+}
+
+/// What to do after a try.
+#[derive(Debug, PartialEq, Eq)]
+enum Next {
+    Sent,
+    GiveUp,
+    Retry(Duration),
+}
+
+/// After try `attempt` got `result`: done, given up, or another try after a wait.
+fn next(result: &Result<Reply, SendError>, attempt: u32, retry: &Retry) -> Next {
+    if delivered(result) {
+        return Next::Sent;
+    }
+    if !retryable(result) || attempt >= retry.attempts {
+        return Next::GiveUp;
+    }
+    let asked = result.as_ref().ok().and_then(|r| r.retry_after);
+    Next::Retry(retry.delay(attempt, asked))
 }
 
 fn reason(result: &Result<Reply, SendError>) -> String {
@@ -195,5 +219,38 @@ impl Transport for Http {
             status: response.status().as_u16(),
             retry_after,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_follows_a_try() {
+        let retry = Retry::default();
+        let reply = |status, secs: Option<u64>| {
+            Ok(Reply {
+                status,
+                retry_after: secs.map(Duration::from_secs),
+            })
+        };
+        let timeout = Err(SendError::Timeout(Duration::from_secs(5)));
+        let second = Next::Retry(Duration::from_secs(2));
+        for (result, attempt, want) in [
+            (reply(204, None), 1, Next::Sent),
+            (reply(404, None), 1, Next::GiveUp),
+            (reply(302, None), 1, Next::GiveUp),
+            (reply(429, Some(7)), 1, Next::Retry(Duration::from_secs(7))),
+            (reply(503, None), 2, second),
+            (reply(503, None), 5, Next::GiveUp),
+            (timeout, 1, Next::Retry(Duration::from_secs(1))),
+        ] {
+            assert_eq!(
+                next(&result, attempt, &retry),
+                want,
+                "{result:?} #{attempt}"
+            );
+        }
     }
 }
