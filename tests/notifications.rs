@@ -1,6 +1,7 @@
 //! `serve --auto-restart --webhook-url` through the binary against connect-sim, with a
 //! local receiver (axum on 127.0.0.1:0): exactly one message per transition (escalation
 //! when restarts are exhausted, recovery when the task runs again), a 500 retried, a
+//! silent receiver given up after --webhook-attempts, the rate limit holding back, a
 //! hung receiver that delays neither `/` nor polling nor SIGTERM, and secrets (a
 //! trace's password, the URL's token) in no body, log line or metric. Waits are on
 //! messages, log lines and published polls, never on the clock.
@@ -78,16 +79,21 @@ impl Receiver {
 /// A 3.9 cluster whose `jdbc` task FAILED with a secret in its trace, and stays so
 /// when restarted.
 async fn failing() -> Running {
+    failing_named(&["jdbc"]).await
+}
+
+/// [`failing`] with one such connector per name.
+async fn failing_named(names: &[&str]) -> Running {
     let trace = format!(
         "java.sql.SQLException: Access denied; password={TRACE_SECRET}\n\tat Db.open(Db.java:1)"
     );
     let task = json!({"state": "FAILED", "worker_id": "connect-0:8083", "trace": trace, "restart_outcome": "FAILED"});
+    let connectors: Vec<Value> = names
+        .iter()
+        .map(|name| json!({"name": name, "tasks": [task]}))
+        .collect();
     let sim = common::sim("3.9.0").await;
-    common::seed(
-        &sim,
-        json!({"connectors": [{"name": "jdbc", "tasks": [task]}]}),
-    )
-    .await;
+    common::seed(&sim, json!({ "connectors": connectors })).await;
     sim
 }
 
@@ -246,6 +252,56 @@ async fn a_hung_receiver_delays_neither_probes_nor_polls_nor_shutdown() {
         (health["healthy"] == true).then_some(())
     })
     .await;
+    stop_clean(child).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_receiver_that_never_answers_is_given_up_after_the_attempts() {
+    let sim = failing().await;
+    let mut hook = receiver(Answer::Hang).await;
+    let flags = ["--webhook-timeout", "100ms", "--webhook-attempts", "2"];
+    let mut child = serve(
+        &sim,
+        &hook.url,
+        &[&flags[..], &["--webhook-backoff", "50ms"]].concat(),
+    );
+    let base = format!("http://{}", child.logged_addr().await);
+    let (first, second) = (
+        hook.next("the first try").await,
+        hook.next("the second").await,
+    );
+    assert_eq!(first, second);
+    let gave_up = child
+        .line("giving up", |l| l.contains("notification failed"))
+        .await;
+    assert!(gave_up.contains("no answer within 100ms"), "{gave_up}");
+    common::metrics_when(
+        &base,
+        &[r#"outcome="failed"} 1"#, r#"outcome="retried"} 1"#],
+    )
+    .await;
+    more_polls(&base, 5).await;
+    assert!(hook.bodies.try_recv().is_err(), "2 tries in all");
+    stop_clean(child).await;
+}
+
+/// Two escalations at once with a limit of 1 a minute: one message now, the other held
+/// back (sent inside one summary when the minute is over, see the unit tests).
+#[tokio::test(flavor = "multi_thread")]
+async fn events_over_the_rate_limit_are_held_back() {
+    let sim = failing_named(&["jdbc", "s3"]).await;
+    let mut hook = receiver(answering(&[])).await;
+    let mut child = serve(&sim, &hook.url, &["--webhook-rate-limit", "1"]);
+    let base = format!("http://{}", child.logged_addr().await);
+    assert_eq!(hook.next("the first escalation").await["connector"], "jdbc");
+    common::metrics_when(&base, &[r#"outcome="rate_limited"} 1"#]).await;
+    more_polls(&base, 5).await;
+    assert!(hook.bodies.try_recv().is_err(), "held back");
+    child
+        .line("the rate limit's warning", |l| {
+            l.contains("rate limit reached")
+        })
+        .await;
     stop_clean(child).await;
 }
 
