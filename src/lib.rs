@@ -16,6 +16,7 @@
 //! - [`health`]: the poller, shared state, HTTP router and metrics of `serve`.
 //! - [`reconciler`]: the `reconcile` loop, its triggers and file watcher, server and metrics.
 //! - [`remediate`]: the pure auto-restart core (schedule, ledger) and its executor.
+//! - [`notify`]: webhook notifications of persistent failures, escalations and recoveries.
 //! - [`server`]: what the health and reconcile servers share: bind, serve until shutdown, `/livez`, `/metrics`.
 //! - [`shutdown`] and [`telemetry`]: SIGTERM and logging.
 
@@ -25,6 +26,7 @@ pub mod connect;
 pub mod declare;
 pub mod health;
 pub mod manifest;
+pub mod notify;
 pub mod plan;
 pub mod poll;
 pub mod reconciler;

@@ -1,6 +1,6 @@
 //! The metric names the shipped monitoring files use (deploy/monitoring: the alert
 //! rules, the Grafana dashboard's queries and variables) are names the binary exposes:
-//! `serve` (with auto-restart and `--metrics-compat strimzi`) and `reconcile`, run
+//! `serve` (with auto-restart, a webhook and `--metrics-compat strimzi`) and `reconcile`, run
 //! against connect-sim until every family has a sample (a restart, a failed poll, a
 //! failed change), scraped over HTTP. A renamed metric fails here, not on a dashboard.
 
@@ -66,12 +66,14 @@ async fn serve_names(url: &str) -> BTreeSet<String> {
     let mut command = process::serve_json(url);
     command.args(["--poll-interval", "50ms", "--auto-restart"]);
     command.args(["--metrics-compat", "strimzi"]);
+    command.args(["--webhook-url", "http://127.0.0.1:9/hook"]);
     let mut child = Spawned::spawn(command, Stream::Stderr);
     let base = format!("http://{}", child.logged_addr().await);
     let markers = [
         "connect_sentinel_restarts_total{",
         "connect_sentinel_poll_errors_total{",
         "kafka_connect_connector_task_status{",
+        "connect_sentinel_notifications_total{",
     ];
     names(&common::metrics_when(&base, &markers).await)
 }

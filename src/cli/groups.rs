@@ -1,13 +1,14 @@
 //! The flag groups several commands flatten: manifests (`DeclareArgs`), writing
 //! (`WriteArgs`), the Kubernetes side of `reconcile` (`KubeArgs`), the connection to
-//! Connect (`ConnectArgs`), health scope (`ScopeArgs`) and auto-restart
-//! (`RemediationArgs`). Each is one help heading.
+//! Connect (`ConnectArgs`), health scope (`ScopeArgs`), auto-restart
+//! (`RemediationArgs`) and its webhook notifications (`NotifyArgs`). Each is one help
+//! heading.
 
 use std::{path::PathBuf, time::Duration};
 
 use clap::Args;
 
-use super::{PlanOutput, TemplateArg, duration};
+use super::{PlanOutput, TemplateArg, WebhookFormat, duration};
 
 /// Flags shared by `diff` and `apply`: manifests, templating, ownership.
 #[derive(Clone, Debug, Args)]
@@ -302,6 +303,61 @@ pub struct RemediationArgs {
     /// How many remediation actions `GET /remediation` keeps in `history`.
     #[arg(long, env = "HEALTHCHECK_REMEDIATION_HISTORY", default_value_t = crate::remediate::history::DEFAULT_LEN)]
     pub remediation_history: usize,
+}
+
+/// A flag value that is a secret (a webhook URL carries its token): `Debug` hides it,
+/// so printing the parsed flags shows nothing of it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Self(value)
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("(hidden)")
+    }
+}
+
+/// Webhook notifications of auto-restart (`serve --webhook-url`).
+#[derive(Clone, Debug, Args)]
+#[command(next_help_heading = "Notifications")]
+pub struct NotifyArgs {
+    /// Webhook to POST persistent failures, escalations and recoveries to (needs
+    /// --auto-restart; repeatable, comma-separated in the env var). A secret: only its
+    /// host is ever logged.
+    #[arg(
+        long = "webhook-url",
+        env = "CONNECT_SENTINEL_WEBHOOK_URLS",
+        value_delimiter = ',',
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub webhook_urls: Vec<Secret>,
+    /// Body: `generic` (a JSON document) or `slack` (Slack's `text` and `blocks`).
+    #[arg(long, env = "CONNECT_SENTINEL_WEBHOOK_FORMAT", value_enum, default_value_t = WebhookFormat::Generic)]
+    pub webhook_format: WebhookFormat,
+    /// Deadline of one webhook call.
+    #[arg(long, env = "CONNECT_SENTINEL_WEBHOOK_TIMEOUT", value_parser = duration, value_name = "DURATION", default_value = "5s")]
+    pub webhook_timeout: Duration,
+    /// Tries per message, the first included (no answer, 408, 429 and 5xx are retried).
+    #[arg(long, env = "CONNECT_SENTINEL_WEBHOOK_ATTEMPTS", default_value_t = 5)]
+    pub webhook_attempts: u32,
+    /// Wait before the first retry; it doubles each retry, at most 60s (a longer
+    /// Retry-After is honoured up to 60s).
+    #[arg(long, env = "CONNECT_SENTINEL_WEBHOOK_BACKOFF", value_parser = duration, value_name = "DURATION", default_value = "1s")]
+    pub webhook_backoff: Duration,
+    /// Messages per minute per webhook; the events beyond it are held back and sent
+    /// as one message when the minute allows.
+    #[arg(
+        long,
+        env = "CONNECT_SENTINEL_WEBHOOK_RATE_LIMIT",
+        default_value_t = 20
+    )]
+    pub webhook_rate_limit: u32,
 }
 
 /// The limits of `serve`'s and `reconcile`'s HTTP server.

@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 mod groups;
 
 pub use groups::{
-    ConnectArgs, ConnectorInfoArg, DeclareArgs, ExpectedTasksArg, HttpArgs, KubeArgs,
-    RemediationArgs, ScopeArgs, SilentArgs, WriteArgs,
+    ConnectArgs, ConnectorInfoArg, DeclareArgs, ExpectedTasksArg, HttpArgs, KubeArgs, NotifyArgs,
+    RemediationArgs, ScopeArgs, Secret, SilentArgs, WriteArgs,
 };
 
 /// Make Kafka Connect on Kubernetes trustworthy: health server, exec probe, status,
@@ -309,7 +309,18 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub remediation: RemediationArgs,
     #[command(flatten)]
+    pub notify: NotifyArgs,
+    #[command(flatten)]
     pub http: HttpArgs,
+}
+
+/// `serve --webhook-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum WebhookFormat {
+    /// A JSON document with one field per fact.
+    Generic,
+    /// Slack's incoming-webhook body (`text`, `blocks`).
+    Slack,
 }
 
 /// `serve --metrics-compat`.

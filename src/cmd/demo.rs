@@ -201,6 +201,7 @@ fn serve_settings(connect: &str, port: u16, reset: Duration) -> anyhow::Result<S
         },
         restart: Some(restart),
         remediation_history: crate::remediate::history::DEFAULT_LEN,
+        notify: None,
         poll_interval,
         max_age: ServeSettings::default_max_age(poll_interval),
         listen: SocketAddr::from(([127, 0, 0, 1], port)),

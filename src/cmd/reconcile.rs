@@ -135,6 +135,7 @@ fn restarts(
             HISTORY,
         )),
         only: Some(only),
+        notifier: None,
         metrics: metrics.clone(),
         publisher,
     };

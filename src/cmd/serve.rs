@@ -16,6 +16,7 @@ use crate::{
         remedy::Remediation,
         router,
     },
+    notify::{self, Delivery},
     poll::Poller,
     remediate::{
         Policies,
@@ -34,6 +35,8 @@ pub struct Server {
     pub state: HealthState,
     /// The HTTP server's timeouts and connection cap.
     pub limits: server::Limits,
+    /// Webhook delivery, run on the server's runtime until shutdown.
+    pub delivery: Option<Delivery>,
 }
 
 /// Builds the server from its settings (no IO yet).
@@ -48,6 +51,7 @@ pub fn build(settings: ServeSettings) -> Server {
         http,
         metrics_compat,
         connector_info,
+        notify,
         ..
     } = settings;
     let remediation = restart.map(|r| {
@@ -63,13 +67,22 @@ pub fn build(settings: ServeSettings) -> Server {
         max_age,
         policy.worker.clone(),
     );
-    let metrics = Arc::new(metrics);
+    let counters = notify.as_ref().map(|_| notify::Counters::default());
+    let metrics = Arc::new(metrics.with_notifications(counters.as_ref()));
+    let (notifier, delivery) = match (notify, counters) {
+        (Some(settings), Some(counters)) => {
+            let (notifier, delivery) = notify::channel(settings, counters);
+            (Some(notifier), Some(delivery))
+        }
+        _ => (None, None),
+    };
     let poll_loop = PollLoop {
         poller: Poller::new(client).with_info(connector_info),
         policy: policy.clone(),
         interval: poll_interval,
         remediation,
         only: None,
+        notifier,
         metrics: metrics.clone(),
         publisher,
     };
@@ -84,11 +97,12 @@ pub fn build(settings: ServeSettings) -> Server {
         poll_loop,
         state,
         limits: http,
+        delivery,
     }
 }
 
-/// Runs the poll loop (on its own thread) and the HTTP server (here) until `shutdown`
-/// resolves.
+/// Runs the poll loop (on its own thread), webhook delivery (a task here) and the HTTP
+/// server (here) until `shutdown` resolves.
 pub async fn run(
     server: Server,
     listener: TcpListener,
@@ -97,11 +111,17 @@ pub async fn run(
     let (stop, stopping) = server::stop_signal();
     let poll_loop_done = server
         .poll_loop
-        .spawn(stopping.wait())
+        .spawn(stopping.clone().wait())
         .context("cannot start the poll loop")?;
+    let delivery = server
+        .delivery
+        .map(|d| tokio::spawn(d.run(stopping.wait())));
     let app = (router::router(server.state), server.limits);
     server::serve_until("health server", listener, app, shutdown, stop).await;
     let _ = poll_loop_done.await;
+    if let Some(delivery) = delivery {
+        let _ = delivery.await;
+    }
     Ok(())
 }
 
@@ -132,6 +152,10 @@ pub fn warn_if_worker_unknown(state: &HealthState) {
 /// `serve` from the command line.
 pub async fn main(args: ServeArgs) -> anyhow::Result<()> {
     let settings = settings::serve(&args)?;
+    if let Some(notify) = &settings.notify {
+        let hosts: Vec<&str> = notify.urls.iter().map(|u| u.host()).collect();
+        tracing::info!(webhooks = hosts.join(", "), format = ?notify.format, "notifications on");
+    }
     let listener = server::listen(settings.listen).await?;
     let server = build(settings);
     let addr = listener.local_addr()?;

@@ -25,7 +25,7 @@ pub use capabilities::supports_initial_state;
 pub use options::ClientOptions;
 use options::{extra_headers, is_https, validate_url};
 pub use restarts::Restarted;
-pub use tls::TlsOptions;
+pub use tls::{TlsOptions, causes, configure as configure_tls};
 pub use types::{ConnectorStatus, InstanceStatus, TaskStatus, WorkerHealth};
 
 /// Everything that can go wrong talking to Connect; `Display` is the reason shown to

@@ -27,7 +27,7 @@ fn read(path: &Path, what: &str) -> Result<Vec<u8>, ConnectError> {
 
 /// An error and its sources, most specific last (reqwest's own text is only
 /// "builder error").
-pub(super) fn causes(e: &dyn std::error::Error) -> String {
+pub fn causes(e: &dyn std::error::Error) -> String {
     let mut parts = vec![e.to_string()];
     let mut next = e.source();
     while let Some(cause) = next {

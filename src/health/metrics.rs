@@ -125,6 +125,14 @@ impl HealthMetrics {
         self
     }
 
+    /// Adds `connect_sentinel_notifications_total{outcome}` (with `--webhook-url`).
+    pub fn with_notifications(mut self, counters: Option<&crate::notify::Counters>) -> Self {
+        if let Some(counters) = counters {
+            counters.register(self.registry.sub_registry_with_prefix("connect_sentinel"));
+        }
+        self
+    }
+
     /// Counts one poll, its duration and, if it failed, why.
     pub fn record_poll(&self, poll: &Poll) {
         self.polls.inc();

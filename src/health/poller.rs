@@ -4,6 +4,8 @@
 //! [`Observed`] (its only output, besides event counters), and every state transition
 //! is logged once. With auto-restart on, [`Remediation`] decides before each publish
 //! and starts restarts after it; their outcomes come back here through a channel.
+//! With `--webhook-url`, each published remediation view goes to the [`Notifier`],
+//! which queues what changed without waiting.
 //!
 //! [`PollLoop::spawn`] runs it on its own OS thread with its own current-thread
 //! runtime, so parsing and evaluating a large cluster's poll never delays a probe.
@@ -27,6 +29,7 @@ use super::{
     remedy::{Decision, Finished, Remediation},
 };
 use crate::{
+    notify::Notifier,
     poll::Poller,
     remediate, silent,
     snapshot::{Poll, Snapshot},
@@ -66,6 +69,8 @@ pub struct PollLoop {
     pub remediation: Option<Remediation>,
     /// Restarts only some connectors (the reconciler's), or every one in scope.
     pub only: Option<Only>,
+    /// Webhook notifications of remediation's phase changes, when on.
+    pub notifier: Option<Notifier>,
     /// Event counters only: polls, poll errors, durations, restarts.
     pub metrics: Arc<HealthMetrics>,
     pub publisher: Publisher,
@@ -138,6 +143,9 @@ impl PollLoop {
         };
         self.metrics.record_poll(&poll);
         publish(&mut self.publisher, &self.policy, poll, &decision);
+        if let Some(notifier) = &mut self.notifier {
+            notifier.observe(&decision.view);
+        }
         if let Some(r) = &self.remediation {
             r.start(decision.due);
         }

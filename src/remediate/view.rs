@@ -36,6 +36,11 @@ impl Phase {
         Phase::Recovered,
     ];
 
+    /// The phase named `name` (as [`Phase::as_str`] writes it).
+    pub fn named(name: &str) -> Option<Phase> {
+        Self::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::Remediating => "remediating",

@@ -25,9 +25,11 @@ use crate::{
     verdict::{Policy, WorkerScope},
 };
 
+mod notify;
 mod reconcile;
 mod serve;
 
+pub use notify::notify;
 pub use reconcile::{
     Election, KubeSettings, Namespace, ReconcileRestarts, ReconcileSettings, SourceSettings,
     reconcile,

@@ -208,6 +208,6 @@ fn election(args: &KubeArgs) -> Result<Option<Election>, SettingsError> {
 }
 
 /// An environment variable, when set and not empty.
-fn env(name: &str) -> Option<String> {
+pub(super) fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }

@@ -1,13 +1,14 @@
-//! `serve`'s settings: the client, the health and restart policies, the poll cadence
-//! and where to listen, validated once. `demo` and tests build these directly.
+//! `serve`'s settings: the client, the health and restart policies, webhook
+//! notifications, the poll cadence and where to listen, validated once. `demo` and tests build these directly.
 
 use std::{net::SocketAddr, time::Duration};
 
-use super::{SettingsError, client, invalid, limits, policy, restart_policy, silent};
+use super::{SettingsError, client, invalid, limits, notify, policy, restart_policy, silent};
 use crate::{
     cli::{MetricsCompat, ServeArgs},
     connect::ConnectClient,
     health::metrics::Compat,
+    notify::NotifySettings,
     remediate::RestartPolicy,
     server::Limits,
     verdict::Policy,
@@ -22,6 +23,8 @@ pub struct ServeSettings {
     pub restart: Option<RestartPolicy>,
     /// How many remediation events `GET /remediation` keeps.
     pub remediation_history: usize,
+    /// Webhook notifications; `None` without `--webhook-url`.
+    pub notify: Option<NotifySettings>,
     pub poll_interval: Duration,
     /// A snapshot older than this makes `/` unhealthy.
     pub max_age: Duration,
@@ -60,13 +63,23 @@ pub fn serve(args: &ServeArgs) -> Result<ServeSettings, SettingsError> {
         ));
     }
     let (silent, connector_info) = silent(&args.silent, args.fail_on_silent.as_deref())?;
+    let client = client(&args.connect)?;
+    let policy = Policy {
+        silent,
+        ..policy(&args.scope, &args.connect.connect_url)?
+    };
+    let restart = restart_policy(&args.remediation)?;
+    let notify = notify(
+        &args.notify,
+        restart.is_some(),
+        &policy.worker,
+        client.base_url(),
+    )?;
     Ok(ServeSettings {
-        client: client(&args.connect)?,
-        policy: Policy {
-            silent,
-            ..policy(&args.scope, &args.connect.connect_url)?
-        },
-        restart: restart_policy(&args.remediation)?,
+        client,
+        policy,
+        restart,
+        notify,
         remediation_history: args.remediation.remediation_history,
         poll_interval: args.poll_interval,
         max_age,
