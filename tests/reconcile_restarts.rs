@@ -33,8 +33,9 @@ async fn task_state(sim: &Running, name: &str) -> Value {
     status["tasks"][0]["state"].clone()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn only_connectors_with_auto_restart_are_restarted() {
+/// connect-sim, the two manifests, and `reconcile` over them (checking every 20 ms,
+/// restarting at once and then after an hour) once its first pass applied them.
+async fn applied() -> (Running, tempfile::TempDir, reconciling::Reconciling) {
     let sim = common::sim_with(SimConfig::synchronous()).await;
     let dir = tempfile::tempdir().unwrap();
     manifests(dir.path());
@@ -53,6 +54,12 @@ async fn only_connectors_with_auto_restart_are_restarted() {
     let r = reconciling::start(&argv, None).await;
     r.until("applied", |s| reconciling::outcome(s) == "applied")
         .await;
+    (sim, dir, r)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn only_connectors_with_auto_restart_are_restarted() {
+    let (sim, _dir, r) = applied().await;
     let config = common::config_of(&sim, "auto").await;
     assert_eq!(
         config["connect-sentinel.remediated-by"], "reconciler",
@@ -112,24 +119,7 @@ async fn only_connectors_with_auto_restart_are_restarted() {
 /// the reconciler restarts that one, once.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_reconciler_and_a_sidecar_never_restart_the_same_connector() {
-    let sim = common::sim_with(SimConfig::synchronous()).await;
-    let dir = tempfile::tempdir().unwrap();
-    manifests(dir.path());
-    let url = sim.url();
-    let dir_arg = dir.path().to_str().unwrap();
-    let argv = [
-        "--connect-url",
-        &url,
-        "-f",
-        dir_arg,
-        "--restart-check-interval",
-        "20ms",
-        "--restart-backoff",
-        "0s,1h",
-    ];
-    let r = reconciling::start(&argv, None).await;
-    r.until("applied", |s| reconciling::outcome(s) == "applied")
-        .await;
+    let (sim, _dir, r) = applied().await;
     let sidecar = common::serve(&sim, &["--auto-restart", "--restart-backoff", "0s,1h"]).await;
     fail(&sim, "manual", "RUNNING").await;
     fail(&sim, "auto", "FAILED").await;
