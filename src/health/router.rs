@@ -218,12 +218,16 @@ fn silent_of(
 }
 
 async fn remediation(State(state): State<HealthState>) -> Response {
-    let observed = state.latest();
-    let body = json!({
+    Json(remediation_document(&state.latest())).into_response()
+}
+
+/// `GET /remediation`'s body (`serve`'s and `reconcile`'s): each connector under
+/// remediation, and the last actions.
+pub fn remediation_document(observed: &Observed) -> Value {
+    json!({
         "connectors": observed.remediation,
         "history": *observed.remediation_history,
-    });
-    Json(body).into_response()
+    })
 }
 
 async fn metrics(State(state): State<HealthState>) -> Response {

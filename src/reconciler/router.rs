@@ -89,5 +89,5 @@ async fn metrics(State(state): State<ServerState>) -> Response {
 /// The declared connectors under auto-restart, as `serve`'s `/remediation` shows them.
 async fn remediation(State(state): State<ServerState>) -> Response {
     let observed = state.remediation.observed.borrow().clone();
-    Json(json!({"connectors": observed.remediation})).into_response()
+    Json(crate::health::router::remediation_document(&observed)).into_response()
 }
