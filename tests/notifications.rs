@@ -8,73 +8,15 @@
 
 mod common;
 
-use std::{
-    collections::VecDeque,
-    sync::{Arc, Mutex},
+use common::{
+    process::{self, Spawned, Stream},
+    webhook::{Answer, URL_TOKEN, answering, receiver},
 };
-
-use axum::{Router, extract::State, http::StatusCode, routing::post};
-use common::process::{self, Spawned, Stream};
 use connect_sim::Running;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
-/// The token in the webhook URL's path, as Slack's are.
-const URL_TOKEN: &str = "CANARY-url-token";
 /// A password in the failed task's trace.
 const TRACE_SECRET: &str = "CANARY-trace-secret";
-
-/// How the receiver answers: statuses in order (200 once they run out), or never.
-#[derive(Clone)]
-enum Answer {
-    Script(Arc<Mutex<VecDeque<u16>>>),
-    Hang,
-}
-
-/// A webhook receiver: every body it gets comes out of `bodies`.
-struct Receiver {
-    url: String,
-    bodies: mpsc::UnboundedReceiver<Value>,
-}
-
-async fn receive(
-    State((answer, tx)): State<(Answer, mpsc::UnboundedSender<Value>)>,
-    body: String,
-) -> StatusCode {
-    let _ = tx.send(serde_json::from_str(&body).unwrap_or(Value::String(body)));
-    match answer {
-        Answer::Hang => std::future::pending().await,
-        Answer::Script(statuses) => {
-            let next = statuses.lock().unwrap().pop_front().unwrap_or(200);
-            StatusCode::from_u16(next).unwrap()
-        }
-    }
-}
-
-async fn receiver(answer: Answer) -> Receiver {
-    let (tx, bodies) = mpsc::unbounded_channel();
-    let app = Router::new()
-        .route("/hook/{token}", post(receive))
-        .with_state((answer, tx));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook/{URL_TOKEN}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    Receiver { url, bodies }
-}
-
-fn answering(statuses: &[u16]) -> Answer {
-    Answer::Script(Arc::new(Mutex::new(statuses.iter().copied().collect())))
-}
-
-impl Receiver {
-    /// The next body, bounded by PATIENCE.
-    async fn next(&mut self, what: &str) -> Value {
-        match tokio::time::timeout(common::PATIENCE, self.bodies.recv()).await {
-            Ok(Some(body)) => body,
-            _ => panic!("no {what} within {:?}", common::PATIENCE),
-        }
-    }
-}
 
 /// A 3.9 cluster whose `jdbc` task FAILED with a secret in its trace, and stays so
 /// when restarted.

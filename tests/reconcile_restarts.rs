@@ -36,6 +36,14 @@ async fn task_state(sim: &Running, name: &str) -> Value {
 /// connect-sim, the two manifests, and `reconcile` over them (checking every 20 ms,
 /// restarting at once and then after an hour) once its first pass applied them.
 async fn applied() -> (Running, tempfile::TempDir, reconciling::Reconciling) {
+    applied_with("0s,1h", &[]).await
+}
+
+/// [`applied`] with `--restart-backoff BACKOFF` and `extra` flags.
+async fn applied_with(
+    backoff: &str,
+    extra: &[&str],
+) -> (Running, tempfile::TempDir, reconciling::Reconciling) {
     let sim = common::sim_with(SimConfig::synchronous()).await;
     let dir = tempfile::tempdir().unwrap();
     manifests(dir.path());
@@ -49,9 +57,9 @@ async fn applied() -> (Running, tempfile::TempDir, reconciling::Reconciling) {
         "--restart-check-interval",
         "20ms",
         "--restart-backoff",
-        "0s,1h",
+        backoff,
     ];
-    let r = reconciling::start(&argv, None).await;
+    let r = reconciling::start(&[&argv[..], extra].concat(), None).await;
     r.until("applied", |s| reconciling::outcome(s) == "applied")
         .await;
     (sim, dir, r)
@@ -157,5 +165,72 @@ async fn the_reconciler_and_a_sidecar_never_restart_the_same_connector() {
         !text.contains(r#"restarts_total{connector="auto""#),
         "{text}"
     );
+    r.stop().await;
+}
+
+/// `--restart-ladder recreate=1`: the failed connector is deleted and created again
+/// from the config a create writes (owner and hand-over marker included), once.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ladder_can_end_in_a_recreate_from_the_declared_config() {
+    let (sim, _dir, r) = applied_with("0s,1h", &["--restart-ladder", "recreate=1"]).await;
+    common::control(&sim).clear_requests().await.unwrap();
+    fail(&sim, "auto", "FAILED").await;
+    let history = common::eventually("auto recreated", || async {
+        let body: Value = serde_json::from_str(&r.get("/remediation").await.1).ok()?;
+        let history = body["history"].as_array()?.clone();
+        (!history.is_empty()).then_some(history)
+    })
+    .await;
+    let steps: Vec<(&str, &str)> = history
+        .iter()
+        .map(|e| (e["step"].as_str().unwrap(), e["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(steps, [("recreate", "accepted")], "{history:?}");
+    let counts = common::control(&sim).requests().await.unwrap();
+    let routes = &counts["by_route"];
+    assert_eq!(routes["DELETE /connectors/{name}"], 1, "{counts}");
+    assert_eq!(routes["PUT /connectors/{name}/config"], 1, "{counts}");
+    assert_eq!(task_state(&sim, "auto").await, "RUNNING", "a new task");
+    let config = common::config_of(&sim, "auto").await;
+    assert_eq!(
+        config["connect-sentinel.remediated-by"], "reconciler",
+        "{config}"
+    );
+    assert!(config.get("connect-sentinel.owner").is_some(), "{config}");
+    r.stop().await;
+}
+
+/// Three more polls, and the receiver got nothing (`why`).
+async fn quiet_for_three_polls(
+    r: &reconciling::Reconciling,
+    hook: &mut common::webhook::Receiver,
+    why: &str,
+) {
+    let seq = r.restarts.borrow().seq;
+    common::until(&r.restarts, "three more polls", |o| o.seq >= seq + 3).await;
+    assert!(hook.bodies.try_recv().is_err(), "{why}");
+}
+
+/// `reconcile --webhook-url`: one message when a declared connector's ladder is
+/// exhausted, one when it recovers, nothing in between.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reconciler_notifies_persistent_failure_and_recovery() {
+    let mut hook = common::webhook::receiver(common::webhook::answering(&[])).await;
+    let flags = ["--restart-ladder", "tasks=1", "--webhook-url", &hook.url];
+    let (sim, _dir, r) = applied_with("0s", &flags).await;
+    fail(&sim, "auto", "FAILED").await;
+    let escalation = hook.next("escalation").await;
+    assert_eq!(escalation["kind"], "persistent_failure", "{escalation}");
+    assert_eq!(escalation["connector"], "auto", "{escalation}");
+    quiet_for_three_polls(&r, &mut hook, "a steady state sends nothing").await;
+    common::control(&sim)
+        .task_state("auto", 0, &json!({"state": "RUNNING"}))
+        .await
+        .unwrap();
+    let recovery = hook.next("recovery").await;
+    assert_eq!(recovery["kind"], "recovery", "{recovery}");
+    quiet_for_three_polls(&r, &mut hook, "nothing after the recovery").await;
+    let (_, metrics) = r.get("/metrics").await;
+    assert!(metrics.contains("notifications_total"), "{metrics}");
     r.stop().await;
 }

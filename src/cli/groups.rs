@@ -326,9 +326,9 @@ impl std::fmt::Debug for Secret {
 #[derive(Clone, Debug, Args)]
 #[command(next_help_heading = "Notifications")]
 pub struct NotifyArgs {
-    /// Webhook to POST persistent failures, escalations and recoveries to (needs
-    /// --auto-restart; repeatable, comma-separated in the env var). A secret: only its
-    /// host is ever logged.
+    /// Webhook to POST persistent failures, escalations and recoveries to (serve:
+    /// needs --auto-restart; reconcile: of autoRestart connectors; repeatable,
+    /// comma-separated in the env var). A secret: only its host is ever logged.
     #[arg(
         long = "webhook-url",
         env = "CONNECT_SENTINEL_WEBHOOK_URLS",

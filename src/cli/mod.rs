@@ -182,6 +182,22 @@ pub struct ReconcileRestartArgs {
     /// A connector healthy for this long starts its restart count again.
     #[arg(long = "restart-reset-after", env = "CONNECT_SENTINEL_RESTART_RESET_AFTER", value_parser = duration, value_name = "DURATION", default_value = "10m")]
     pub restart_reset_after: Duration,
+    /// The remediation ladder, each step `NAME=ATTEMPTS` (`unlimited` allowed) with an
+    /// optional own wait: `tasks`, `connector`, then `recreate` (DELETE and PUT the
+    /// declared config; offsets are kept); `maxRestarts` caps the whole ladder.
+    #[arg(long, env = "CONNECT_SENTINEL_RESTART_LADDER", default_value = crate::settings::STRIMZI_LADDER)]
+    pub restart_ladder: String,
+    /// Classify failures by trace, before the built-in rules: `REGEX=restart`,
+    /// `REGEX=ignore` or `REGEX=escalate` (repeatable; one rule per line in the env var).
+    #[arg(
+        long = "restart-rule",
+        env = "CONNECT_SENTINEL_RESTART_RULES",
+        value_delimiter = '\n',
+        value_name = "REGEX=REMEDY"
+    )]
+    pub restart_rules: Vec<String>,
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 /// Where `reconcile` reads manifests.

@@ -7,6 +7,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc};
 
 #[cfg(feature = "k8s")]
 use anyhow::Context;
+use futures::future::BoxFuture;
 use tokio::{net::TcpListener, sync::mpsc};
 
 #[cfg(feature = "k8s")]
@@ -21,6 +22,7 @@ use crate::{
         poller::{self, Only, PollLoop},
         remedy::Remediation,
     },
+    notify::{self, Delivery},
     poll::Poller,
     reconciler::{
         self, Reconciler, Source,
@@ -49,8 +51,9 @@ pub struct Reconcile {
     interval: std::time::Duration,
     debounce: std::time::Duration,
     limits: server::Limits,
-    /// Restarts of declared connectors with `autoRestart`, on a thread of its own.
-    restarts: PollLoop,
+    /// Restarts of declared connectors with `autoRestart` (on a thread of its own), and
+    /// their notifications.
+    restarts: Restarts,
     #[cfg(feature = "k8s")]
     election: Option<(lease::Election, tokio::sync::watch::Sender<bool>)>,
 }
@@ -85,13 +88,13 @@ pub fn build_with(settings: ReconcileSettings, kube: Kube) -> anyhow::Result<Rec
         Some((_, leading)) => reconciler.with_leader(leading.subscribe()),
         None => reconciler,
     };
-    let (restarts, remediation) = restarts(&client, settings.restarts, &reconciler);
+    let restarts = restarts(&client, settings.restarts, &reconciler);
     let state = ServerState {
         status: reconciler.subscribe(),
         heartbeat: reconciler.heartbeat(),
         stall,
         metrics,
-        remediation,
+        remediation: restarts.remediated.clone(),
     };
     Ok(Reconcile {
         reconciler,
@@ -107,39 +110,78 @@ pub fn build_with(settings: ReconcileSettings, kube: Kube) -> anyhow::Result<Rec
     })
 }
 
+/// How long the Events queued at shutdown may take to post.
+const EVENTS_DRAIN: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How many remediation events `/remediation` keeps.
 const HISTORY: usize = 100;
 
-/// The loop that restarts failed connectors whose manifest enables `autoRestart`
-/// (while this replica leads), and what its server reads of it.
+/// The loop that remediates failed connectors whose manifest enables `autoRestart`
+/// (while this replica leads), what its server reads of it, and what runs beside it.
+struct Restarts {
+    poll_loop: PollLoop,
+    remediated: Remediated,
+    /// Webhook delivery, with `--webhook-url`.
+    delivery: Option<Delivery>,
+    /// Kubernetes Events on the ConfigMaps the connectors are declared in.
+    events: Option<BoxFuture<'static, ()>>,
+}
+
 fn restarts(
     client: &ConnectClient,
     settings: ReconcileRestarts,
     reconciler: &Reconciler,
-) -> (PollLoop, Remediated) {
+) -> Restarts {
     let (publisher, observed) = poller::channel();
     let max_age = ServeSettings::default_max_age(settings.interval);
-    let metrics = Arc::new(HealthMetrics::new(observed.clone(), max_age));
-    let executor = Executor::new(client.clone(), false, RETRY);
+    let metrics = HealthMetrics::new(observed.clone(), max_age);
+    let (metrics, notifier, delivery) = notify::attach(settings.notify, metrics);
+    let executor = Executor::new(client.clone(), false, RETRY)
+        .with_declared(Arc::new(reconciler.recreatable()));
+    let remediation = Remediation::new(Policies::uniform(settings.policy), executor, HISTORY);
+    let (remediation, events) = events(remediation, reconciler);
     let only = Only {
         connectors: reconciler.auto_restarted(),
         leading: reconciler.leading(),
     };
-    let restarts = PollLoop {
+    let poll_loop = PollLoop {
         poller: Poller::new(client.clone()),
         policy: Arc::new(Policy::default()),
         interval: settings.interval,
-        remediation: Some(Remediation::new(
-            Policies::uniform(settings.policy),
-            executor,
-            HISTORY,
-        )),
+        remediation: Some(remediation),
         only: Some(only),
-        notifier: None,
+        notifier,
         metrics: metrics.clone(),
         publisher,
     };
-    (restarts, Remediated { observed, metrics })
+    Restarts {
+        poll_loop,
+        remediated: Remediated { observed, metrics },
+        delivery,
+        events,
+    }
+}
+
+/// With ConfigMaps as the source: remediation tapped, and the task posting its events.
+#[cfg(feature = "k8s")]
+fn events(
+    remediation: Remediation,
+    reconciler: &Reconciler,
+) -> (Remediation, Option<BoxFuture<'static, ()>>) {
+    let Source::ConfigMaps(maps) = reconciler.source() else {
+        return (remediation, None);
+    };
+    let (remediation, tap) = remediation.with_tap();
+    let post = k8s::remediation::post(tap, reconciler.auto_restarted(), maps.clone());
+    (remediation, Some(Box::pin(post)))
+}
+
+#[cfg(not(feature = "k8s"))]
+fn events(
+    remediation: Remediation,
+    _: &Reconciler,
+) -> (Remediation, Option<BoxFuture<'static, ()>>) {
+    (remediation, None)
 }
 
 /// The manifest source, and the file watcher when it is files (the `--vars` path is
@@ -243,7 +285,11 @@ pub async fn run(
         restarts,
         ..
     } = reconcile;
-    let restarts_done = restarts.spawn(stopping.clone().wait())?;
+    let restarts_done = restarts.poll_loop.spawn(stopping.clone().wait())?;
+    let delivery = restarts
+        .delivery
+        .map(|d| tokio::spawn(d.run(stopping.clone().wait())));
+    let events = restarts.events.map(tokio::spawn);
     let looping = tokio::spawn(reconciler::run(
         reconciler,
         changes,
@@ -254,6 +300,16 @@ pub async fn run(
     server::serve_until("reconcile server", listener, app, shutdown, stop).await;
     let _ = looping.await;
     let _ = restarts_done.await;
+    if let Some(delivery) = delivery {
+        let _ = delivery.await;
+    }
+    // The tap closed with the loop; the Events still queued get a few seconds.
+    if let Some(events) = events {
+        let abort = events.abort_handle();
+        if tokio::time::timeout(EVENTS_DRAIN, events).await.is_err() {
+            abort.abort();
+        }
+    }
     campaign_stop.fire();
     #[cfg(feature = "k8s")]
     if let Some(campaign) = campaign {
@@ -274,6 +330,9 @@ pub fn start(reconcile: Reconcile, listener: TcpListener) -> anyhow::Result<Runn
 /// `reconcile` from the command line.
 pub async fn main(args: ReconcileArgs) -> anyhow::Result<()> {
     let settings = settings::reconcile(&args)?;
+    if let Some(notify) = &settings.restarts.notify {
+        notify.announce();
+    }
     let listener = bind(&settings).await?;
     let (source, interval) = (settings.source.clone(), settings.interval);
     let reconcile = build_with(settings.clone(), kube_client(&settings).await?)?;

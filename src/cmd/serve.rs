@@ -67,15 +67,7 @@ pub fn build(settings: ServeSettings) -> Server {
         max_age,
         policy.worker.clone(),
     );
-    let counters = notify.as_ref().map(|_| notify::Counters::default());
-    let metrics = Arc::new(metrics.with_notifications(counters.as_ref()));
-    let (notifier, delivery) = match (notify, counters) {
-        (Some(settings), Some(counters)) => {
-            let (notifier, delivery) = notify::channel(settings, counters);
-            (Some(notifier), Some(delivery))
-        }
-        _ => (None, None),
-    };
+    let (metrics, notifier, delivery) = notify::attach(notify, metrics);
     let poll_loop = PollLoop {
         poller: Poller::new(client).with_info(connector_info),
         policy: policy.clone(),
@@ -153,8 +145,7 @@ pub fn warn_if_worker_unknown(state: &HealthState) {
 pub async fn main(args: ServeArgs) -> anyhow::Result<()> {
     let settings = settings::serve(&args)?;
     if let Some(notify) = &settings.notify {
-        let hosts: Vec<&str> = notify.urls.iter().map(|u| u.host()).collect();
-        tracing::info!(webhooks = hosts.join(", "), format = ?notify.format, "notifications on");
+        notify.announce();
     }
     let listener = server::listen(settings.listen).await?;
     let server = build(settings);

@@ -63,7 +63,13 @@ pub struct Remediation {
     permits: Arc<Semaphore>,
     finished_tx: mpsc::UnboundedSender<Finished>,
     finished_rx: mpsc::UnboundedReceiver<Finished>,
+    /// A copy of every event, for the reconciler's Kubernetes Events (dropped, with a
+    /// warning, while the receiver is [`TAP_CAPACITY`] behind).
+    tap: Option<mpsc::Sender<Event>>,
 }
+
+/// How many events the tap holds for a slow receiver.
+pub const TAP_CAPACITY: usize = 256;
 
 impl Remediation {
     /// Remediation by `policies` through `executor`, keeping the last `history` events.
@@ -79,7 +85,15 @@ impl Remediation {
             permits: Arc::new(Semaphore::new(PARALLELISM)),
             finished_tx,
             finished_rx,
+            tap: None,
         }
+    }
+
+    /// This remediation, sending a copy of every event to the receiver returned.
+    pub fn with_tap(mut self) -> (Self, mpsc::Receiver<Event>) {
+        let (tx, rx) = mpsc::channel(TAP_CAPACITY);
+        self.tap = Some(tx);
+        (self, rx)
     }
 
     /// Each named connector gets the default policy with its own `max_restarts` (the
@@ -174,9 +188,19 @@ impl Remediation {
         };
         log_action(&action, &event);
         metrics.record_action(&event.connector, event.step, label);
+        self.keep(event);
+        self.ledger.finished(&action.connector, outcome);
+    }
+
+    /// Adds `event` to the history and the tap.
+    fn keep(&mut self, event: Event) {
         self.history.push(&event, SystemTime::now());
         self.added = true;
-        self.ledger.finished(&action.connector, outcome);
+        if let Some(tap) = &self.tap
+            && let Err(mpsc::error::TrySendError::Full(e)) = tap.try_send(event)
+        {
+            tracing::warn!(connector = %e.connector, step = e.step, "remediation event not passed on: its receiver is behind");
+        }
     }
 
     /// One line, one count and one history entry for an event with no IO.
@@ -194,8 +218,7 @@ impl Remediation {
         );
         let label = outcome.split(' ').next().unwrap_or_default();
         metrics.record_action(connector, step, label);
-        self.history.push(event, SystemTime::now());
-        self.added = true;
+        self.keep(event.clone());
     }
 }
 

@@ -28,7 +28,7 @@ use prometheus_client::{
 pub use body::{Format, Identity};
 pub use event::{Event, Kind};
 pub use limit::Retry;
-pub use notifier::{Delivery, Notifier, channel};
+pub use notifier::{Delivery, Notifier, attach, channel};
 pub use url::{UrlError, WebhookUrl};
 
 /// How notifications are sent (`serve --webhook-*`), validated.
@@ -47,6 +47,12 @@ pub struct NotifySettings {
 }
 
 impl NotifySettings {
+    /// Logs where notifications go: the hosts only (a URL may carry a token).
+    pub fn announce(&self) {
+        let hosts: Vec<&str> = self.urls.iter().map(|u| u.host()).collect();
+        tracing::info!(webhooks = hosts.join(", "), format = ?self.format, "notifications on");
+    }
+
     /// Generic bodies, [`Retry::default`], 20 a minute, over `transport`.
     pub fn new(urls: Vec<WebhookUrl>, identity: Identity, transport: deliver::Http) -> Self {
         Self {

@@ -12,7 +12,7 @@ use super::{
     deliver::{Http, Target, Transport},
     event::{self, Event},
 };
-use crate::remediate::Entry;
+use crate::{health::metrics::HealthMetrics, remediate::Entry};
 
 /// Events between the poll loop and delivery.
 const QUEUE: usize = 256;
@@ -60,6 +60,22 @@ pub struct Delivery<T = Http> {
 pub fn channel(settings: NotifySettings, counters: Counters) -> (Notifier, Delivery) {
     let transport = Arc::new(settings.transport.clone());
     with_transport(settings, counters, transport)
+}
+
+/// Webhook notifications for a poll loop whose metrics are `metrics`: with `settings`,
+/// its counters registered there, a notifier for the loop and the delivery to run
+/// beside it; without, the metrics unchanged and neither.
+pub fn attach(
+    settings: Option<NotifySettings>,
+    metrics: HealthMetrics,
+) -> (Arc<HealthMetrics>, Option<Notifier>, Option<Delivery>) {
+    let Some(settings) = settings else {
+        return (Arc::new(metrics), None, None);
+    };
+    let counters = Counters::default();
+    let metrics = Arc::new(metrics.with_notifications(Some(&counters)));
+    let (notifier, delivery) = channel(settings, counters);
+    (metrics, Some(notifier), Some(delivery))
 }
 
 /// A notifier and its delivery over `transport`.

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{
     Config, Desired, Live, Op, Options, Plan, PlanError, Step, Transition, comparable, key_changes,
     masked::{self, FINGERPRINT_KEY},
-    owned, to_write,
+    owned, written,
 };
 
 /// Plans the changes that turn `live` into `desired`.
@@ -67,7 +67,7 @@ fn by_name<T>(items: &[T], name: impl Fn(&T) -> &String) -> Result<BTreeMap<&str
 }
 
 fn step_for(desired: &Desired, live: Option<&Live>, options: &Options) -> Step {
-    let config = masked::fingerprinted(to_write(desired, &options.owner), &options.fingerprint);
+    let config = written(desired, options);
     let op = match live {
         None => Op::Create {
             config,
@@ -112,7 +112,7 @@ fn fingerprint_of(config: &Config) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::{OWNER_KEY, TargetState, glob};
+    use crate::plan::{OWNER_KEY, TargetState, glob, to_write};
 
     fn options() -> Options {
         Options {

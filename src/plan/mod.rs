@@ -292,6 +292,12 @@ pub fn to_write(desired: &Desired, owner: &str) -> Config {
     config
 }
 
+/// The config a create writes: [`to_write`]'s, fingerprinted when the options say so
+/// (also what a recreate PUTs back).
+pub fn written(desired: &Desired, options: &Options) -> Config {
+    masked::fingerprinted(to_write(desired, &options.owner), &options.fingerprint)
+}
+
 /// The config as compared: ignored keys and the fingerprint dropped (Connect injects
 /// `name` on store, so a live config always has it, and [`to_write`] adds it to the
 /// desired one).

@@ -9,6 +9,7 @@
 
 pub mod counters;
 mod fingerprint;
+pub mod hand_over;
 #[cfg(feature = "k8s")]
 pub mod k8s;
 pub mod router;
@@ -169,9 +170,9 @@ pub struct Reconciler {
     warned: Vec<manifest::Warning>,
     /// The notes on connectors left alone last logged, likewise.
     noted: Vec<String>,
-    /// The declared connectors whose manifest enables `autoRestart`, as of the last
-    /// pass that loaded the manifests (what the restart loop remediates).
-    auto_restarted: channel::Sender<Arc<AutoRestartedSet>>,
+    /// The declared connectors whose manifest enables `autoRestart` and their configs,
+    /// as of the last pass that loaded the manifests (what the restart loop remediates).
+    hand_over: hand_over::HandOver,
 }
 
 impl Reconciler {
@@ -193,13 +194,18 @@ impl Reconciler {
             declared: 0,
             warned: Vec::new(),
             noted: Vec::new(),
-            auto_restarted: channel::Sender::new(Arc::default()),
+            hand_over: hand_over::HandOver::default(),
         }
     }
 
     /// Readers of the connectors whose manifest enables `autoRestart`.
     pub fn auto_restarted(&self) -> channel::Receiver<Arc<AutoRestartedSet>> {
-        self.auto_restarted.subscribe()
+        self.hand_over.auto_restarted()
+    }
+
+    /// The declared configs the restart loop's recreate step PUTs back.
+    pub fn recreatable(&self) -> hand_over::Recreatable {
+        self.hand_over.recreatable()
     }
 
     /// Writes only while `leader` says this replica leads.
@@ -211,6 +217,11 @@ impl Reconciler {
     /// Whether this replica leads (`None` without leader election).
     pub fn leading(&self) -> Option<channel::Receiver<bool>> {
         self.leader.clone()
+    }
+
+    /// Where the manifests come from.
+    pub fn source(&self) -> &Source {
+        &self.source
     }
 
     /// Readers of the published [`Status`].
@@ -281,7 +292,9 @@ impl Reconciler {
         if let Some(desired) = &run.desired {
             self.declared = desired.len();
             self.warn(&run.warnings);
-            self.hand_over(&run.auto_restarted);
+            let options = &self.declare.options;
+            self.hand_over
+                .publish(&run.auto_restarted, desired, options);
         }
         self.note(&run.notes, &run.redactor);
         let redactor = &run.redactor;
@@ -313,21 +326,6 @@ impl Reconciler {
         for w in changed(&mut self.warned, warnings) {
             tracing::warn!(file = %w.location, connector = %w.connector, warning = %w.message, "manifest warning");
         }
-    }
-
-    /// Publishes the connectors whose restarts are this reconciler's, when they changed.
-    fn hand_over(&self, auto_restarted: &[manifest::AutoRestarted]) {
-        let by_name: AutoRestartedSet = auto_restarted
-            .iter()
-            .map(|a| (a.name.clone(), a.clone()))
-            .collect();
-        self.auto_restarted.send_if_modified(|now| {
-            let changed = **now != by_name;
-            if changed {
-                *now = Arc::new(by_name);
-            }
-            changed
-        });
     }
 
     /// Logs the notes on connectors left alone when they differ from the last pass's.

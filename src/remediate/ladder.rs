@@ -125,10 +125,14 @@ impl Default for Ladder {
     }
 }
 
+/// The attempts of a step with no limit but `--max-restarts` or `maxRestarts`
+/// (`connector=unlimited`, Strimzi's operator's second step).
+const UNLIMITED: &str = "unlimited";
+
 /// A ladder that cannot be parsed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "{0} (expected e.g. tasks=3,connector=2,recreate=1; a step may add its own wait: connector=2/5m)"
+    "{0} (expected e.g. tasks=3,connector=2,recreate=1, or connector=unlimited; a step may add its own wait: connector=2/5m)"
 )]
 pub struct LadderError(String);
 
@@ -167,10 +171,12 @@ fn step(part: &str) -> Result<Step, LadderError> {
         Some((n, wait)) => (n, Some(wait)),
         None => (rest, None),
     };
-    let attempts = attempts
-        .trim()
-        .parse()
-        .map_err(|_| LadderError(format!("{part:?}: {attempts:?} is not a count")))?;
+    let attempts = match attempts.trim() {
+        UNLIMITED => u32::MAX,
+        count => count
+            .parse()
+            .map_err(|_| LadderError(format!("{part:?}: {attempts:?} is not a count")))?,
+    };
     let wait = wait
         .map(|w| humantime::parse_duration(w.trim()))
         .transpose()
@@ -192,7 +198,11 @@ impl fmt::Display for Ladder {
                     .wait
                     .map(|w| format!("/{}", humantime::format_duration(w)))
                     .unwrap_or_default();
-                format!("{}={}{wait}", s.kind.flag_name(), s.attempts)
+                let attempts = match s.attempts {
+                    u32::MAX => UNLIMITED.to_string(),
+                    n => n.to_string(),
+                };
+                format!("{}={attempts}{wait}", s.kind.flag_name())
             })
             .collect();
         f.write_str(&parts.join(","))
@@ -225,6 +235,10 @@ mod tests {
             assert!(e.contains("expected e.g. tasks=3"), "{bad}: {e}");
         }
         assert!("".parse::<Ladder>().unwrap().is_empty());
+        let strimzi: Ladder = "tasks=3,connector=unlimited".parse().unwrap();
+        assert_eq!(strimzi.steps()[1].attempts, u32::MAX);
+        assert_eq!(strimzi.to_string(), "tasks=3,connector=unlimited");
+        assert_eq!(strimzi.len(), u32::MAX, "saturates");
     }
 
     #[test]

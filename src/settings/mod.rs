@@ -31,8 +31,8 @@ mod serve;
 
 pub use notify::notify;
 pub use reconcile::{
-    Election, KubeSettings, Namespace, ReconcileRestarts, ReconcileSettings, SourceSettings,
-    reconcile,
+    Election, KubeSettings, Namespace, ReconcileRestarts, ReconcileSettings, STRIMZI_LADDER,
+    SourceSettings, reconcile,
 };
 pub use serve::{ServeSettings, serve};
 
@@ -300,33 +300,40 @@ fn schedule(raw: &str) -> Result<crate::remediate::Schedule, SettingsError> {
     }
 }
 
-/// The auto-restart policy, `None` without `--auto-restart`.
-pub fn restart_policy(args: &RemediationArgs) -> Result<Option<RestartPolicy>, SettingsError> {
-    let schedule = schedule(&args.restart_backoff)?;
-    let ladder: crate::remediate::Ladder =
-        args.restart_ladder
-            .parse()
-            .map_err(|e: crate::remediate::ladder::LadderError| {
-                invalid("restart-ladder", e.to_string())
-            })?;
-    if ladder.recreates() {
-        return Err(invalid(
-            "restart-ladder",
-            "recreate needs declared connectors: serve has no declared configs (use tasks and connector)",
-        ));
-    }
-    let rules = args
-        .restart_rules
+/// `--restart-ladder`.
+fn ladder(raw: &str) -> Result<crate::remediate::Ladder, SettingsError> {
+    raw.parse()
+        .map_err(|e: crate::remediate::ladder::LadderError| {
+            invalid("restart-ladder", e.to_string())
+        })
+}
+
+/// `--restart-rule`s (blank ones skipped) before the built-in rules.
+fn classifier(raw: &[String]) -> Result<Classifier, SettingsError> {
+    let rules = raw
         .iter()
         .map(|r| r.trim())
         .filter(|r| !r.is_empty())
         .map(|r| r.parse())
         .collect::<Result<Vec<UserRule>, _>>()
         .map_err(|e| invalid("restart-rule", e.to_string()))?;
+    Ok(Classifier::new(rules))
+}
+
+/// The auto-restart policy, `None` without `--auto-restart`.
+pub fn restart_policy(args: &RemediationArgs) -> Result<Option<RestartPolicy>, SettingsError> {
+    let schedule = schedule(&args.restart_backoff)?;
+    let ladder = ladder(&args.restart_ladder)?;
+    if ladder.recreates() {
+        return Err(invalid(
+            "restart-ladder",
+            "recreate needs declared connectors: serve has no declared configs (use tasks and connector)",
+        ));
+    }
     let policy = RestartPolicy {
         schedule,
         ladder,
-        classifier: Classifier::new(rules),
+        classifier: classifier(&args.restart_rules)?,
         max_restarts: args.max_restarts,
         escalate_after: args.escalate_after_restarts,
         reset_after: args.restart_reset_after,

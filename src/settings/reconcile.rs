@@ -4,12 +4,17 @@
 
 use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
-use super::{SettingsError, declare, invalid, limits, manifest_files, schedule, write};
+use super::{
+    SettingsError, classifier, declare, invalid, ladder, limits, manifest_files, notify, schedule,
+    write,
+};
 use crate::{
-    cli::{KubeArgs, ReconcileArgs, ReconcileRestartArgs, SourceKind},
+    cli::{KubeArgs, ReconcileArgs, SourceKind},
     declare::{Declare, WriteSettings},
+    notify::NotifySettings,
     remediate::RestartPolicy,
     server::Limits,
+    verdict::WorkerScope,
 };
 
 /// Everything `reconcile` needs, validated.
@@ -38,6 +43,8 @@ pub struct ReconcileRestarts {
     pub policy: RestartPolicy,
     /// How often their statuses are read.
     pub interval: Duration,
+    /// Webhook notifications of their phases; `None` without `--webhook-url`.
+    pub notify: Option<NotifySettings>,
 }
 
 impl ReconcileSettings {
@@ -106,8 +113,10 @@ pub fn reconcile(args: &ReconcileArgs) -> Result<ReconcileSettings, SettingsErro
     if args.interval.is_zero() {
         return Err(invalid("interval", "must be more than 0"));
     }
+    let declare = declare(&args.declare)?;
+    let restarts = restarts(args, declare.client.base_url())?;
     Ok(ReconcileSettings {
-        declare: declare(&args.declare)?,
+        declare,
         source: source(args)?,
         write: write(&args.write),
         interval: args.interval,
@@ -115,44 +124,44 @@ pub fn reconcile(args: &ReconcileArgs) -> Result<ReconcileSettings, SettingsErro
         listen: SocketAddr::new(args.bind, args.port),
         http: limits(&args.http)?,
         election: election(&args.kube)?,
-        restarts: restarts(&args.restarts)?,
+        restarts,
     })
 }
 
-/// Like Strimzi's operator: restart the failed tasks three times, then the connector and
-/// its tasks until `maxRestarts` (unlimited when unset) — the attempt count is a u32.
-fn strimzi_ladder() -> crate::remediate::Ladder {
-    "tasks=3,connector=4294967295"
-        .parse()
-        .expect("valid reconcile ladder")
-}
-
-/// Strimzi's schedule, read every 30 s.
+/// Strimzi's schedule and ladder, read every 30 s, no webhook.
 impl Default for ReconcileRestarts {
     fn default() -> Self {
         Self {
             policy: RestartPolicy {
-                ladder: strimzi_ladder(),
+                ladder: ladder(STRIMZI_LADDER).expect("valid reconcile ladder"),
                 ..RestartPolicy::default()
             },
             interval: Duration::from_secs(30),
+            notify: None,
         }
     }
 }
 
-fn restarts(args: &ReconcileRestartArgs) -> Result<ReconcileRestarts, SettingsError> {
-    if args.restart_check_interval.is_zero() {
+/// Like Strimzi's operator: restart the failed tasks three times, then the connector and
+/// its tasks until `maxRestarts` (unlimited when unset). `--restart-ladder`'s default.
+pub const STRIMZI_LADDER: &str = "tasks=3,connector=unlimited";
+
+fn restarts(args: &ReconcileArgs, connect_url: &str) -> Result<ReconcileRestarts, SettingsError> {
+    let restart = &args.restarts;
+    if restart.restart_check_interval.is_zero() {
         return Err(invalid("restart-check-interval", "must be more than 0"));
     }
     let policy = RestartPolicy {
-        schedule: schedule(&args.restart_backoff)?,
-        ladder: strimzi_ladder(),
-        reset_after: args.restart_reset_after,
+        schedule: schedule(&restart.restart_backoff)?,
+        ladder: ladder(&restart.restart_ladder)?,
+        classifier: classifier(&restart.restart_rules)?,
+        reset_after: restart.restart_reset_after,
         ..RestartPolicy::default()
     };
     Ok(ReconcileRestarts {
         policy,
-        interval: args.restart_check_interval,
+        interval: restart.restart_check_interval,
+        notify: notify(&args.restarts.notify, true, &WorkerScope::All, connect_url)?,
     })
 }
 

@@ -11,6 +11,7 @@
 //! an error that names the rules needed.
 
 pub mod lease;
+pub mod remediation;
 
 use std::sync::Arc;
 

@@ -6,6 +6,7 @@ mod connect_operator;
 mod election;
 mod manifests;
 mod rbac;
+mod remediation;
 
 use std::{collections::BTreeMap, future::Future, time::Duration};
 
@@ -36,6 +37,7 @@ pub fn all() -> &'static [Scenario] {
         rbac::LEAST_PRIVILEGE,
         rbac::MISSING_RULE,
         manifests::SERVER_DRY_RUN,
+        remediation::RESTARTS_ARE_EVENTS,
     ]
 }
 

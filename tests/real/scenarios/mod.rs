@@ -10,6 +10,7 @@ mod declare_reconcile;
 mod faults;
 mod health;
 mod liveness;
+mod reconcile_recreate;
 mod reconcile_restarts;
 mod silent;
 mod strimzi;
@@ -27,6 +28,7 @@ pub fn all() -> Vec<&'static Scenario> {
         declare::SCENARIOS,
         declare_reconcile::SCENARIOS,
         reconcile_restarts::SCENARIOS,
+        reconcile_recreate::SCENARIOS,
         strimzi::SCENARIOS,
         strimzi_masked::SCENARIOS,
         silent::SCENARIOS,
