@@ -37,6 +37,7 @@ pub mod shutdown;
 pub mod silent;
 pub mod snapshot;
 pub mod telemetry;
+pub mod ui;
 pub mod verdict;
 
 use std::process::ExitCode;

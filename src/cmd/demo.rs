@@ -226,6 +226,7 @@ async fn print_intro(connect: &str, health: &str) {
     }
     out::line(format_args!("Simulated Connect REST API: {connect}"));
     out::line(format_args!("Health server:              {health}"));
+    out::line(format_args!("Status page (a browser):    {health}/ui"));
     out::line("Try:");
     for path in [
         "/",

@@ -68,6 +68,7 @@ pub fn build(settings: ServeSettings) -> Server {
         policy.worker.clone(),
     );
     let (metrics, notifier, delivery) = notify::attach(notify, metrics);
+    let connect_url: Arc<str> = client.base_url().into();
     let poll_loop = PollLoop {
         poller: Poller::new(client).with_info(connector_info),
         policy: policy.clone(),
@@ -84,6 +85,7 @@ pub fn build(settings: ServeSettings) -> Server {
         poll_interval,
         max_age,
         metrics,
+        connect_url,
     };
     Server {
         poll_loop,

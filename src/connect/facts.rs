@@ -1,6 +1,6 @@
 //! The few facts the health check keeps of each connector's config, read from the same
 //! `GET /connectors?expand=status&expand=info` call as the statuses: its class, type,
-//! `tasks.max`, and the values of our two keys ([`EXPECTED_TASKS_KEY`],
+//! `tasks.max`, its topics, and the values of our two keys ([`EXPECTED_TASKS_KEY`],
 //! [`REMEDIATED_BY_KEY`]). The config is read as it streams by and every other value is
 //! skipped unread, so no secret and no whole config is ever held (memory: a 10,000
 //! connector cluster keeps ~100 bytes per connector, not its configs).
@@ -31,6 +31,9 @@ pub struct Facts {
     pub expected_tasks: Option<u32>,
     /// [`REMEDIATED_BY_KEY`], as set.
     pub remediated_by: Option<String>,
+    /// The topics it reads or writes: `topics`, `topic` or `topics.regex`, as set (the
+    /// status page searches them).
+    pub topics: Option<CompactString>,
     /// An order-independent hash of the whole config (never shown): tells the
     /// `previous` expected-tasks mode that the config changed.
     #[serde(skip)]
@@ -61,7 +64,7 @@ impl<'de> Deserialize<'de> for ConfigFacts {
                 while let Some(key) = map.next_key::<String>()? {
                     let value = match key.as_str() {
                         "connector.class" | "tasks.max" | EXPECTED_TASKS_KEY
-                        | REMEDIATED_BY_KEY => {
+                        | REMEDIATED_BY_KEY | "topics" | "topic" | "topics.regex" => {
                             let value = map.next_value::<Option<String>>()?.unwrap_or_default();
                             let hash = pair_hash(&key, &value);
                             keep(&mut facts, &key, value);
@@ -84,7 +87,8 @@ fn keep(facts: &mut Facts, key: &str, value: String) {
         "connector.class" => facts.class = Some(value.trim().into()),
         "tasks.max" => facts.tasks_max = task_count(&value),
         EXPECTED_TASKS_KEY => facts.expected_tasks = task_count(&value),
-        _ => facts.remediated_by = Some(value.trim().to_string()),
+        REMEDIATED_BY_KEY => facts.remediated_by = Some(value.trim().to_string()),
+        _ => facts.topics = Some(value.trim().into()),
     }
 }
 
@@ -164,7 +168,7 @@ mod tests {
         "status": {"name": "a", "connector": {"state": "RUNNING", "worker_id": "w:1"},
                    "tasks": [], "type": "source"},
         "info": {"name": "a", "type": "source", "tasks": [{"connector": "a", "task": 0}],
-                 "config": {"connector.class": "FileStreamSource", "tasks.max": "3",
+                 "config": {"connector.class": "FileStreamSource", "tasks.max": "3", "topic": "lines",
                             "connection.password": "canary-secret",
                             "connect-sentinel.expected-tasks": " 2 ",
                             "connect-sentinel.remediated-by": "reconciler"}}},
@@ -180,6 +184,7 @@ mod tests {
         assert_eq!(facts.kind.as_deref(), Some("source"));
         assert_eq!((facts.tasks_max, facts.expected_tasks), (Some(3), Some(2)));
         assert_eq!(facts.remediated_by.as_deref(), Some("reconciler"));
+        assert_eq!(facts.topics.as_deref(), Some("lines"));
         assert!(!format!("{facts:?}").contains("canary"), "{facts:?}");
         assert_eq!(map["b"].as_ref().unwrap().facts, None);
     }

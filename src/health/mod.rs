@@ -14,11 +14,12 @@ pub mod remedy;
 pub mod router;
 pub mod scrape;
 pub mod silent;
+pub mod since;
 pub mod strimzi;
 pub mod usable;
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 
 use std::{sync::Arc, time::Duration};
 
@@ -54,6 +55,8 @@ pub struct Observed {
     pub remediation_changes: Vec<crate::remediate::PhaseChange>,
     /// The silent-failure checks of the last successful poll (and what they carry).
     pub silent: crate::silent::Report,
+    /// Each connector's state and since when (the status page's time in state).
+    pub since: since::Since,
 }
 
 impl Observed {
@@ -70,6 +73,7 @@ impl Observed {
             remediation_history: Arc::default(),
             remediation_changes: Vec::new(),
             silent: Default::default(),
+            since: Default::default(),
         }
     }
 }
@@ -83,6 +87,8 @@ pub struct HealthState {
     pub poll_interval: Duration,
     pub max_age: Duration,
     pub metrics: Arc<metrics::HealthMetrics>,
+    /// The Connect URL, for the copy-paste commands of the status page.
+    pub connect_url: Arc<str>,
 }
 
 impl HealthState {

@@ -27,6 +27,7 @@ use super::{
     Observed, changes,
     metrics::HealthMetrics,
     remedy::{Decision, Finished, Remediation},
+    since,
 };
 use crate::{
     notify::Notifier,
@@ -275,6 +276,7 @@ pub fn publish(publisher: &mut Publisher, policy: &Policy, poll: Poll, decision:
     match &poll {
         Ok(snapshot) => {
             next.transitions = verdict::track(&previous.transitions, snapshot, elapsed);
+            next.since = since::advance(&previous.since, snapshot);
             let held = &decision.held;
             let mut verdict = verdict::evaluate_held(snapshot, policy, &next.transitions, held);
             next.silent = observe_silent(&previous, snapshot, &next.transitions, policy, elapsed);
@@ -285,6 +287,7 @@ pub fn publish(publisher: &mut Publisher, policy: &Policy, poll: Poll, decision:
         }
         Err(failure) => {
             next.silent = previous.silent.clone();
+            next.since = previous.since.clone();
             if !matches!(&previous.poll, Some(Err(f)) if f.error == failure.error) {
                 tracing::warn!(error = %failure.error, "poll failed");
             }

@@ -42,6 +42,7 @@ pub fn router(state: HealthState) -> Router {
         .route("/connectors/{name}/tasks/{id}", get(task))
         .route("/remediation", get(remediation))
         .route("/metrics", get(metrics))
+        .route("/ui", get(crate::ui::page))
         .fallback(|| async {
             (
                 StatusCode::NOT_FOUND,
@@ -262,6 +263,7 @@ mod tests {
             poll_interval: Duration::from_secs(1),
             max_age: MAX_AGE,
             metrics: Arc::new(HealthMetrics::new(rx, MAX_AGE)),
+            connect_url: "http://connect:8083".into(),
         }
     }
 

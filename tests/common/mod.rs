@@ -6,6 +6,7 @@ pub mod exposition;
 pub mod kube_api;
 pub mod process;
 pub mod reconciling;
+pub mod triage;
 pub mod webhook;
 
 use std::{process::Output, time::Duration};

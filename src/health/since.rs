@@ -1,0 +1,118 @@
+//! When each connector entered the state it is in, for the status page's "FAILED for
+//! 41 min". A connector's state here is its worst instance's (the connector or any
+//! task: FAILED before UNASSIGNED, RESTARTING, PAUSED, STOPPED and RUNNING); it keeps
+//! its time while that state stays, and a connector seen for the first time gets the
+//! poll's time (so after a restart of connect-sentinel, "for" counts from then).
+
+use std::{collections::BTreeMap, time::SystemTime};
+
+use compact_str::CompactString;
+
+use crate::{connect::ConnectorStatus, snapshot::Snapshot};
+
+/// The state of each connector and since when, as of the last successful poll.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Since(BTreeMap<String, (CompactString, SystemTime)>);
+
+/// The state shown for a connector with no status record yet.
+pub const NO_STATUS: &str = "NO STATUS";
+
+impl Since {
+    /// `name`'s state and when it began, if it was listed.
+    pub fn of(&self, name: &str) -> Option<(&str, SystemTime)> {
+        self.0.get(name).map(|(s, at)| (s.as_str(), *at))
+    }
+}
+
+/// How bad a state is (higher is worse); unknown states rank just below FAILED.
+fn severity(state: &str) -> u8 {
+    match state {
+        "RUNNING" => 0,
+        "STOPPED" => 1,
+        "PAUSED" => 2,
+        "RESTARTING" => 3,
+        "UNASSIGNED" => 4,
+        "FAILED" => 6,
+        _ => 5,
+    }
+}
+
+/// The worst state among the connector instance and its tasks.
+pub fn worst(status: Option<&ConnectorStatus>) -> &str {
+    let Some(status) = status else {
+        return NO_STATUS;
+    };
+    let tasks = status.tasks.iter().map(|t| t.state.as_str());
+    std::iter::once(status.connector.state.as_str())
+        .chain(tasks)
+        .max_by_key(|s| severity(s))
+        .unwrap_or("RUNNING")
+}
+
+/// The states of `snapshot`'s connectors, each keeping `previous`'s time while its
+/// state is unchanged.
+pub fn advance(previous: &Since, snapshot: &Snapshot) -> Since {
+    let now = snapshot.taken_at;
+    let next = snapshot.connectors.iter().map(|(name, status)| {
+        let state = worst(status.as_ref());
+        let at = match previous.0.get(name) {
+            Some((was, at)) if was == state => *at,
+            _ => now,
+        };
+        (name.clone(), (CompactString::from(state), at))
+    });
+    Since(next.collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::health::fixtures;
+
+    fn at(snapshot: Snapshot, secs: u64) -> Snapshot {
+        Snapshot {
+            taken_at: SystemTime::UNIX_EPOCH + Duration::from_secs(secs),
+            ..snapshot
+        }
+    }
+
+    #[test]
+    fn a_state_keeps_its_time_until_it_changes() {
+        let first = advance(
+            &Since::default(),
+            &at(fixtures::snapshot(&[("a", "RUNNING")]), 10),
+        );
+        let same = advance(&first, &at(fixtures::snapshot(&[("a", "RUNNING")]), 20));
+        assert_eq!(
+            same.of("a").unwrap().1,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(10)
+        );
+        let failed = advance(&same, &at(fixtures::snapshot(&[("a", "FAILED")]), 30));
+        assert_eq!(
+            failed.of("a"),
+            Some(("FAILED", SystemTime::UNIX_EPOCH + Duration::from_secs(30)))
+        );
+        let gone = advance(&failed, &at(fixtures::snapshot(&[]), 40));
+        assert_eq!(gone.of("a"), None, "forgotten once unlisted");
+    }
+
+    proptest! {
+        /// The worst state is one of the instances' and none is worse.
+        #[test]
+        fn the_worst_state_is_the_most_severe(states in prop::collection::vec(
+            prop::sample::select(vec!["RUNNING", "FAILED", "PAUSED", "UNASSIGNED", "RESTARTING", "STOPPED", "ODD"]), 1..6)) {
+            let snapshot = fixtures::snapshot(&[("a", states[0])]);
+            let mut status = snapshot.connectors["a"].clone().unwrap();
+            status.tasks = states[1..].iter().enumerate().map(|(i, s)| crate::connect::TaskStatus {
+                id: i as u32, state: (*s).into(), worker_id: "w:1".into(), trace: None,
+            }).collect();
+            let worst = worst(Some(&status));
+            prop_assert!(states.contains(&worst));
+            prop_assert!(states.iter().all(|s| severity(s) <= severity(worst)));
+        }
+    }
+}

@@ -1,0 +1,129 @@
+//! The status page (`GET /ui` on `serve`): what is broken, since when, why, and what
+//! remediation did about it, at a glance. [`model`] turns the latest observation into
+//! rows in triage order (pure); [`render`] writes them as HTML. The page works without
+//! JavaScript (chips and search are links and a form, pages are links); its small
+//! embedded script refreshes it every 2 s and ticks the data's age. Read-only: it
+//! shows the command to run instead of a button.
+
+pub mod model;
+pub mod render;
+
+use std::time::{Duration, SystemTime};
+
+use axum::{
+    extract::{Query as QueryString, State},
+    http::{StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+use tokio::time::Instant;
+
+use crate::{
+    connect::WorkerHealth,
+    health::{HealthState, Observed},
+    snapshot::Snapshot,
+};
+use model::{Query, Triage};
+use render::{Freshness, View, WorkerClass};
+
+/// Rows per page: a 10,000-connector cluster is 50 pages, each a light page.
+pub const PER_PAGE: usize = 200;
+
+/// The longest search kept (a longer one is cut).
+const SEARCH_LIMIT: usize = 200;
+
+/// `?state=…&q=…&page=…`, each optional; anything unreadable is ignored.
+#[derive(Debug, Default, Deserialize)]
+pub struct Params {
+    state: Option<String>,
+    q: Option<String>,
+    page: Option<String>,
+}
+
+impl Params {
+    fn query(&self) -> Query {
+        let search = self.q.as_deref().unwrap_or_default().trim();
+        Query {
+            triage: self.state.as_deref().and_then(Triage::parse),
+            search: search.chars().take(SEARCH_LIMIT).collect(),
+            page: self
+                .page
+                .as_deref()
+                .and_then(|p| p.parse().ok())
+                .unwrap_or(1),
+        }
+    }
+}
+
+/// `GET /ui`.
+pub async fn page(
+    State(state): State<HealthState>,
+    QueryString(params): QueryString<Params>,
+) -> Response {
+    let observed = state.latest();
+    let query = params.query();
+    let snapshot = match &observed.poll {
+        Some(Ok(snapshot)) => Some(snapshot),
+        _ => None,
+    };
+    let rows = snapshot
+        .map(|s| model::rows(&observed, s, &state.policy))
+        .unwrap_or_default();
+    let view = View {
+        page: model::select(&rows, &query, PER_PAGE),
+        query: &query,
+        freshness: freshness(&observed, snapshot, state.max_age),
+        connect_url: &state.connect_url,
+        now: SystemTime::now(),
+    };
+    match render::page(&view) {
+        Ok(html) => (
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            html,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot render the status page");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "cannot render the status page",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// How old the data is, why there may be none, and the worker's health.
+fn freshness(observed: &Observed, snapshot: Option<&Snapshot>, max_age: Duration) -> Freshness {
+    let read_at = observed
+        .ok_at
+        .map(|at| SystemTime::now() - Instant::now().saturating_duration_since(at));
+    let problem = match &observed.poll {
+        None => Some("No poll of Kafka Connect has completed yet.".to_string()),
+        Some(Err(failure)) => Some(format!(
+            "The last poll of Kafka Connect failed: {}",
+            failure.error
+        )),
+        Some(Ok(_)) => None,
+    };
+    let worker = match snapshot.map(|s| &s.worker) {
+        Some(Ok(WorkerHealth::Healthy)) => (WorkerClass::Healthy, "Worker healthy".to_string()),
+        Some(Ok(WorkerHealth::Starting(m))) => {
+            (WorkerClass::Unhealthy, format!("Worker starting: {m}"))
+        }
+        Some(Ok(WorkerHealth::Unhealthy(m))) => {
+            (WorkerClass::Unhealthy, format!("Worker unhealthy: {m}"))
+        }
+        Some(Err(e)) => (WorkerClass::Unknown, format!("Worker health unknown: {e}")),
+        None => (WorkerClass::Unknown, "Worker health unknown".to_string()),
+    };
+    Freshness {
+        read_at,
+        max_age,
+        problem,
+        worker,
+    }
+}
