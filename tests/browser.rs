@@ -61,6 +61,29 @@ fn playwright() -> PathBuf {
     dir
 }
 
+/// Runs tests/browser/SCRIPT with `env`, the browser's path and playwright-core's;
+/// its stdout once it succeeded.
+async fn node(script: &str, chromium: &Path, from: &Path, env: &[(&str, String)]) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/browser")
+        .join(script);
+    let mut node = tokio::process::Command::new("node");
+    node.arg(&path)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("CHROMIUM", chromium)
+        .env("PLAYWRIGHT_FROM", from.join("node_modules/playwright-core"))
+        .env("SHOTS", from.join("screenshots"))
+        .kill_on_drop(true);
+    let out = tokio::time::timeout(SCRIPT_LIMIT, node.output())
+        .await
+        .expect("the browser script finishes within its limit")
+        .expect("node runs (the browser tier needs Node.js)");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{script} failed:\n{stdout}\n{stderr}");
+    stdout
+}
+
 /// Named `browser::…`, so `--skip browser::` leaves the tier out.
 mod browser {
     use super::*;
@@ -71,27 +94,31 @@ mod browser {
         let from = playwright();
         let sim = triage::seeded(&[]).await;
         let served = common::serve(&sim, &["--max-age", "2s"]).await;
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/ui.mjs");
-        let mut node = tokio::process::Command::new("node");
-        node.arg(&script)
-            .env("UI_URL", format!("{}/ui", served.url))
-            .env("SIM_URL", sim.url())
-            .env("CHROMIUM", &chromium)
-            .env("PLAYWRIGHT_FROM", from.join("node_modules/playwright-core"))
-            .env("SHOTS", from.join("screenshots"))
-            .kill_on_drop(true);
-        let out = tokio::time::timeout(SCRIPT_LIMIT, node.output())
-            .await
-            .expect("the browser script finishes within its limit")
-            .expect("node runs (the browser tier needs Node.js)");
-        let (stdout, stderr) = (
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr),
-        );
-        assert!(
-            out.status.success(),
-            "browser checks failed:\n{stdout}\n{stderr}"
-        );
+        let env = [
+            ("UI_URL", format!("{}/ui", served.url)),
+            ("SIM_URL", sim.url()),
+        ];
+        let stdout = node("ui.mjs", &chromium, &from, &env).await;
         assert!(stdout.contains("every check passed"), "{stdout}");
+    }
+
+    /// The demo's page with its two failures, light and dark: the README's screenshots
+    /// (target/browser/screenshots/demo-*.png).
+    #[cfg(feature = "demo")]
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_demo_page_photographed() {
+        let (chromium, from) = (chromium(), playwright());
+        let command =
+            common::process::demo_command(&["--fail-every", "1s", "--restart-after", "1h"]);
+        let mut demo = common::process::Spawned::spawn(command, common::process::Stream::Stdout);
+        let line = demo
+            .line("the status page's URL", |l| {
+                l.starts_with("Open the status page:")
+            })
+            .await;
+        let url = line.rsplit(' ').next().unwrap().to_string();
+        let stdout = node("demo.mjs", &chromium, &from, &[("UI_URL", url)]).await;
+        assert!(stdout.contains("demo photographed"), "{stdout}");
+        demo.terminate();
     }
 }

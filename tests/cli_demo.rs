@@ -6,30 +6,12 @@
 
 mod common;
 
-use common::process::{Spawned, Stream, bin};
+use common::process::{Spawned, Stream, demo_command};
 use serde_json::Value;
 
 /// The demo on free ports with `extra` flags, its stdout read.
 fn demo(extra: &[&str]) -> Spawned {
     Spawned::spawn(demo_command(extra), Stream::Stdout)
-}
-
-/// The demo's command line on free ports, quiet logs, and `extra` flags.
-fn demo_command(extra: &[&str]) -> std::process::Command {
-    let mut command = bin();
-    command
-        .args([
-            "demo",
-            "--port",
-            "0",
-            "--sim-port",
-            "0",
-            "--reconcile-port",
-            "0",
-        ])
-        .args(["--log-level", "warning"])
-        .args(extra);
-    command
 }
 
 /// The first word after `prefix` on one of `lines`.
@@ -53,7 +35,7 @@ async fn first_pass(reconciler: &str) -> Value {
 /// The demo starts, serves, reconciles, flips the flaky task, and stops on SIGTERM.
 #[tokio::test(flavor = "multi_thread")]
 async fn demo_serves_reconciles_and_recovers_the_flaky_task() {
-    let mut child = demo(&["--fail-every", "3s"]);
+    let mut child = demo(&["--fail-every", "3s", "--restart-after", "0s"]);
     child
         .line("the intro's last line", |l| l.starts_with("Task "))
         .await;

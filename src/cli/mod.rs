@@ -221,8 +221,12 @@ pub struct DemoArgs {
     #[arg(long, default_value_t = 18084)]
     pub reconcile_port: u16,
     /// How often the flaky connector's task fails (auto-restart brings it back).
-    #[arg(long, value_parser = duration, value_name = "DURATION", default_value = "20s")]
+    #[arg(long, value_parser = duration, value_name = "DURATION", default_value = "40s")]
     pub fail_every: Duration,
+    /// How long auto-restart waits after a failure before its first restart, so the
+    /// failure can be watched on the status page and in `/`.
+    #[arg(long, value_parser = duration, value_name = "DURATION", default_value = "15s")]
+    pub restart_after: Duration,
     /// Stop after this long (default: run until Ctrl-C).
     #[arg(long, value_parser = duration, value_name = "DURATION")]
     pub duration: Option<Duration>,

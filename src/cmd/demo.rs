@@ -43,7 +43,8 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
     sim.sim
         .with(|c, _| connect_sim::seed::seed(c, body))
         .map_err(|e| anyhow::anyhow!(e.message))?;
-    let server = serve::build(serve_settings(&sim.url(), args.port, args.fail_every / 2)?);
+    let restarts = (args.restart_after, args.fail_every / 2);
+    let server = serve::build(serve_settings(&sim.url(), args.port, restarts)?);
     tokio::spawn(announce(server.state.observed.clone()));
     let listener = crate::server::listen(SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
     let health = format!("http://{}", listener.local_addr()?);
@@ -57,7 +58,9 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
         Err(e) => out::line(format_args!("demo: reconcile not started: {e:#}")),
     }
     out::line(format_args!(
-        "Task {FLAKY}-1 fails now and then; auto-restart brings it back. Ctrl-C stops the demo."
+        "Task {FLAKY}-1 fails now and then; auto-restart brings it back after --restart-after. \
+         crm-salesforce-sink's login fails for good: no restart helps, so it is persistent. \
+         Ctrl-C stops the demo."
     ));
     tokio::spawn(flaky_task(sim.control()?, args.fail_every, stop_rx));
     let served = serve::start(server, listener)?
@@ -182,12 +185,17 @@ fn print_reconcile(url: &str, root: &Path) {
     ));
 }
 
-/// `serve` for the demo: poll every 500 ms, forgive transitions for 10 s, restart
-/// failures at once (then after 5 s), escalating after 3 restarts; a connector healthy
-/// for `reset` starts again.
-fn serve_settings(connect: &str, port: u16, reset: Duration) -> anyhow::Result<ServeSettings> {
+/// `serve` for the demo: poll every 500 ms, forgive transitions for 10 s, restart a
+/// failure after `after` (then every 5 s), escalating after 3 restarts; a connector
+/// healthy for `reset` starts again.
+fn serve_settings(
+    connect: &str,
+    port: u16,
+    (after, reset): (Duration, Duration),
+) -> anyhow::Result<ServeSettings> {
+    let schedule = format!("{},5s", humantime::format_duration(after));
     let restart = RestartPolicy {
-        schedule: "0s,5s".parse()?,
+        schedule: schedule.parse()?,
         escalate_after: Some(3),
         reset_after: reset,
         ..RestartPolicy::default()
@@ -213,6 +221,7 @@ fn serve_settings(connect: &str, port: u16, reset: Duration) -> anyhow::Result<S
 
 async fn print_intro(connect: &str, health: &str) {
     out::line("connect-sentinel demo: a simulated Kafka Connect 3.9 cluster with 3 workers");
+    out::line(format_args!("Open the status page:       {health}/ui"));
     if let Ok(client) = ConnectClient::new(ClientOptions::new(connect))
         && let Ok(snapshot) = Poller::new(client).poll().await
     {
@@ -226,13 +235,9 @@ async fn print_intro(connect: &str, health: &str) {
     }
     out::line(format_args!("Simulated Connect REST API: {connect}"));
     out::line(format_args!("Health server:              {health}"));
-    out::line(format_args!("Status page (a browser):    {health}/ui"));
     out::line("Try:");
     for path in [
         "/",
-        "/readyz",
-        "/livez",
-        "/ping",
         &format!("/connectors/{FLAKY}"),
         &format!("/connectors/{FLAKY}/tasks/1"),
         "/remediation",
@@ -240,15 +245,25 @@ async fn print_intro(connect: &str, health: &str) {
     ] {
         out::line(format_args!("  curl -s {health}{path}"));
     }
+    let me = this_binary();
+    out::line(format_args!("  {me} status --connect-url {connect}"));
     out::line(format_args!(
-        "  connect-sentinel status --connect-url {connect}"
+        "  {me} probe --connect-url {connect} --connector customers-cdc; echo \"exit $?\""
     ));
     out::line(format_args!(
-        "  connect-sentinel probe --connect-url {connect} --connector customers-cdc; echo \"exit $?\""
+        "  {me} restart --connect-url {connect} {FLAKY} --failed"
     ));
-    out::line(format_args!(
-        "  connect-sentinel restart --connect-url {connect} {FLAKY} --failed"
-    ));
+}
+
+/// This binary's path as a shell word, so the printed commands run as printed (the
+/// binary is rarely on PATH under `cargo run`).
+fn this_binary() -> String {
+    let path = std::env::current_exe().ok();
+    let text = path
+        .as_deref()
+        .and_then(Path::to_str)
+        .unwrap_or("connect-sentinel");
+    shlex::try_quote(text).map_or_else(|_| "connect-sentinel".into(), |q| q.into_owned())
 }
 
 /// Fails the flaky task every `every` through the simulator's control API; auto-restart
@@ -283,9 +298,18 @@ async fn announce(mut observed: tokio::sync::watch::Receiver<std::sync::Arc<Obse
                     "recovered" => out::line(format_args!(
                         "demo: {name} recovered after {attempts} restart(s)"
                     )),
-                    phase => out::line(format_args!(
-                        "demo: {name} {phase}: restart {attempts} sent"
+                    "persistent" if attempts == 0 => out::line(format_args!(
+                        "demo: {name} persistent: a restart would not help ({})",
+                        entry.rule
                     )),
+                    phase => match entry.next_attempt_in_seconds {
+                        Some(next) => out::line(format_args!(
+                            "demo: {name} {phase}: {attempts} restart(s) so far, the next in {next:.0} s"
+                        )),
+                        None => out::line(format_args!(
+                            "demo: {name} {phase}: {attempts} restart(s) so far"
+                        )),
+                    },
                 }
             }
         }

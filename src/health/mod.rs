@@ -57,6 +57,20 @@ pub struct Observed {
     pub silent: crate::silent::Report,
     /// Each connector's state and since when (the status page's time in state).
     pub since: since::Since,
+    /// While polls fail: the last successful poll's snapshot (the status page keeps
+    /// showing it, marked stale); `None` when `poll` holds a snapshot.
+    pub last_good: Option<Arc<Snapshot>>,
+}
+
+impl Observed {
+    /// The latest snapshot there is: the last poll's, or while polls fail the last
+    /// successful one's.
+    pub fn latest_snapshot(&self) -> Option<&Snapshot> {
+        match &self.poll {
+            Some(Ok(snapshot)) => Some(snapshot),
+            _ => self.last_good.as_deref(),
+        }
+    }
 }
 
 impl Observed {
@@ -74,6 +88,7 @@ impl Observed {
             remediation_changes: Vec::new(),
             silent: Default::default(),
             since: Default::default(),
+            last_good: None,
         }
     }
 }

@@ -288,6 +288,10 @@ pub fn publish(publisher: &mut Publisher, policy: &Policy, poll: Poll, decision:
         Err(failure) => {
             next.silent = previous.silent.clone();
             next.since = previous.since.clone();
+            next.last_good = match &previous.poll {
+                Some(Ok(snapshot)) => Some(Arc::new(snapshot.clone())),
+                _ => previous.last_good.clone(),
+            };
             if !matches!(&previous.poll, Some(Err(f)) if f.error == failure.error) {
                 tracing::warn!(error = %failure.error, "poll failed");
             }
@@ -374,5 +378,31 @@ mod tests {
         publish(&mut publisher, &policy, poll(), &Decision::default());
         assert!(publisher.retired.is_empty(), "freed once nothing holds it");
         assert_eq!(rx.borrow().seq, 3);
+    }
+
+    #[test]
+    fn while_polls_fail_the_last_good_snapshot_is_kept() {
+        let (mut publisher, rx) = channel();
+        let policy = Policy::default();
+        let good = || Ok(fixtures::snapshot(&[("a", "RUNNING")]));
+        let bad = || {
+            Err(crate::snapshot::PollFailure {
+                taken_at: SystemTime::now(),
+                duration: Duration::ZERO,
+                error: fixtures::refused(),
+            })
+        };
+        publish(&mut publisher, &policy, good(), &Decision::default());
+        assert!(rx.borrow().last_good.is_none());
+        for _ in 0..2 {
+            publish(&mut publisher, &policy, bad(), &Decision::default());
+            let kept = rx.borrow().latest_snapshot().map(|s| s.connectors.len());
+            assert_eq!(kept, Some(1), "the last good snapshot stays");
+        }
+        publish(&mut publisher, &policy, good(), &Decision::default());
+        assert!(
+            rx.borrow().last_good.is_none(),
+            "dropped once a poll succeeds"
+        );
     }
 }

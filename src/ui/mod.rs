@@ -62,10 +62,7 @@ pub async fn page(
 ) -> Response {
     let observed = state.latest();
     let query = params.query();
-    let snapshot = match &observed.poll {
-        Some(Ok(snapshot)) => Some(snapshot),
-        _ => None,
-    };
+    let snapshot = observed.latest_snapshot();
     let rows = snapshot
         .map(|s| model::rows(&observed, s, &state.policy))
         .unwrap_or_default();

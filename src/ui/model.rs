@@ -142,12 +142,10 @@ fn row(
         state,
         since: observed.since.of(name).map(|(_, at)| at),
         class: short_class(&facts),
-        kind: facts
-            .kind
-            .as_deref()
-            .or(status.and_then(|s| s.kind.as_deref()))
-            .unwrap_or_default()
-            .to_string(),
+        kind: kind(
+            facts.kind.as_deref(),
+            status.and_then(|s| s.kind.as_deref()),
+        ),
         topics: facts.topics.as_deref().unwrap_or_default().to_string(),
         worker: connector
             .map(|c| c.worker_id.to_string())
@@ -161,6 +159,15 @@ fn row(
         remediation: entry.cloned(),
         history: history_of(&observed.remediation_history, name),
     }
+}
+
+/// `source` or `sink`, from the info or else the status; nothing when neither knows.
+fn kind(info: Option<&str>, status: Option<&str>) -> String {
+    let known = |k: &&str| *k != "unknown";
+    info.filter(known)
+        .or(status.filter(known))
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn task_row(task: &TaskStatus) -> TaskRow {

@@ -17,6 +17,18 @@ pub fn bin() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_connect-sentinel"))
 }
 
+/// `demo` on free ports, quiet logs, and `extra` flags.
+pub fn demo_command(extra: &[&str]) -> std::process::Command {
+    let mut command = bin();
+    let ports = ["--port", "0", "--sim-port", "0", "--reconcile-port", "0"];
+    command
+        .arg("demo")
+        .args(ports)
+        .args(["--log-level", "warning"])
+        .args(extra);
+    command
+}
+
 /// `serve` on 127.0.0.1:0 with JSON logs, polling `connect_url`; more flags follow.
 #[allow(dead_code)]
 pub fn serve_json(connect_url: &str) -> std::process::Command {

@@ -120,7 +120,7 @@ async fn example_seed_loads_and_validates() {
         .await
         .unwrap();
     let all = all.as_object().unwrap();
-    assert_eq!(all.len(), 5);
+    assert_eq!(all.len(), 6);
     for (name, entry) in all {
         let config = &entry["info"]["config"];
         let class = config["connector.class"].as_str().unwrap();

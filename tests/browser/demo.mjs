@@ -1,0 +1,31 @@
+// The demo's status page in chromium, for the README's screenshots: waits until the
+// persistent failure and the flaky one are both on the page, then photographs it. Run
+// by tests/browser.rs with UI_URL, CHROMIUM, PLAYWRIGHT_FROM and SHOTS.
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import path from "node:path";
+
+const { UI_URL, CHROMIUM, PLAYWRIGHT_FROM, SHOTS } = process.env;
+const { chromium } = createRequire(path.join(PLAYWRIGHT_FROM, "package.json"))("playwright-core");
+const WAIT = { timeout: 30000 };
+
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
+});
+try {
+  for (const scheme of ["light", "dark"]) {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: scheme });
+    await page.goto(UI_URL);
+    await page.waitForSelector('tr[data-name="crm-salesforce-sink"][data-triage="persistent"]', WAIT);
+    await page.waitForSelector('tr[data-name="s3-archive-sink"][data-triage="degraded"]', WAIT);
+    const first = await page.$$eval("#live tbody tr", (rows) => rows.slice(0, 2).map((r) => r.dataset.name));
+    assert.deepEqual(first, ["crm-salesforce-sink", "s3-archive-sink"]);
+    await page.locator('tr[data-name="crm-salesforce-sink"] details summary').first().click();
+    await page.screenshot({ path: path.join(SHOTS, `demo-${scheme}.png`), fullPage: true });
+    await page.close();
+  }
+  console.log("browser: demo photographed");
+} finally {
+  await browser.close();
+}
