@@ -59,7 +59,7 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     out::line(format_args!(
         "Task {FLAKY}-1 fails now and then; auto-restart brings it back after --restart-after. \
-         crm-salesforce-sink's login fails for good: no restart helps, so it is persistent. \
+         crm-jdbc-sink's database login fails for good: no restart helps, so it is persistent. \
          Ctrl-C stops the demo."
     ));
     tokio::spawn(flaky_task(sim.control()?, args.fail_every, stop_rx));

@@ -17,11 +17,11 @@ try {
   for (const scheme of ["light", "dark"]) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: scheme });
     await page.goto(UI_URL);
-    await page.waitForSelector('tr[data-name="crm-salesforce-sink"][data-triage="persistent"]', WAIT);
+    await page.waitForSelector('tr[data-name="crm-jdbc-sink"][data-triage="persistent"]', WAIT);
     await page.waitForSelector('tr[data-name="s3-archive-sink"][data-triage="degraded"]', WAIT);
     const first = await page.$$eval("#live tbody tr", (rows) => rows.slice(0, 2).map((r) => r.dataset.name));
-    assert.deepEqual(first, ["crm-salesforce-sink", "s3-archive-sink"]);
-    await page.locator('tr[data-name="crm-salesforce-sink"] details summary').first().click();
+    assert.deepEqual(first, ["crm-jdbc-sink", "s3-archive-sink"]);
+    await page.locator('tr[data-name="crm-jdbc-sink"] details summary').first().click();
     await page.screenshot({ path: path.join(SHOTS, `demo-${scheme}.png`), fullPage: true });
     await page.close();
   }
