@@ -11,9 +11,12 @@ use serde_json::{Value, json};
 const TRACE: &str =
     "org.apache.kafka.common.errors.TimeoutException: Timed out waiting for a node assignment";
 const SINK: &str = "org.apache.kafka.connect.file.FileStreamSinkConnector";
+/// A declared secret, which Connect's answer to a recreate echoes in one test.
+const CANARY: &str = "CANARY-recreate-pw";
 
 fn manifests(dir: &std::path::Path) {
-    let config = json!({"connector.class": SINK, "topics": "t", "file": "/tmp/x"});
+    let config = json!({"connector.class": SINK, "topics": "t", "file": "/tmp/x",
+        "connection.password": CANARY});
     let auto = json!({"name": "auto", "config": config, "autoRestart": {"maxRestarts": 3}});
     let manual = json!({"name": "manual", "config": config});
     std::fs::write(dir.join("auto.json"), auto.to_string()).unwrap();
@@ -197,6 +200,27 @@ async fn the_ladder_can_end_in_a_recreate_from_the_declared_config() {
         "{config}"
     );
     assert!(config.get("connect-sentinel.owner").is_some(), "{config}");
+    r.stop().await;
+}
+
+/// A recreate whose PUT Connect refuses, echoing the declared password: the outcome in
+/// `/remediation` names the failure without the secret.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_recreate_is_reported_without_the_declared_secret() {
+    let (sim, _dir, r) = applied_with("0s,1h", &["--restart-ladder", "recreate=1"]).await;
+    let message = format!("Invalid value {CANARY} for configuration connection.password");
+    let refusal = json!({"method": "PUT", "path_regex": "^/connectors/auto/config$", "status": 400,
+        "body": {"error_code": 400, "message": message}});
+    common::faults(&sim, refusal).await;
+    fail(&sim, "auto", "FAILED").await;
+    let body = common::eventually("the recreate's outcome", || async {
+        let body = r.get("/remediation").await.1;
+        body.contains("\"step\":\"recreate\"").then_some(body)
+    })
+    .await;
+    assert!(!body.contains(CANARY), "{body}");
+    assert!(body.contains("Invalid value"), "{body}");
+    common::control(&sim).clear_faults().await.unwrap();
     r.stop().await;
 }
 

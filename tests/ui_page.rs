@@ -101,7 +101,7 @@ async fn chips_and_search_narrow_the_table_without_javascript() {
         row_names(&none).is_empty() && none.contains("No connector matches."),
         "{none}"
     );
-    let odd = html(&served, "/ui?state=nonsense&page=zero").await;
+    let odd = html(&served, "/ui?state=nonsense&page=zero&q=&q=again").await;
     assert_eq!(
         row_names(&odd).len(),
         5,

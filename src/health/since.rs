@@ -1,8 +1,10 @@
 //! When each connector entered the state it is in, for the status page's "FAILED for
 //! 41 min". A connector's state here is its worst instance's (the connector or any
 //! task: FAILED before UNASSIGNED, RESTARTING, PAUSED, STOPPED and RUNNING); it keeps
-//! its time while that state stays, and a connector seen for the first time gets the
-//! poll's time (so after a restart of connect-sentinel, "for" counts from then).
+//! its time while that state stays, and while it moves between FAILED, RESTARTING,
+//! UNASSIGNED and no status (one episode of trouble: restarts that do not help do
+//! not reset it). A connector seen for the first time gets the poll's time (so after
+//! a restart of connect-sentinel, "for" counts from then).
 
 use std::{collections::BTreeMap, time::SystemTime};
 
@@ -21,6 +23,15 @@ impl Since {
     /// `name`'s state and when it began, if it was listed.
     pub fn of(&self, name: &str) -> Option<(&str, SystemTime)> {
         self.0.get(name).map(|(s, at)| (s.as_str(), *at))
+    }
+}
+
+/// The states one episode spans: a connector failing, restarted and failing again is
+/// one failure ("FAILED for 3 h", not since its last restart).
+fn episode(state: &str) -> &str {
+    match state {
+        "RUNNING" | "PAUSED" | "STOPPED" => state,
+        _ => "broken",
     }
 }
 
@@ -56,7 +67,7 @@ pub fn advance(previous: &Since, snapshot: &Snapshot) -> Since {
     let next = snapshot.connectors.iter().map(|(name, status)| {
         let state = worst(status.as_ref());
         let at = match previous.0.get(name) {
-            Some((was, at)) if was == state => *at,
+            Some((was, at)) if episode(was) == episode(state) => *at,
             _ => now,
         };
         (name.clone(), (CompactString::from(state), at))
@@ -96,7 +107,14 @@ mod tests {
             failed.of("a"),
             Some(("FAILED", SystemTime::UNIX_EPOCH + Duration::from_secs(30)))
         );
-        let gone = advance(&failed, &at(fixtures::snapshot(&[]), 40));
+        let restarting = advance(&failed, &at(fixtures::snapshot(&[("a", "RESTARTING")]), 35));
+        let again = advance(&restarting, &at(fixtures::snapshot(&[("a", "FAILED")]), 38));
+        assert_eq!(
+            again.of("a").unwrap().1,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(30),
+            "one episode"
+        );
+        let gone = advance(&again, &at(fixtures::snapshot(&[]), 40));
         assert_eq!(gone.of("a"), None, "forgotten once unlisted");
     }
 

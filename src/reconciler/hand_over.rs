@@ -9,7 +9,7 @@ use tokio::sync::watch as channel;
 use crate::{
     health::poller::AutoRestartedSet,
     manifest::AutoRestarted,
-    plan::{self, Config, Desired},
+    plan::{self, Config, Desired, redact::Redactor},
     remediate::execute::{ConfigMap, Declared},
 };
 
@@ -17,10 +17,17 @@ use crate::{
 /// never logged).
 pub type DeclaredConfigs = BTreeMap<String, Config>;
 
+/// The configs, and the redactor that knows their secrets.
+#[derive(Default)]
+struct Written {
+    configs: DeclaredConfigs,
+    redactor: Redactor,
+}
+
 /// Both channels' senders, owned by the reconciler.
 pub struct HandOver {
     auto_restarted: channel::Sender<Arc<AutoRestartedSet>>,
-    configs: channel::Sender<Arc<DeclaredConfigs>>,
+    configs: channel::Sender<Arc<Written>>,
 }
 
 impl Default for HandOver {
@@ -43,8 +50,15 @@ impl HandOver {
         Recreatable(self.configs.subscribe())
     }
 
-    /// Publishes the pass's `autoRestart` connectors and their written configs.
-    pub fn publish(&self, auto: &[AutoRestarted], desired: &[Desired], options: &plan::Options) {
+    /// Publishes the pass's `autoRestart` connectors, their written configs and the
+    /// pass's redactor.
+    pub fn publish(
+        &self,
+        auto: &[AutoRestarted],
+        desired: &[Desired],
+        options: &plan::Options,
+        redactor: &Redactor,
+    ) {
         let by_name: AutoRestartedSet = auto.iter().map(|a| (a.name.clone(), a.clone())).collect();
         let configs: DeclaredConfigs = desired
             .iter()
@@ -52,7 +66,9 @@ impl HandOver {
             .map(|d| (d.name.clone(), plan::written(d, options)))
             .collect();
         replace_if_changed(&self.auto_restarted, by_name);
-        replace_if_changed(&self.configs, configs);
+        let redactor = redactor.clone();
+        self.configs
+            .send_replace(Arc::new(Written { configs, redactor }));
     }
 }
 
@@ -68,18 +84,22 @@ fn replace_if_changed<T: PartialEq>(sender: &channel::Sender<Arc<T>>, new: T) {
 
 /// The recreate step's source of declared configs: the last pass's.
 #[derive(Clone)]
-pub struct Recreatable(channel::Receiver<Arc<DeclaredConfigs>>);
+pub struct Recreatable(channel::Receiver<Arc<Written>>);
 
 impl fmt::Debug for Recreatable {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<String> = self.0.borrow().keys().cloned().collect();
+        let names: Vec<String> = self.0.borrow().configs.keys().cloned().collect();
         f.debug_tuple("Recreatable").field(&names).finish()
     }
 }
 
 impl Declared for Recreatable {
     fn config(&self, connector: &str) -> Option<ConfigMap> {
-        self.0.borrow().get(connector).cloned()
+        self.0.borrow().configs.get(connector).cloned()
+    }
+
+    fn redact(&self, text: &str) -> String {
+        self.0.borrow().redactor.text(text)
     }
 }
 
@@ -122,7 +142,13 @@ mod tests {
                 line: None,
             },
         };
-        hand_over.publish(&[auto], &[desired("a"), desired("b")], &options());
+        let redactor = Redactor::default();
+        hand_over.publish(
+            &[auto],
+            &[desired("a"), desired("b")],
+            &options(),
+            &redactor,
+        );
         let written = recreatable.config("a").expect("declared");
         assert_eq!(written[OWNER_KEY], "me");
         assert_eq!(written["name"], "a");

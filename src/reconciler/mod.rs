@@ -294,7 +294,7 @@ impl Reconciler {
             self.warn(&run.warnings);
             let options = &self.declare.options;
             self.hand_over
-                .publish(&run.auto_restarted, desired, options);
+                .publish(&run.auto_restarted, desired, options, &run.redactor);
         }
         self.note(&run.notes, &run.redactor);
         let redactor = &run.redactor;

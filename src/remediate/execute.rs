@@ -51,6 +51,13 @@ const DELETE_POLL: Duration = Duration::from_millis(250);
 pub trait Declared: fmt::Debug + Send + Sync {
     /// The declared config of `connector`, `None` when it is not declared.
     fn config(&self, connector: &str) -> Option<ConfigMap>;
+
+    /// `text` (Connect's answer to a recreate, which may echo a config value) with
+    /// every declared secret cut out; by default URI passwords, tokens and secret
+    /// parameters ([`crate::plan::redact::mask`]).
+    fn redact(&self, text: &str) -> String {
+        crate::plan::redact::mask(text).into_owned()
+    }
 }
 
 /// Why an action failed.
@@ -62,6 +69,12 @@ pub enum ExecuteError {
     NotDeclared(String),
     #[error("connector {0} was deleted but Connect still lists it after {1:?}")]
     StillListed(String, Duration),
+    /// A recreate's call failed; the message has its secrets cut out.
+    #[error("{message}")]
+    Redacted {
+        label: &'static str,
+        message: String,
+    },
 }
 
 impl ExecuteError {
@@ -71,6 +84,7 @@ impl ExecuteError {
             Self::Connect(e) => e.label(),
             Self::NotDeclared(_) => "not_declared",
             Self::StillListed(..) => "delete_pending",
+            Self::Redacted { label, .. } => label,
         }
     }
 }
@@ -172,15 +186,21 @@ impl Executor {
 
     /// DELETE, wait until it is gone from the listing, PUT the declared config.
     async fn recreate(&self, name: &str) -> Result<(), ExecuteError> {
-        let config = self
-            .declared
-            .as_ref()
-            .and_then(|d| d.config(name))
-            .ok_or_else(|| ExecuteError::NotDeclared(name.to_string()))?;
-        retry(self.retry, || self.client.delete(name)).await?;
-        self.until_unlisted(name).await?;
-        retry(self.retry, || self.client.put_config(name, &config)).await?;
-        Ok(())
+        let declared = self.declared.as_ref();
+        let not_declared = || ExecuteError::NotDeclared(name.to_string());
+        let declared = declared.ok_or_else(not_declared)?;
+        let config = declared.config(name).ok_or_else(not_declared)?;
+        let redacted = |e: ExecuteError| ExecuteError::Redacted {
+            label: e.label(),
+            message: declared.redact(&e.to_string()),
+        };
+        let steps = async {
+            retry(self.retry, || self.client.delete(name)).await?;
+            self.until_unlisted(name).await?;
+            retry(self.retry, || self.client.put_config(name, &config)).await?;
+            Ok(())
+        };
+        steps.await.map_err(redacted)
     }
 
     async fn until_unlisted(&self, name: &str) -> Result<(), ExecuteError> {

@@ -11,11 +11,10 @@ pub mod render;
 use std::time::{Duration, SystemTime};
 
 use axum::{
-    extract::{Query as QueryString, State},
+    extract::{RawQuery, State},
     http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde::Deserialize;
 use tokio::time::Instant;
 
 use crate::{
@@ -32,36 +31,33 @@ pub const PER_PAGE: usize = 200;
 /// The longest search kept (a longer one is cut).
 const SEARCH_LIMIT: usize = 200;
 
-/// `?state=…&q=…&page=…`, each optional; anything unreadable is ignored.
-#[derive(Debug, Default, Deserialize)]
-pub struct Params {
-    state: Option<String>,
-    q: Option<String>,
-    page: Option<String>,
-}
-
-impl Params {
-    fn query(&self) -> Query {
-        let search = self.q.as_deref().unwrap_or_default().trim();
-        Query {
-            triage: self.state.as_deref().and_then(Triage::parse),
-            search: search.chars().take(SEARCH_LIMIT).collect(),
-            page: self
-                .page
-                .as_deref()
-                .and_then(|p| p.parse().ok())
-                .unwrap_or(1),
+/// `?state=…&q=…&page=…`, each optional: the first of a repeated one counts, and
+/// anything unreadable (an unknown state, a page that is no number) is ignored.
+pub fn query(raw: Option<&str>) -> Query {
+    let mut query = Query {
+        page: 1,
+        ..Query::default()
+    };
+    let (mut state, mut search, mut page) = (None, None, None);
+    for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match key.as_ref() {
+            "state" => state = state.or(Some(value)),
+            "q" => search = search.or(Some(value)),
+            "page" => page = page.or(Some(value)),
+            _ => {}
         }
     }
+    query.triage = state.as_deref().and_then(Triage::parse);
+    let search = search.unwrap_or_default();
+    query.search = search.trim().chars().take(SEARCH_LIMIT).collect();
+    query.page = page.and_then(|p| p.parse().ok()).unwrap_or(1);
+    query
 }
 
 /// `GET /ui`.
-pub async fn page(
-    State(state): State<HealthState>,
-    QueryString(params): QueryString<Params>,
-) -> Response {
+pub async fn page(State(state): State<HealthState>, RawQuery(raw): RawQuery) -> Response {
     let observed = state.latest();
-    let query = params.query();
+    let query = query(raw.as_deref());
     let snapshot = observed.latest_snapshot();
     let rows = snapshot
         .map(|s| model::rows(&observed, s, &state.policy))

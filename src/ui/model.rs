@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use serde::Serialize;
 
 use crate::{
-    connect::{ConnectorStatus, TaskStatus, facts::Facts},
+    connect::{ConnectorStatus, TaskStatus},
     health::{Observed, since},
     remediate::{Entry, Phase, history::HistoryEntry},
     silent::{Check, Finding},
@@ -141,7 +141,7 @@ fn row(
         triage,
         state,
         since: observed.since.of(name).map(|(_, at)| at),
-        class: short_class(&facts),
+        class: facts.class.as_deref().unwrap_or_default().to_string(),
         kind: kind(
             facts.kind.as_deref(),
             status.and_then(|s| s.kind.as_deref()),
@@ -178,12 +178,6 @@ fn task_row(task: &TaskStatus) -> TaskRow {
         cause: task.trace.as_deref().map(root_cause),
         trace: task.trace.clone(),
     }
-}
-
-/// The connector class without its package (the full name is in the title).
-fn short_class(facts: &Facts) -> String {
-    let class = facts.class.as_deref().unwrap_or_default();
-    class.rsplit('.').next().unwrap_or(class).to_string()
 }
 
 fn history_of(history: &[HistoryEntry], name: &str) -> Vec<HistoryEntry> {
