@@ -12,7 +12,10 @@ use compact_str::CompactString;
 
 use crate::{connect::ConnectorStatus, snapshot::Snapshot};
 
-/// The state of each connector and since when, as of the last successful poll.
+/// The state of each connector and since when, as of the last successful poll. A
+/// connector RUNNING since it was first seen is left out (most of a large cluster:
+/// its time is of no use to triage and would cost memory on every poll); one that
+/// recovers keeps its time of recovery.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Since(BTreeMap<String, (CompactString, SystemTime)>);
 
@@ -64,13 +67,14 @@ pub fn worst(status: Option<&ConnectorStatus>) -> &str {
 /// state is unchanged.
 pub fn advance(previous: &Since, snapshot: &Snapshot) -> Since {
     let now = snapshot.taken_at;
-    let next = snapshot.connectors.iter().map(|(name, status)| {
+    let next = snapshot.connectors.iter().filter_map(|(name, status)| {
         let state = worst(status.as_ref());
         let at = match previous.0.get(name) {
             Some((was, at)) if episode(was) == episode(state) => *at,
+            None if state == "RUNNING" => return None,
             _ => now,
         };
-        (name.clone(), (CompactString::from(state), at))
+        Some((name.clone(), (CompactString::from(state), at)))
     });
     Since(next.collect())
 }
@@ -93,29 +97,33 @@ mod tests {
 
     #[test]
     fn a_state_keeps_its_time_until_it_changes() {
-        let first = advance(
-            &Since::default(),
-            &at(fixtures::snapshot(&[("a", "RUNNING")]), 10),
-        );
-        let same = advance(&first, &at(fixtures::snapshot(&[("a", "RUNNING")]), 20));
+        let t = |secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs);
+        let step = |since: &Since, state: &str, secs| {
+            let snapshot = match state {
+                "" => fixtures::snapshot(&[]),
+                state => fixtures::snapshot(&[("a", state)]),
+            };
+            advance(since, &at(snapshot, secs))
+        };
+        let first = step(&Since::default(), "RUNNING", 10);
+        assert_eq!(first.of("a"), None, "running from the start: not kept");
+        let failed = step(&first, "FAILED", 30);
+        assert_eq!(failed.of("a"), Some(("FAILED", t(30))));
+        let restarting = step(&failed, "RESTARTING", 35);
+        let again = step(&restarting, "FAILED", 38);
+        assert_eq!(again.of("a"), Some(("FAILED", t(30))), "one episode");
+        let recovered = step(&again, "RUNNING", 39);
+        let still = step(&recovered, "RUNNING", 45);
         assert_eq!(
-            same.of("a").unwrap().1,
-            SystemTime::UNIX_EPOCH + Duration::from_secs(10)
+            still.of("a"),
+            Some(("RUNNING", t(39))),
+            "since its recovery"
         );
-        let failed = advance(&same, &at(fixtures::snapshot(&[("a", "FAILED")]), 30));
         assert_eq!(
-            failed.of("a"),
-            Some(("FAILED", SystemTime::UNIX_EPOCH + Duration::from_secs(30)))
+            step(&still, "", 50).of("a"),
+            None,
+            "forgotten once unlisted"
         );
-        let restarting = advance(&failed, &at(fixtures::snapshot(&[("a", "RESTARTING")]), 35));
-        let again = advance(&restarting, &at(fixtures::snapshot(&[("a", "FAILED")]), 38));
-        assert_eq!(
-            again.of("a").unwrap().1,
-            SystemTime::UNIX_EPOCH + Duration::from_secs(30),
-            "one episode"
-        );
-        let gone = advance(&again, &at(fixtures::snapshot(&[]), 40));
-        assert_eq!(gone.of("a"), None, "forgotten once unlisted");
     }
 
     proptest! {
