@@ -224,6 +224,30 @@ async fn a_refused_recreate_is_reported_without_the_declared_secret() {
     r.stop().await;
 }
 
+/// `reconcile`'s status page: the last pass in the header, and the declared connectors
+/// with `autoRestart` (only those) with what their restarts did.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_reconcilers_page_shows_the_pass_and_its_restarts() {
+    let (sim, _dir, r) = applied().await;
+    fail(&sim, "manual", "FAILED").await;
+    fail(&sim, "auto", "FAILED").await;
+    let page = common::eventually("auto on the page, restarted once", || async {
+        let (code, page) = r.get("/ui").await;
+        assert_eq!(code, 200, "{page}");
+        (page.contains(r#"data-name="auto""#) && page.contains("1 action of at most 3"))
+            .then_some(page)
+    })
+    .await;
+    assert!(page.contains("Reconciler: "), "{page}");
+    assert!(page.contains("2 declared"), "{page}");
+    assert!(
+        !page.contains(r#"data-name="manual""#),
+        "not the reconciler's: {page}"
+    );
+    assert!(!page.contains(CANARY), "{page}");
+    r.stop().await;
+}
+
 /// Three more polls, and the receiver got nothing (`why`).
 async fn quiet_for_three_polls(
     r: &reconciling::Reconciling,

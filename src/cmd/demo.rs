@@ -173,7 +173,7 @@ fn reconcile_settings(connect: &str, root: &Path, port: u16) -> anyhow::Result<R
 
 fn print_reconcile(url: &str, root: &Path) {
     out::line(format_args!(
-        "Reconciler:                 {url}  (/, /readyz, /metrics)"
+        "Reconciler:                 {url}  (/, /readyz, /metrics, /ui)"
     ));
     out::line(format_args!(
         "  It adopts the four connectors declared in {}",

@@ -144,9 +144,10 @@ fn restarts(
         connectors: reconciler.auto_restarted(),
         leading: reconciler.leading(),
     };
+    let policy = Arc::new(Policy::default());
     let poll_loop = PollLoop {
         poller: Poller::new(client.clone()),
-        policy: Arc::new(Policy::default()),
+        policy: policy.clone(),
         interval: settings.interval,
         remediation: Some(remediation),
         only: Some(only),
@@ -156,7 +157,14 @@ fn restarts(
     };
     Restarts {
         poll_loop,
-        remediated: Remediated { observed, metrics },
+        remediated: Remediated {
+            observed,
+            metrics,
+            policy,
+            connectors: reconciler.auto_restarted(),
+            max_age,
+            connect_url: client.base_url().into(),
+        },
         delivery,
         events,
     }

@@ -9,7 +9,7 @@ use std::{
 
 use axum::{
     Json, Router,
-    extract::State,
+    extract::{RawQuery, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::get,
@@ -19,8 +19,9 @@ use tokio::{sync::watch, time::Instant};
 
 use super::{Status, counters::ReconcileMetrics};
 use crate::{
-    health::{Observed, metrics::HealthMetrics},
-    server,
+    health::{Observed, metrics::HealthMetrics, poller::AutoRestartedSet},
+    server, ui,
+    verdict::Policy,
 };
 
 /// What the handlers read; cheap to clone.
@@ -35,11 +36,18 @@ pub struct ServerState {
     pub remediation: Remediated,
 }
 
-/// What the restart loop publishes: its latest observation and its metrics.
+/// What the restart loop publishes: its latest observation and its metrics, and how
+/// its status page reads them.
 #[derive(Clone, Debug)]
 pub struct Remediated {
     pub observed: watch::Receiver<Arc<Observed>>,
     pub metrics: Arc<HealthMetrics>,
+    pub policy: Arc<Policy>,
+    /// The declared connectors with `autoRestart` (the only ones its page shows).
+    pub connectors: watch::Receiver<Arc<AutoRestartedSet>>,
+    /// An observation older than this is stale.
+    pub max_age: Duration,
+    pub connect_url: Arc<str>,
 }
 
 /// The router over shared state.
@@ -50,6 +58,7 @@ pub fn router(state: ServerState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/remediation", get(remediation))
+        .route("/ui", get(ui))
         .with_state(state)
 }
 
@@ -90,4 +99,39 @@ async fn metrics(State(state): State<ServerState>) -> Response {
 async fn remediation(State(state): State<ServerState>) -> Response {
     let observed = state.remediation.observed.borrow().clone();
     Json(crate::health::router::remediation_document(&observed)).into_response()
+}
+
+/// The status page of the declared connectors with `autoRestart`, under a line about
+/// the last pass.
+async fn ui(State(state): State<ServerState>, RawQuery(raw): RawQuery) -> Response {
+    let observed = state.remediation.observed.borrow().clone();
+    let restarts = &state.remediation;
+    let declared = restarts.connectors.borrow().clone();
+    let ours = |name: &str| declared.contains_key(name);
+    let source = ui::Source {
+        observed: &observed,
+        policy: &restarts.policy,
+        max_age: restarts.max_age,
+        connect_url: &restarts.connect_url,
+        no_poll: "No status read yet: the reconciler reads statuses only of declared connectors with autoRestart, and only while it leads.",
+        pass: Some(pass_line(&state.status.borrow())),
+        only: Some(&ours),
+    };
+    ui::respond(&source, raw.as_deref())
+}
+
+/// `Reconciler: 4 change(s) applied (pass 3, 4 declared, converged 12:00:00.123Z).`
+fn pass_line(status: &Status) -> String {
+    let outcome = status
+        .last
+        .as_ref()
+        .map_or_else(|| "no pass yet".to_string(), ToString::to_string);
+    let converged = status.last_success.map_or_else(
+        || "never converged".to_string(),
+        |at| format!("converged at {}", humantime::format_rfc3339_seconds(at)),
+    );
+    format!(
+        "Reconciler: {outcome} (pass {}, {} declared, {converged}).",
+        status.passes, status.declared
+    )
 }

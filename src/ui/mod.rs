@@ -1,5 +1,6 @@
-//! The status page (`GET /ui` on `serve`): what is broken, since when, why, and what
-//! remediation did about it, at a glance. [`model`] turns the latest observation into
+//! The status page (`GET /ui` on `serve`, and on `reconcile` for the declared
+//! connectors it restarts): what is broken, since when, why, and what remediation did
+//! about it, at a glance. [`model`] turns the latest observation into
 //! rows in triage order (pure); [`render`] writes them as HTML. The page works without
 //! JavaScript (chips and search are links and a form, pages are links); its small
 //! embedded script refreshes it every 2 s and ticks the data's age. Read-only: it
@@ -21,6 +22,7 @@ use crate::{
     connect::WorkerHealth,
     health::{HealthState, Observed},
     snapshot::Snapshot,
+    verdict::Policy,
 };
 use model::{Query, Triage};
 use render::{Freshness, View, WorkerClass};
@@ -54,19 +56,54 @@ pub fn query(raw: Option<&str>) -> Query {
     query
 }
 
-/// `GET /ui`.
+/// What one page is drawn from: a poll loop's latest observation and how to read it.
+pub struct Source<'a> {
+    pub observed: &'a Observed,
+    pub policy: &'a Policy,
+    pub max_age: Duration,
+    pub connect_url: &'a str,
+    /// What the page says before the loop's first poll.
+    pub no_poll: &'a str,
+    /// A line about the reconciler's last pass (reconcile's page only).
+    pub pass: Option<String>,
+    /// The connectors shown (reconcile's: those it restarts); `None`: all in scope.
+    pub only: Option<&'a dyn Fn(&str) -> bool>,
+}
+
+/// `GET /ui` on `serve`.
 pub async fn page(State(state): State<HealthState>, RawQuery(raw): RawQuery) -> Response {
     let observed = state.latest();
-    let query = query(raw.as_deref());
-    let snapshot = observed.latest_snapshot();
+    let source = Source {
+        observed: &observed,
+        policy: &state.policy,
+        max_age: state.max_age,
+        connect_url: &state.connect_url,
+        no_poll: "No poll of Kafka Connect has completed yet.",
+        pass: None,
+        only: None,
+    };
+    respond(&source, raw.as_deref())
+}
+
+/// The page of `source` for the query string `raw`, as an HTTP answer.
+pub fn respond(source: &Source<'_>, raw: Option<&str>) -> Response {
+    let query = query(raw);
+    let snapshot = source.observed.latest_snapshot();
     let rows = snapshot
-        .map(|s| model::rows(&observed, s, &state.policy))
+        .map(|s| {
+            model::rows(
+                source.observed,
+                s,
+                source.policy,
+                source.only.unwrap_or(&|_| true),
+            )
+        })
         .unwrap_or_default();
     let view = View {
         page: model::select(&rows, &query, PER_PAGE),
         query: &query,
-        freshness: freshness(&observed, snapshot, state.max_age),
-        connect_url: &state.connect_url,
+        freshness: freshness(source, snapshot),
+        connect_url: source.connect_url,
         now: SystemTime::now(),
     };
     match render::page(&view) {
@@ -90,12 +127,13 @@ pub async fn page(State(state): State<HealthState>, RawQuery(raw): RawQuery) -> 
 }
 
 /// How old the data is, why there may be none, and the worker's health.
-fn freshness(observed: &Observed, snapshot: Option<&Snapshot>, max_age: Duration) -> Freshness {
+fn freshness(source: &Source<'_>, snapshot: Option<&Snapshot>) -> Freshness {
+    let observed = source.observed;
     let read_at = observed
         .ok_at
         .map(|at| SystemTime::now() - Instant::now().saturating_duration_since(at));
     let problem = match &observed.poll {
-        None => Some("No poll of Kafka Connect has completed yet.".to_string()),
+        None => Some(source.no_poll.to_string()),
         Some(Err(failure)) => Some(format!(
             "The last poll of Kafka Connect failed: {}",
             failure.error
@@ -115,8 +153,9 @@ fn freshness(observed: &Observed, snapshot: Option<&Snapshot>, max_age: Duration
     };
     Freshness {
         read_at,
-        max_age,
+        max_age: source.max_age,
         problem,
         worker,
+        pass: source.pass.clone(),
     }
 }

@@ -112,12 +112,17 @@ pub struct Row {
 /// How many actions of a connector's history a row shows.
 const HISTORY_PER_ROW: usize = 5;
 
-/// Every connector `policy` selects, in triage order, then by name.
-pub fn rows(observed: &Observed, snapshot: &Snapshot, policy: &Policy) -> Vec<Row> {
+/// Every connector `policy` selects and `keep` keeps, in triage order, then by name.
+pub fn rows(
+    observed: &Observed,
+    snapshot: &Snapshot,
+    policy: &Policy,
+    keep: &dyn Fn(&str) -> bool,
+) -> Vec<Row> {
     let mut rows: Vec<Row> = snapshot
         .connectors
         .iter()
-        .filter(|(name, _)| policy.selects(name))
+        .filter(|(name, _)| policy.selects(name) && keep(name))
         .map(|(name, status)| row(observed, snapshot, name, status.as_ref()))
         .collect();
     rows.sort_by(|a, b| (a.triage, &a.name).cmp(&(b.triage, &b.name)));

@@ -36,6 +36,8 @@ pub struct Freshness {
     pub problem: Option<String>,
     /// The worker's health, as a sentence.
     pub worker: (WorkerClass, String),
+    /// The reconciler's last pass, as a sentence (reconcile's page).
+    pub pass: Option<String>,
 }
 
 /// The worker line's colour.
@@ -83,6 +85,7 @@ struct PageContext<'a> {
     style: &'static str,
     script: &'static str,
     problem: &'a Option<String>,
+    pass: &'a Option<String>,
     worker_class: WorkerClass,
     worker_text: &'a str,
     age_s: Option<u64>,
@@ -111,6 +114,7 @@ pub fn page(view: &View<'_>) -> Result<String, minijinja::Error> {
         max_age,
         problem,
         worker,
+        pass,
     } = &view.freshness;
     let age = read_at.map(|at| view.now.duration_since(at).unwrap_or_default());
     let total: usize = view.page.counts.iter().map(|(_, n)| n).sum();
@@ -120,6 +124,7 @@ pub fn page(view: &View<'_>) -> Result<String, minijinja::Error> {
         style: STYLE,
         script: SCRIPT,
         problem,
+        pass,
         worker_class: worker.0,
         worker_text: &worker.1,
         age_s: age.map(|a| a.as_secs()),
