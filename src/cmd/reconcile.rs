@@ -18,6 +18,7 @@ use crate::{
     cli::ReconcileArgs,
     connect::ConnectClient,
     health::{
+        HealthState,
         metrics::HealthMetrics,
         poller::{self, Only, PollLoop},
         remedy::Remediation,
@@ -158,12 +159,15 @@ fn restarts(
     Restarts {
         poll_loop,
         remediated: Remediated {
-            observed,
-            metrics,
-            policy,
+            health: HealthState {
+                policy,
+                observed,
+                poll_interval: settings.interval,
+                max_age,
+                metrics,
+                connect_url: client.base_url().into(),
+            },
             connectors: reconciler.auto_restarted(),
-            max_age,
-            connect_url: client.base_url().into(),
         },
         delivery,
         events,

@@ -71,9 +71,7 @@ impl Observed {
             _ => self.last_good.as_deref(),
         }
     }
-}
 
-impl Observed {
     /// Nothing observed yet, as of `now`.
     pub fn new(now: Instant) -> Self {
         Self {

@@ -19,9 +19,8 @@ use tokio::{sync::watch, time::Instant};
 
 use super::{Status, counters::ReconcileMetrics};
 use crate::{
-    health::{Observed, metrics::HealthMetrics, poller::AutoRestartedSet},
+    health::{HealthState, poller::AutoRestartedSet},
     server, ui,
-    verdict::Policy,
 };
 
 /// What the handlers read; cheap to clone.
@@ -36,18 +35,13 @@ pub struct ServerState {
     pub remediation: Remediated,
 }
 
-/// What the restart loop publishes: its latest observation and its metrics, and how
-/// its status page reads them.
+/// What the restart loop publishes, read as `serve`'s handlers read their poll loop's,
+/// and which connectors are its own.
 #[derive(Clone, Debug)]
 pub struct Remediated {
-    pub observed: watch::Receiver<Arc<Observed>>,
-    pub metrics: Arc<HealthMetrics>,
-    pub policy: Arc<Policy>,
+    pub health: HealthState,
     /// The declared connectors with `autoRestart` (the only ones its page shows).
     pub connectors: watch::Receiver<Arc<AutoRestartedSet>>,
-    /// An observation older than this is stale.
-    pub max_age: Duration,
-    pub connect_url: Arc<str>,
 }
 
 /// The router over shared state.
@@ -91,31 +85,28 @@ async fn readyz(State(state): State<ServerState>) -> Response {
 /// Both registries in one exposition: the passes', then the restart loop's.
 async fn metrics(State(state): State<ServerState>) -> Response {
     let mut text = state.metrics.encode_families();
-    text.push_str(&state.remediation.metrics.encode());
+    text.push_str(&state.remediation.health.metrics.encode());
     server::metrics(text)
 }
 
 /// The declared connectors under auto-restart, as `serve`'s `/remediation` shows them.
 async fn remediation(State(state): State<ServerState>) -> Response {
-    let observed = state.remediation.observed.borrow().clone();
+    let observed = state.remediation.health.latest();
     Json(crate::health::router::remediation_document(&observed)).into_response()
 }
 
 /// The status page of the declared connectors with `autoRestart`, under a line about
 /// the last pass.
 async fn ui(State(state): State<ServerState>, RawQuery(raw): RawQuery) -> Response {
-    let observed = state.remediation.observed.borrow().clone();
     let restarts = &state.remediation;
+    let observed = restarts.health.latest();
     let declared = restarts.connectors.borrow().clone();
     let ours = |name: &str| declared.contains_key(name);
     let source = ui::Source {
-        observed: &observed,
-        policy: &restarts.policy,
-        max_age: restarts.max_age,
-        connect_url: &restarts.connect_url,
         no_poll: "No status read yet: the reconciler reads statuses only of declared connectors with autoRestart, and only while it leads.",
         pass: Some(pass_line(&state.status.borrow())),
         only: Some(&ours),
+        ..ui::Source::of(&restarts.health, &observed)
     };
     ui::respond(&source, raw.as_deref())
 }

@@ -9,7 +9,7 @@
 pub mod model;
 pub mod render;
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use axum::{
     extract::{RawQuery, State},
@@ -22,7 +22,6 @@ use crate::{
     connect::WorkerHealth,
     health::{HealthState, Observed},
     snapshot::Snapshot,
-    verdict::Policy,
 };
 use model::{Query, Triage};
 use render::{Freshness, View, WorkerClass};
@@ -36,10 +35,6 @@ const SEARCH_LIMIT: usize = 200;
 /// `?state=…&q=…&page=…`, each optional: the first of a repeated one counts, and
 /// anything unreadable (an unknown state, a page that is no number) is ignored.
 pub fn query(raw: Option<&str>) -> Query {
-    let mut query = Query {
-        page: 1,
-        ..Query::default()
-    };
     let (mut state, mut search, mut page) = (None, None, None);
     for (key, value) in form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
         match key.as_ref() {
@@ -49,19 +44,22 @@ pub fn query(raw: Option<&str>) -> Query {
             _ => {}
         }
     }
-    query.triage = state.as_deref().and_then(Triage::parse);
-    let search = search.unwrap_or_default();
-    query.search = search.trim().chars().take(SEARCH_LIMIT).collect();
-    query.page = page.and_then(|p| p.parse().ok()).unwrap_or(1);
-    query
+    Query {
+        triage: state.as_deref().and_then(Triage::parse),
+        search: search
+            .unwrap_or_default()
+            .trim()
+            .chars()
+            .take(SEARCH_LIMIT)
+            .collect(),
+        page: page.and_then(|p| p.parse().ok()).unwrap_or(1),
+    }
 }
 
-/// What one page is drawn from: a poll loop's latest observation and how to read it.
+/// What one page is drawn from: a poll loop's state and its latest observation.
 pub struct Source<'a> {
+    pub health: &'a HealthState,
     pub observed: &'a Observed,
-    pub policy: &'a Policy,
-    pub max_age: Duration,
-    pub connect_url: &'a str,
     /// What the page says before the loop's first poll.
     pub no_poll: &'a str,
     /// A line about the reconciler's last pass (reconcile's page only).
@@ -70,19 +68,23 @@ pub struct Source<'a> {
     pub only: Option<&'a dyn Fn(&str) -> bool>,
 }
 
+impl<'a> Source<'a> {
+    /// `serve`'s page of `health`, as of `observed`: every connector in scope.
+    pub fn of(health: &'a HealthState, observed: &'a Observed) -> Self {
+        Self {
+            health,
+            observed,
+            no_poll: "No poll of Kafka Connect has completed yet.",
+            pass: None,
+            only: None,
+        }
+    }
+}
+
 /// `GET /ui` on `serve`.
 pub async fn page(State(state): State<HealthState>, RawQuery(raw): RawQuery) -> Response {
     let observed = state.latest();
-    let source = Source {
-        observed: &observed,
-        policy: &state.policy,
-        max_age: state.max_age,
-        connect_url: &state.connect_url,
-        no_poll: "No poll of Kafka Connect has completed yet.",
-        pass: None,
-        only: None,
-    };
-    respond(&source, raw.as_deref())
+    respond(&Source::of(&state, &observed), raw.as_deref())
 }
 
 /// The page of `source` for the query string `raw`, as an HTTP answer.
@@ -94,7 +96,7 @@ pub fn respond(source: &Source<'_>, raw: Option<&str>) -> Response {
             model::rows(
                 source.observed,
                 s,
-                source.policy,
+                &source.health.policy,
                 source.only.unwrap_or(&|_| true),
             )
         })
@@ -103,7 +105,7 @@ pub fn respond(source: &Source<'_>, raw: Option<&str>) -> Response {
         page: model::select(&rows, &query, PER_PAGE),
         query: &query,
         freshness: freshness(source, snapshot),
-        connect_url: source.connect_url,
+        connect_url: &source.health.connect_url,
         now: SystemTime::now(),
     };
     match render::page(&view) {
@@ -153,7 +155,7 @@ fn freshness(source: &Source<'_>, snapshot: Option<&Snapshot>) -> Freshness {
     };
     Freshness {
         read_at,
-        max_age: source.max_age,
+        max_age: source.health.max_age,
         problem,
         worker,
         pass: source.pass.clone(),

@@ -170,7 +170,7 @@ fn chips(view: &View<'_>) -> Vec<Chip> {
 
 /// `?state=…&q=…&page=…` with only what is set.
 fn href(triage: Option<Triage>, search: &str, page: usize) -> String {
-    let mut query = form_urlencoded::Serializer::new(String::from("?"));
+    let mut query = form_urlencoded::Serializer::for_suffix(String::from("?"), 1);
     if let Some(t) = triage {
         query.append_pair("state", t.key());
     }
@@ -180,11 +180,7 @@ fn href(triage: Option<Triage>, search: &str, page: usize) -> String {
     if page > 1 {
         query.append_pair("page", &page.to_string());
     }
-    let built = query.finish();
-    match built.as_str() {
-        "?" => "?".to_string(),
-        _ => built.replacen("?&", "?", 1),
-    }
+    query.finish()
 }
 
 fn row_view<'a>(row: &'a Row, view: &View<'_>) -> RowView<'a> {

@@ -40,7 +40,7 @@ pub async fn start(argv: &[&str], kube: reconcile::Kube) -> Reconciling {
     let listener = reconcile::bind(&settings).await.unwrap();
     let built = reconcile::build_with(settings, kube).unwrap();
     let status = built.reconciler.subscribe();
-    let restarts = built.state.remediation.observed.clone();
+    let restarts = built.state.remediation.health.observed.clone();
     let running = reconcile::start(built, listener).unwrap();
     Reconciling {
         url: running.url(),
