@@ -49,7 +49,12 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
         cmd::out::text(cli::Cli::command().render_help());
         return Ok(ExitCode::SUCCESS);
     };
-    telemetry::init(&cli.log_level, cli.log_format).map_err(anyhow::Error::msg)?;
+    let level = cli.log_level.as_deref().unwrap_or(match command {
+        #[cfg(feature = "demo")]
+        cli::Command::Demo(_) => "error",
+        _ => "info",
+    });
+    telemetry::init(level, cli.log_format).map_err(anyhow::Error::msg)?;
     match command {
         cli::Command::Completions(args) => Ok(cmd::docs::completions(&args)),
         cli::Command::Man(args) => cmd::docs::man(&args),

@@ -224,8 +224,8 @@ async fn a_refused_recreate_is_reported_without_the_declared_secret() {
     r.stop().await;
 }
 
-/// `reconcile`'s status page: the last pass in the header, and the declared connectors
-/// with `autoRestart` (only those) with what their restarts did.
+/// `reconcile`'s status page: the last pass in the header, every declared connector,
+/// and those with `autoRestart` (only those) with what their restarts did.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_reconcilers_page_shows_the_pass_and_its_restarts() {
     let (sim, _dir, r) = applied().await;
@@ -241,8 +241,12 @@ async fn the_reconcilers_page_shows_the_pass_and_its_restarts() {
     assert!(page.contains("Reconciler: "), "{page}");
     assert!(page.contains("2 declared"), "{page}");
     assert!(
-        !page.contains(r#"data-name="manual""#),
-        "not the reconciler's: {page}"
+        !page.contains(r#"data-name="manual" data-triage"#),
+        "not the reconciler's to restart: {page}"
+    );
+    assert!(
+        page.contains(r#"data-name="manual" data-fate="applied""#),
+        "but declared: {page}"
     );
     assert!(!page.contains(CANARY), "{page}");
     r.stop().await;

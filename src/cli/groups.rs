@@ -48,7 +48,7 @@ pub struct DeclareArgs {
     #[arg(
         long,
         env = "CONNECT_SENTINEL_OWNER",
-        default_value = "connect-sentinel"
+        default_value = crate::settings::DEFAULT_OWNER
     )]
     pub owner: String,
     /// Config key left out of comparisons, e.g. one the server adds; `*` matches any

@@ -20,15 +20,15 @@ pub use groups::{
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
-    /// Log level: trace, debug, info, warning (warn), error, critical.
+    /// Log level: trace, debug, info, warning (warn), error, critical [default: info;
+    /// `demo`: error, so its own lines tell the story].
     #[arg(
         long,
         global = true,
         help_heading = "Logging",
-        env = "HEALTHCHECK_LOG_LEVEL",
-        default_value = "info"
+        env = "HEALTHCHECK_LOG_LEVEL"
     )]
-    pub log_level: String,
+    pub log_level: Option<String>,
     /// Log format.
     #[arg(long, global = true, env = "HEALTHCHECK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, help_heading = "Logging")]
     pub log_format: LogFormat,

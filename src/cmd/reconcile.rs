@@ -40,6 +40,7 @@ use crate::{
     settings::{
         self, KubeSettings, ReconcileRestarts, ReconcileSettings, ServeSettings, SourceSettings,
     },
+    ui,
     verdict::Policy,
 };
 
@@ -81,6 +82,7 @@ pub fn build_with(settings: ReconcileSettings, kube: Kube) -> anyhow::Result<Rec
     let stall =
         settings.interval * 2 + settings.write.timeout + settings.debounce * schedule::SETTLE_LIMIT;
     let client = settings.declare.client.clone();
+    let diff = ui::declared::diff_command(&settings.program, &settings.declare).into();
     let reconciler = Reconciler::new(settings.declare, source, settings.write, metrics.clone());
     #[cfg(feature = "k8s")]
     let election = settings.election.map(|e| election(e, kube)).transpose()?;
@@ -89,13 +91,15 @@ pub fn build_with(settings: ReconcileSettings, kube: Kube) -> anyhow::Result<Rec
         Some((_, leading)) => reconciler.with_leader(leading.subscribe()),
         None => reconciler,
     };
-    let restarts = restarts(&client, settings.restarts, &reconciler);
+    let restarts = restarts(&client, settings.restarts, &reconciler, settings.program);
     let state = ServerState {
         status: reconciler.subscribe(),
         heartbeat: reconciler.heartbeat(),
         stall,
         metrics,
         remediation: restarts.remediated.clone(),
+        declared: reconciler.declared(),
+        diff,
     };
     Ok(Reconcile {
         reconciler,
@@ -132,6 +136,7 @@ fn restarts(
     client: &ConnectClient,
     settings: ReconcileRestarts,
     reconciler: &Reconciler,
+    program: Arc<str>,
 ) -> Restarts {
     let (publisher, observed) = poller::channel();
     let max_age = ServeSettings::default_max_age(settings.interval);
@@ -166,6 +171,7 @@ fn restarts(
                 max_age,
                 metrics,
                 connect_url: client.base_url().into(),
+                program,
             },
             connectors: reconciler.auto_restarted(),
         },

@@ -52,6 +52,7 @@ pub fn build(settings: ServeSettings) -> Server {
         metrics_compat,
         connector_info,
         notify,
+        program,
         ..
     } = settings;
     let remediation = restart.map(|r| {
@@ -86,6 +87,7 @@ pub fn build(settings: ServeSettings) -> Server {
         max_age,
         metrics,
         connect_url,
+        program,
     };
     Server {
         poll_loop,

@@ -16,7 +16,7 @@ use std::{
 use crate::{
     connect::{ConnectClient, ConnectError, retry::Backoff},
     manifest::{self, Inputs, ManifestError},
-    plan::{self, Desired, Plan, PlanError, redact::Redactor},
+    plan::{self, Desired, LiveSummary, Plan, PlanError, redact::Redactor},
 };
 
 pub use change::{ChangeResult, InvalidConfig, WriteSettings};
@@ -98,6 +98,11 @@ pub struct Run {
     pub warnings: Vec<manifest::Warning>,
     /// What the run leaves alone and why (a disabled connector it may not delete).
     pub notes: Vec<String>,
+    /// Where each declared connector is declared (empty when the manifests did not
+    /// load).
+    pub locations: BTreeMap<String, manifest::Location>,
+    /// What Connect ran, by name, once it was read (empty before that).
+    pub live: BTreeMap<String, LiveSummary>,
     pub result: Result<Finished, DeclareError>,
 }
 
@@ -156,6 +161,8 @@ impl Declare {
                     auto_restarted: Vec::new(),
                     warnings: Vec::new(),
                     notes: Vec::new(),
+                    locations: BTreeMap::new(),
+                    live: BTreeMap::new(),
                     result: Err(e.into()),
                 };
             }
@@ -165,19 +172,27 @@ impl Declare {
             events(Event::Warnings(&manifests.warnings));
         }
         let retired = manifests.retired_names();
+        let mut live = BTreeMap::new();
         let (notes, result) = match self
-            .converge(&desired, &retired, mode, &redactor, events)
+            .converge(&desired, &retired, mode, &redactor, &mut live, events)
             .await
         {
             Ok((finished, notes)) => (notes, Ok(finished)),
             Err(e) => (Vec::new(), Err(e)),
         };
+        let locations = manifests
+            .connectors
+            .iter()
+            .map(|d| (d.desired.name.clone(), d.location.clone()))
+            .collect();
         Run {
             redactor,
             desired: Some(desired),
             auto_restarted: manifests.auto_restarted(),
             warnings: manifests.warnings,
             notes,
+            locations,
+            live,
             result,
         }
     }
@@ -197,13 +212,15 @@ impl Declare {
     }
 
     /// Reads Connect, plans `desired` (and `retired`, declared absent), and carries the
-    /// plan out as far as `mode` says; also returns notes on what it leaves alone.
+    /// plan out as far as `mode` says; also returns notes on what it leaves alone, and
+    /// keeps a summary of what Connect ran in `seen`.
     async fn converge(
         &self,
         desired: &[Desired],
         retired: &BTreeSet<String>,
         mode: Mode<'_>,
         redactor: &Redactor,
+        seen: &mut BTreeMap<String, LiveSummary>,
         events: impl FnMut(Event<'_>),
     ) -> Result<(Finished, Vec<String>), DeclareError> {
         let (backoff, deadline) = match mode {
@@ -211,6 +228,7 @@ impl Declare {
             Mode::Apply(settings) => (settings.backoff, settings.timeout),
         };
         let live = read::live(&self.client, backoff, deadline).await?;
+        *seen = live.iter().map(|l| (l.name.clone(), l.summary())).collect();
         let plan = plan::plan_retiring(desired, retired, &live, &self.options)?;
         let notes = plan::retire::notes(retired, &live, &self.options);
         let finished = match mode {

@@ -102,6 +102,8 @@ pub struct HealthState {
     pub metrics: Arc<metrics::HealthMetrics>,
     /// The Connect URL, for the copy-paste commands of the status page.
     pub connect_url: Arc<str>,
+    /// How those commands name this binary.
+    pub program: Arc<str>,
 }
 
 impl HealthState {

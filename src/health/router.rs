@@ -264,6 +264,7 @@ mod tests {
             max_age: MAX_AGE,
             metrics: Arc::new(HealthMetrics::new(rx, MAX_AGE)),
             connect_url: "http://connect:8083".into(),
+            program: "connect-sentinel".into(),
         }
     }
 

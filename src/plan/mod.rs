@@ -112,6 +112,26 @@ impl Live {
     }
 }
 
+/// What may be shown of a live connector: its state and owner, never its config.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveSummary {
+    pub state: TargetState,
+    pub failed: bool,
+    /// Its [`OWNER_KEY`] value, if any.
+    pub owner: Option<String>,
+}
+
+impl Live {
+    /// Its state and owner.
+    pub fn summary(&self) -> LiveSummary {
+        LiveSummary {
+            state: self.state,
+            failed: self.failed,
+            owner: self.config.get(OWNER_KEY).cloned(),
+        }
+    }
+}
+
 /// What the plan may touch and how configs compare.
 #[derive(Clone, Debug)]
 pub struct Options {

@@ -14,6 +14,7 @@ pub mod hand_over;
 pub mod k8s;
 pub mod router;
 pub mod schedule;
+pub mod view;
 pub mod watch;
 
 pub use schedule::{Trigger, run};
@@ -173,6 +174,8 @@ pub struct Reconciler {
     /// The declared connectors whose manifest enables `autoRestart` and their configs,
     /// as of the last pass that loaded the manifests (what the restart loop remediates).
     hand_over: hand_over::HandOver,
+    /// Each declared connector as the last pass left it (the status page).
+    board: view::Board,
 }
 
 impl Reconciler {
@@ -195,6 +198,7 @@ impl Reconciler {
             warned: Vec::new(),
             noted: Vec::new(),
             hand_over: hand_over::HandOver::default(),
+            board: view::Board::default(),
         }
     }
 
@@ -206,6 +210,11 @@ impl Reconciler {
     /// The declared configs the restart loop's recreate step PUTs back.
     pub fn recreatable(&self) -> hand_over::Recreatable {
         self.hand_over.recreatable()
+    }
+
+    /// Readers of each declared connector as the last pass left it.
+    pub fn declared(&self) -> channel::Receiver<Arc<view::Pass>> {
+        self.board.subscribe()
     }
 
     /// Writes only while `leader` says this replica leads.
@@ -240,7 +249,10 @@ impl Reconciler {
         let started = Instant::now();
         let standby = self.leader.as_ref().is_some_and(|l| !*l.borrow());
         let outcome = match standby {
-            true => Outcome::Standby,
+            true => {
+                self.board.clear();
+                Outcome::Standby
+            }
             false => self.converge().await,
         };
         self.source.report(&outcome).await;
@@ -281,6 +293,7 @@ impl Reconciler {
             run = self.declare.run(inputs, Mode::Apply(&self.write), done) => run,
             () = lost(self.leader.clone()) => {
                 tracing::warn!("lost the leader lease during a pass: stopped writing");
+                self.board.clear();
                 return Outcome::Standby;
             }
         };
@@ -297,6 +310,12 @@ impl Reconciler {
                 .publish(&run.auto_restarted, desired, options, &run.redactor);
         }
         self.note(&run.notes, &run.redactor);
+        let context = view::Context {
+            previous: self.converged_on.as_deref(),
+            owner: &self.declare.options.owner,
+            from_api: !matches!(self.source, Source::Files(_)),
+        };
+        self.board.publish(&run, context);
         let redactor = &run.redactor;
         let finished = match run.result {
             Ok(finished) => finished,

@@ -17,7 +17,7 @@ use axum::{
 use serde_json::json;
 use tokio::{sync::watch, time::Instant};
 
-use super::{Status, counters::ReconcileMetrics};
+use super::{Status, counters::ReconcileMetrics, view};
 use crate::{
     health::{HealthState, poller::AutoRestartedSet},
     server, ui,
@@ -33,6 +33,10 @@ pub struct ServerState {
     pub metrics: Arc<ReconcileMetrics>,
     /// The restart loop of declared connectors with `autoRestart`.
     pub remediation: Remediated,
+    /// Each declared connector as the last pass left it.
+    pub declared: watch::Receiver<Arc<view::Pass>>,
+    /// `connect-sentinel diff` with this reconciler's flags (the page's command).
+    pub diff: Arc<[String]>,
 }
 
 /// What the restart loop publishes, read as `serve`'s handlers read their poll loop's,
@@ -95,17 +99,24 @@ async fn remediation(State(state): State<ServerState>) -> Response {
     Json(crate::health::router::remediation_document(&observed)).into_response()
 }
 
-/// The status page of the declared connectors with `autoRestart`, under a line about
-/// the last pass.
+/// The status page: every declared connector, desired against live, then those with
+/// `autoRestart` as their restart loop sees them, under a line about the last pass.
 async fn ui(State(state): State<ServerState>, RawQuery(raw): RawQuery) -> Response {
     let restarts = &state.remediation;
     let observed = restarts.health.latest();
-    let declared = restarts.connectors.borrow().clone();
-    let ours = |name: &str| declared.contains_key(name);
+    let auto = restarts.connectors.borrow().clone();
+    let ours = |name: &str| auto.contains_key(name);
+    let pass = state.declared.borrow().clone();
     let source = ui::Source {
-        no_poll: "No status read yet: the reconciler reads statuses only of declared connectors with autoRestart, and only while it leads.",
+        no_poll: (!auto.is_empty()).then_some(
+            "No status read yet: the reconciler reads the statuses of declared connectors with autoRestart only while it leads.",
+        ),
         pass: Some(pass_line(&state.status.borrow())),
         only: Some(&ours),
+        declared: Some(ui::declared::Declared {
+            pass: &pass,
+            diff: &state.diff,
+        }),
         ..ui::Source::of(&restarts.health, &observed)
     };
     ui::respond(&source, raw.as_deref())

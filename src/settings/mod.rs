@@ -101,6 +101,13 @@ pub fn declare(args: &DeclareArgs) -> Result<Declare, SettingsError> {
 /// to guess a weak secret.
 const FINGERPRINT_KEY_BYTES: usize = 16;
 
+/// How the status page's copy-paste commands name this binary (the demo names its own
+/// path instead: it is rarely on PATH there).
+pub const PROGRAM: &str = "connect-sentinel";
+
+/// `--owner`'s default.
+pub const DEFAULT_OWNER: &str = "connect-sentinel";
+
 /// The fingerprint key: `--fingerprint-key` (at least 16 bytes, surrounding whitespace
 /// such as a trailing newline trimmed), or the built-in one. The message never shows it.
 fn fingerprint_key(raw: Option<&str>) -> Result<plan::masked::FingerprintKey, SettingsError> {

@@ -2,7 +2,7 @@
 //! write, the cadence, where to listen, and leader election, with every environment
 //! lookup (`POD_NAMESPACE`, `POD_NAME`, `HOSTNAME`) done here, once.
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use super::{
     SettingsError, classifier, declare, invalid, ladder, limits, manifest_files, notify, schedule,
@@ -34,6 +34,8 @@ pub struct ReconcileSettings {
     pub election: Option<Election>,
     /// How declared connectors with `autoRestart` are restarted.
     pub restarts: ReconcileRestarts,
+    /// How the status page's commands name this binary.
+    pub program: Arc<str>,
 }
 
 /// `reconcile`'s restarts of declared connectors whose manifest enables `autoRestart`.
@@ -125,6 +127,7 @@ pub fn reconcile(args: &ReconcileArgs) -> Result<ReconcileSettings, SettingsErro
         http: limits(&args.http)?,
         election: election(&args.kube)?,
         restarts,
+        program: super::PROGRAM.into(),
     })
 }
 

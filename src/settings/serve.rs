@@ -1,7 +1,7 @@
 //! `serve`'s settings: the client, the health and restart policies, webhook
 //! notifications, the poll cadence and where to listen, validated once. `demo` and tests build these directly.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use super::{SettingsError, client, invalid, limits, notify, policy, restart_policy, silent};
 use crate::{
@@ -35,6 +35,8 @@ pub struct ServeSettings {
     pub metrics_compat: Option<Compat>,
     /// Whether each poll also reads the connectors' info (`--connector-info poll`).
     pub connector_info: bool,
+    /// How the status page's commands name this binary.
+    pub program: Arc<str>,
 }
 
 impl ServeSettings {
@@ -90,5 +92,6 @@ pub fn serve(args: &ServeArgs) -> Result<ServeSettings, SettingsError> {
             MetricsCompat::Strimzi => Some(Compat::Strimzi),
         },
         connector_info,
+        program: super::PROGRAM.into(),
     })
 }

@@ -6,6 +6,7 @@
 //! embedded script refreshes it every 2 s and ticks the data's age. Read-only: it
 //! shows the command to run instead of a button.
 
+pub mod declared;
 pub mod model;
 pub mod render;
 
@@ -60,12 +61,15 @@ pub fn query(raw: Option<&str>) -> Query {
 pub struct Source<'a> {
     pub health: &'a HealthState,
     pub observed: &'a Observed,
-    /// What the page says before the loop's first poll.
-    pub no_poll: &'a str,
+    /// What the page says before the loop's first poll (`None`: nothing, it never
+    /// polls).
+    pub no_poll: Option<&'a str>,
     /// A line about the reconciler's last pass (reconcile's page only).
     pub pass: Option<String>,
     /// The connectors shown (reconcile's: those it restarts); `None`: all in scope.
     pub only: Option<&'a dyn Fn(&str) -> bool>,
+    /// The declared connectors, desired against live (reconcile's page only).
+    pub declared: Option<declared::Declared<'a>>,
 }
 
 impl<'a> Source<'a> {
@@ -74,9 +78,10 @@ impl<'a> Source<'a> {
         Self {
             health,
             observed,
-            no_poll: "No poll of Kafka Connect has completed yet.",
+            no_poll: Some("No poll of Kafka Connect has completed yet."),
             pass: None,
             only: None,
+            declared: None,
         }
     }
 }
@@ -101,12 +106,16 @@ pub fn respond(source: &Source<'_>, raw: Option<&str>) -> Response {
             )
         })
         .unwrap_or_default();
+    let now = SystemTime::now();
+    let needle = query.search.to_lowercase();
     let view = View {
         page: model::select(&rows, &query, PER_PAGE),
         query: &query,
         freshness: freshness(source, snapshot),
         connect_url: &source.health.connect_url,
-        now: SystemTime::now(),
+        program: &source.health.program,
+        now,
+        declared: (source.declared.as_ref()).map(|d| declared::section(d, &needle, PER_PAGE, now)),
     };
     match render::page(&view) {
         Ok(html) => (
@@ -135,7 +144,7 @@ fn freshness(source: &Source<'_>, snapshot: Option<&Snapshot>) -> Freshness {
         .ok_at
         .map(|at| SystemTime::now() - Instant::now().saturating_duration_since(at));
     let problem = match &observed.poll {
-        None => Some(source.no_poll.to_string()),
+        None => source.no_poll.map(str::to_string),
         Some(Err(failure)) => Some(format!(
             "The last poll of Kafka Connect failed: {}",
             failure.error

@@ -13,7 +13,10 @@ use minijinja::{
 };
 use serde::Serialize;
 
-use super::model::{Page, Query, Row, Triage};
+use super::{
+    declared::Section,
+    model::{Page, Query, Row, Triage},
+};
 
 const TEMPLATE: &str = include_str!("assets/page.html");
 const STYLE: &str = include_str!("assets/page.css");
@@ -55,7 +58,11 @@ pub struct View<'a> {
     pub query: &'a Query,
     pub freshness: Freshness,
     pub connect_url: &'a str,
+    /// How the commands name this binary.
+    pub program: &'a str,
     pub now: SystemTime,
+    /// Reconcile's declared connectors, desired against live.
+    pub declared: Option<Section>,
 }
 
 #[derive(Serialize)]
@@ -105,6 +112,7 @@ struct PageContext<'a> {
     pages: usize,
     prev: Option<String>,
     next: Option<String>,
+    declared: &'a Option<Section>,
 }
 
 /// The page's HTML.
@@ -135,7 +143,8 @@ pub fn page(view: &View<'_>) -> Result<String, minijinja::Error> {
         all_href: href(None, &query.search, 1),
         all_active: query.triage.is_none(),
         total,
-        broken: total - count(view, Triage::Healthy) - count(view, Triage::Paused),
+        broken: total - count(view, Triage::Healthy) - count(view, Triage::Paused)
+            + view.declared.as_ref().map_or(0, |d| d.failing),
         search: &query.search,
         triage: query.triage.map(Triage::key),
         rows: page.rows.iter().map(|r| row_view(r, view)).collect(),
@@ -144,6 +153,7 @@ pub fn page(view: &View<'_>) -> Result<String, minijinja::Error> {
         pages: page.pages,
         prev: (page.page > 1).then(|| link(page.page - 1)),
         next: (page.page < page.pages).then(|| link(page.page + 1)),
+        declared: &view.declared,
     };
     let template = TEMPLATES.get_template("page.html")?;
     template.render(Value::from(Serde(&context)))
@@ -199,22 +209,22 @@ fn row_view<'a>(row: &'a Row, view: &View<'_>) -> RowView<'a> {
             .unwrap_or_default(),
         since_ms: row.since.map(epoch_ms).unwrap_or_default(),
         search: format!("{} {} {}", row.name, row.class, row.topics).to_lowercase(),
-        command: restart_command(row, view.connect_url),
+        command: restart_command(row, view),
         next_in: next_in.map(|s| approximately(Duration::from_secs_f64(s.max(0.0)))),
     }
 }
 
 /// The command that restarts what failed, for a row that has failed instances.
-fn restart_command(row: &Row, connect_url: &str) -> Option<String> {
+fn restart_command(row: &Row, view: &View<'_>) -> Option<String> {
     let broken = matches!(
         row.triage,
         Triage::Failed | Triage::Persistent | Triage::Degraded
     );
     let words = [
-        "connect-sentinel",
+        view.program,
         "restart",
         "--connect-url",
-        connect_url,
+        view.connect_url,
         "--failed",
         &row.name,
     ];

@@ -1,7 +1,9 @@
 //! `connect-sentinel demo`: an embedded connect-sim with a few realistic connectors
-//! (one of which fails now and then) and the health server in front of it, with
-//! auto-restart on, and a reconcile loop over the example manifests, so anyone can try
-//! everything with one command. Loopback only.
+//! (one of which fails now and then, one for good) and the health server in front of
+//! it, with auto-restart on, and a reconcile loop over the example manifests, so anyone
+//! can try everything with one command ([`story`] is what then happens). Loopback only.
+
+mod story;
 
 use std::{
     net::SocketAddr,
@@ -19,7 +21,6 @@ use crate::{
     cmd::{reconcile, serve, status},
     connect::{ClientOptions, ConnectClient, retry::Backoff},
     declare::{Declare, WriteSettings},
-    health::Observed,
     plan,
     poll::Poller,
     remediate::RestartPolicy,
@@ -29,7 +30,7 @@ use crate::{
 };
 
 /// The connectors the demo starts with (also the README's simulator seed).
-const SEED: &str = include_str!("../../examples/sim-seed.json");
+const SEED: &str = include_str!("../../../examples/sim-seed.json");
 /// The connector whose task fails now and then.
 const FLAKY: &str = "s3-archive-sink";
 
@@ -45,7 +46,7 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!(e.message))?;
     let restarts = (args.restart_after, args.fail_every / 2);
     let server = serve::build(serve_settings(&sim.url(), args.port, restarts)?);
-    tokio::spawn(announce(server.state.observed.clone()));
+    tokio::spawn(story::announce_phases(server.state.observed.clone()));
     let listener = crate::server::listen(SocketAddr::from(([127, 0, 0, 1], args.port))).await?;
     let health = format!("http://{}", listener.local_addr()?);
     print_intro(&sim.url(), &health).await;
@@ -53,21 +54,34 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let scratch = manifests_dir()?;
     let root = scratch.0.clone();
     let reconciler = start_reconcile(&sim.url(), &root, args.reconcile_port).await;
-    match &reconciler {
-        Ok(running) => print_reconcile(&running.url(), &root),
-        Err(e) => out::line(format_args!("demo: reconcile not started: {e:#}")),
-    }
+    let passes = match &reconciler {
+        Ok((running, passes)) => {
+            print_reconcile(&running.url(), &root);
+            tokio::spawn(story::announce_passes(passes.clone()));
+            Some(passes.clone())
+        }
+        Err(e) => {
+            out::line(format_args!("demo: reconcile not started: {e:#}"));
+            None
+        }
+    };
     out::line(format_args!(
         "Task {FLAKY}-1 fails now and then; auto-restart brings it back after --restart-after. \
          crm-jdbc-sink's database login fails for good: no restart helps, so it is persistent. \
          Ctrl-C stops the demo."
     ));
-    tokio::spawn(flaky_task(sim.control()?, args.fail_every, stop_rx));
+    let story = story::Story {
+        control: sim.control()?,
+        connect: ConnectClient::new(ClientOptions::new(sim.url()))?,
+        passes,
+        fail_every: args.fail_every,
+    };
+    tokio::spawn(story.run(stop_rx));
     let served = serve::start(server, listener)?
         .until(until(args.duration))
         .await;
     let _ = stop_tx.send(true);
-    if let Ok(running) = reconciler {
+    if let Ok((running, _)) = reconciler {
         running.stop();
         running.join().await?;
     }
@@ -82,19 +96,19 @@ pub async fn main(args: DemoArgs) -> anyhow::Result<ExitCode> {
 const MANIFESTS: [(&str, &str); 4] = [
     (
         "connectors/orders-jdbc-source.yaml",
-        include_str!("../../examples/connectors/orders-jdbc-source.yaml"),
+        include_str!("../../../examples/connectors/orders-jdbc-source.yaml"),
     ),
     (
         "connectors/platform.yaml",
-        include_str!("../../examples/connectors/platform.yaml"),
+        include_str!("../../../examples/connectors/platform.yaml"),
     ),
     (
         "connectors/s3-archive-sink.json",
-        include_str!("../../examples/connectors/s3-archive-sink.json"),
+        include_str!("../../../examples/connectors/s3-archive-sink.json"),
     ),
     (
         "vars/orders_db_password",
-        include_str!("../../examples/vars/orders_db_password"),
+        include_str!("../../../examples/vars/orders_db_password"),
     ),
 ];
 
@@ -121,12 +135,21 @@ fn manifests_dir() -> anyhow::Result<Scratch> {
     Ok(scratch)
 }
 
-/// `reconcile` over the demo's manifests (resync every 10 s), running.
-async fn start_reconcile(connect: &str, root: &Path, port: u16) -> anyhow::Result<Running> {
+/// `reconcile` over the demo's manifests (resync every 10 s), running, and its passes.
+async fn start_reconcile(
+    connect: &str,
+    root: &Path,
+    port: u16,
+) -> anyhow::Result<(Running, Passes)> {
     let settings = reconcile_settings(connect, root, port)?;
     let listener = reconcile::bind(&settings).await?;
-    reconcile::start(reconcile::build(settings)?, listener)
+    let built = reconcile::build(settings)?;
+    let passes = built.state.declared.clone();
+    Ok((reconcile::start(built, listener)?, passes))
 }
+
+/// Each reconcile pass's declared connectors.
+type Passes = tokio::sync::watch::Receiver<std::sync::Arc<crate::reconciler::view::Pass>>;
 
 /// The demo's reconciler: the example manifests and `--vars`, resynced every 10 s,
 /// written as `apply` writes by default.
@@ -168,6 +191,7 @@ fn reconcile_settings(connect: &str, root: &Path, port: u16) -> anyhow::Result<R
             interval: Duration::from_secs(2),
             ..ReconcileRestarts::default()
         },
+        program: this_binary().into(),
     })
 }
 
@@ -216,6 +240,7 @@ fn serve_settings(
         http: Limits::default(),
         metrics_compat: None,
         connector_info: true,
+        program: this_binary().into(),
     })
 }
 
@@ -265,59 +290,6 @@ fn this_binary() -> String {
         .unwrap_or("connect-sentinel");
     shlex::try_quote(text).map_or_else(|_| "connect-sentinel".into(), |q| q.into_owned())
 }
-
-/// Fails the flaky task every `every` through the simulator's control API; auto-restart
-/// brings it back.
-async fn flaky_task(
-    control: connect_sim::ControlClient,
-    every: Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    let body = serde_json::json!({"state": "FAILED", "trace": TRACE});
-    loop {
-        tokio::select! {
-            _ = stop.wait_for(|s| *s) => return,
-            _ = tokio::time::sleep(every) => {}
-        }
-        if control.task_state(FLAKY, 1, &body).await.is_ok() {
-            out::line(format_args!("demo: task {FLAKY}-1 FAILED"));
-        }
-    }
-}
-
-/// Prints each change of a connector's auto-restart phase.
-async fn announce(mut observed: tokio::sync::watch::Receiver<std::sync::Arc<Observed>>) {
-    let mut phases = std::collections::BTreeMap::<String, &str>::new();
-    while observed.changed().await.is_ok() {
-        let latest = observed.borrow_and_update().clone();
-        for entry in &latest.remediation {
-            let phase = entry.phase.as_str();
-            if phases.insert(entry.connector.clone(), phase) != Some(phase) {
-                let (name, attempts) = (&entry.connector, entry.attempts);
-                match phase {
-                    "recovered" => out::line(format_args!(
-                        "demo: {name} recovered after {attempts} restart(s)"
-                    )),
-                    "persistent" if attempts == 0 => out::line(format_args!(
-                        "demo: {name} persistent: a restart would not help ({})",
-                        entry.rule
-                    )),
-                    phase => match entry.next_attempt_in_seconds {
-                        Some(next) => out::line(format_args!(
-                            "demo: {name} {phase}: {attempts} restart(s) so far, the next in {next:.0} s"
-                        )),
-                        None => out::line(format_args!(
-                            "demo: {name} {phase}: {attempts} restart(s) so far"
-                        )),
-                    },
-                }
-            }
-        }
-        phases.retain(|name, _| latest.remediation.iter().any(|e| &e.connector == name));
-    }
-}
-
-const TRACE: &str = "org.apache.kafka.connect.errors.ConnectException: Exiting WorkerSinkTask due to unrecoverable exception.\n\tat org.apache.kafka.connect.runtime.WorkerSinkTask.deliverMessages(WorkerSinkTask.java:632)\nCaused by: java.net.SocketTimeoutException: connect timed out";
 
 /// Resolves after `duration`, or on SIGTERM / Ctrl-C.
 async fn until(duration: Option<Duration>) {
