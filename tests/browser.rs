@@ -102,7 +102,43 @@ mod browser {
         assert!(stdout.contains("every check passed"), "{stdout}");
     }
 
-    /// The demo's page with its two failures, light and dark: the README's screenshots
+    /// reconcile's page: declared connectors, drift, a refusal, live.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn the_reconcilers_page_in_chromium() {
+        let (chromium, from) = (chromium(), playwright());
+        let sim = common::sim("3.9.0").await;
+        let dir = tempfile::tempdir().unwrap();
+        for (name, topics) in [("orders", "orders"), ("audit", "audit")] {
+            let config = serde_json::json!({"name": name, "config": {
+                "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+                "topics": topics, "file": "/tmp/browser.txt", "tasks.max": "1",
+                "connection.password": "CANARY-browser-5150"}});
+            std::fs::write(dir.path().join(format!("{name}.json")), config.to_string()).unwrap();
+        }
+        let (dir_arg, url) = (dir.path().to_str().unwrap(), sim.url());
+        let argv = [
+            "-f",
+            dir_arg,
+            "--connect-url",
+            &url,
+            "--interval",
+            "200ms",
+            "--debounce",
+            "50ms",
+        ];
+        let r = common::reconciling::start(&argv, None).await;
+        let env = [
+            ("UI_URL", format!("{}/ui", r.url)),
+            ("SIM_URL", sim.url()),
+            ("DIR", dir_arg.to_string()),
+        ];
+        let stdout = node("reconcile.mjs", &chromium, &from, &env).await;
+        assert!(stdout.contains("every reconcile check passed"), "{stdout}");
+        r.stop().await;
+    }
+
+    /// The demo's page with its two failures, light and dark, and the reconciler's with
+    /// the hand edit put back: the README's screenshots
     /// (target/browser/screenshots/demo-*.png).
     #[cfg(feature = "demo")]
     #[tokio::test(flavor = "multi_thread")]
@@ -117,7 +153,15 @@ mod browser {
             })
             .await;
         let url = line.rsplit(' ').next().unwrap().to_string();
-        let stdout = node("demo.mjs", &chromium, &from, &[("UI_URL", url)]).await;
+        let line = demo
+            .line("the reconciler's URL", |l| l.starts_with("Reconciler:"))
+            .await;
+        let reconciler = line.split_whitespace().nth(1).unwrap();
+        let env = [
+            ("UI_URL", url),
+            ("RECONCILE_URL", format!("{reconciler}/ui")),
+        ];
+        let stdout = node("demo.mjs", &chromium, &from, &env).await;
         assert!(stdout.contains("demo photographed"), "{stdout}");
         demo.terminate();
     }

@@ -32,7 +32,8 @@ async fn first_pass(reconciler: &str) -> Value {
     .await
 }
 
-/// The demo starts, serves, reconciles, flips the flaky task, and stops on SIGTERM.
+/// The demo starts, serves, reconciles, flips the flaky task, edits a declared
+/// connector by hand (which a resync puts back), and stops on SIGTERM.
 #[tokio::test(flavor = "multi_thread")]
 async fn demo_serves_reconciles_and_recovers_the_flaky_task() {
     let mut child = demo(&["--fail-every", "3s", "--restart-after", "0s"]);
@@ -75,6 +76,17 @@ async fn demo_serves_reconciles_and_recovers_the_flaky_task() {
         .line("a recovery", |l| l.contains("recovered after"))
         .await;
     assert!(recovered.ends_with("restart(s)"), "{recovered}");
+    let put_back = |l: &str| l.contains("orders-jdbc-source: update tasks.max (drift, put back)");
+    if !child.seen.iter().any(|l| put_back(l)) {
+        child
+            .line("the hand edit put back by a resync", put_back)
+            .await;
+    }
+    assert!(
+        child.seen.iter().any(|l| l.contains("by hand")),
+        "the demo says what it did: {:?}",
+        child.seen
+    );
     child.terminate();
     assert!(child.exit("SIGTERM").await.success());
 }

@@ -122,12 +122,23 @@ async fn ui(State(state): State<ServerState>, RawQuery(raw): RawQuery) -> Respon
     ui::respond(&source, raw.as_deref())
 }
 
+/// How much of the last outcome the pass line shows (the declared table has each
+/// connector's whole problem).
+const PASS_LINE_LIMIT: usize = 160;
+
 /// `Reconciler: 4 change(s) applied (pass 3, 4 declared, converged 12:00:00.123Z).`
 fn pass_line(status: &Status) -> String {
     let outcome = status
         .last
         .as_ref()
         .map_or_else(|| "no pass yet".to_string(), ToString::to_string);
+    let outcome = match outcome.chars().count() > PASS_LINE_LIMIT {
+        true => format!(
+            "{}…",
+            outcome.chars().take(PASS_LINE_LIMIT).collect::<String>()
+        ),
+        false => outcome,
+    };
     let converged = status.last_success.map_or_else(
         || "never converged".to_string(),
         |at| format!("converged at {}", humantime::format_rfc3339_seconds(at)),

@@ -1,11 +1,13 @@
-// The demo's status page in chromium, for the README's screenshots: waits until the
-// persistent failure and the flaky one are both on the page, then photographs it. Run
-// by tests/browser.rs with UI_URL, CHROMIUM, PLAYWRIGHT_FROM and SHOTS.
+// The demo's status pages in chromium, for the README's screenshots: waits until the
+// persistent failure and the flaky one are both on serve's page, then photographs it;
+// waits until the reconciler's page shows the hand edit put back, then photographs
+// that. Run by tests/browser.rs with UI_URL, RECONCILE_URL, CHROMIUM, PLAYWRIGHT_FROM
+// and SHOTS.
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import path from "node:path";
 
-const { UI_URL, CHROMIUM, PLAYWRIGHT_FROM, SHOTS } = process.env;
+const { UI_URL, RECONCILE_URL, CHROMIUM, PLAYWRIGHT_FROM, SHOTS } = process.env;
 const { chromium } = createRequire(path.join(PLAYWRIGHT_FROM, "package.json"))("playwright-core");
 const WAIT = { timeout: 30000 };
 
@@ -25,6 +27,14 @@ try {
     await page.screenshot({ path: path.join(SHOTS, `demo-${scheme}.png`), fullPage: true });
     await page.close();
   }
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: "light" });
+  await page.goto(RECONCILE_URL);
+  await page.waitForSelector('#declared tr[data-name="orders-jdbc-source"] .drift', WAIT);
+  const first = await page.$$eval("#declared tbody tr", (rows) => rows[0].dataset.name);
+  assert.equal(first, "orders-jdbc-source", "the drift sorts first");
+  assert.ok(!(await page.content()).includes("change-me"), "the demo's --vars password in the DOM");
+  await page.screenshot({ path: path.join(SHOTS, "demo-reconcile.png"), fullPage: true });
+  await page.close();
   console.log("browser: demo photographed");
 } finally {
   await browser.close();

@@ -1,6 +1,8 @@
 //! The reconciler's restarts are Kubernetes Events on the ConfigMap the connector is
 //! declared in: a `Restarted` (Normal) for each restart, then an `Escalated` (Warning)
-//! once the ladder is exhausted, each naming the connector and the failure's cause.
+//! once the ladder is exhausted, each naming the connector and the failure's cause. The
+//! status page names the ConfigMap and key it is declared in, and the `kubectl` command
+//! that shows those Events.
 
 use serde_json::json;
 
@@ -37,6 +39,17 @@ async fn restarts_are_events(server: &ApiServer) {
     ];
     let r = reconciler(kube.clone(), &ns, &sim, &flags).await;
     r.until("created", |s| outcome(s) == "applied").await;
+    let (_, page) = r.get("/ui").await;
+    let page = page.replace("&#x2f;", "/");
+    for shown in [
+        format!("ConfigMap {ns}/restarted, key auto.json"),
+        format!("kubectl -n {ns} describe configmap restarted"),
+    ] {
+        assert!(
+            page.contains(&shown),
+            "the page names where auto is declared: {page}"
+        );
+    }
     let failed = json!({"state": "FAILED", "trace": TRACE, "restart_outcome": "FAILED"});
     common::control(&sim)
         .task_state("auto", 0, &failed)

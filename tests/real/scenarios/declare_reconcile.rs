@@ -1,5 +1,6 @@
 //! `reconcile -f DIR` against real Connect: it converges, its resync passes write
-//! nothing, it puts back connectors changed by hand, a bad manifest holds back every
+//! nothing, it puts back connectors changed by hand (and its status page says so), a
+//! bad manifest holds back every
 //! write; and `apply` rides out the 409s of real rebalances (two applies at once, through
 //! two workers, on many connectors).
 
@@ -66,12 +67,44 @@ async fn declare_reconcile_resyncs_and_corrects_drift(cluster: &Cluster) {
     wait_declared(cluster, &connectors).await;
     let drift = reconciler.events("drift: Connect no longer matches the unchanged manifests");
     assert!(!drift.is_empty(), "{}", reconciler.logs());
+    drift_on_the_page(&reconciler).await;
 
     invalid_manifest_blocks(cluster, &proxy, &reconciler, &dir, &mut connectors).await;
     connectors.truncate(8);
     write_manifests(&dir, &connectors);
     wait_declared(cluster, &connectors).await; // the file change pruned two
     assert!(reconciler.terminate().success());
+}
+
+/// The status page lists both hand edits as drift put back, first, each with the plan
+/// that undid it, and the others in sync and ours.
+async fn drift_on_the_page(reconciler: &Running) {
+    let page = http::eventually("the drift on the status page", LIFECYCLE, || async {
+        let answer = http::client()
+            .get(format!("{}/ui", reconciler.url))
+            .send()
+            .await;
+        let page = answer.ok()?.text().await.ok()?;
+        page.contains("2 with drift corrected").then_some(page)
+    })
+    .await;
+    let rows: Vec<&str> = page.split(r#"<tr class="drow"#).skip(1).collect();
+    assert_eq!(rows.len(), 10, "{page}");
+    let drifted = |name: &str, plan: &str| {
+        rows[..2].iter().any(|r| {
+            r.contains(&format!(r#"data-name="{name}""#))
+                && r.contains("drift corrected")
+                && r.contains(plan)
+        })
+    };
+    assert!(drifted("sink-00", "update tasks.max"), "{page}");
+    assert!(drifted("sink-03", "resume"), "{page}");
+    assert!(
+        rows[2..]
+            .iter()
+            .all(|r| r.contains("in sync") && r.contains(">ours<")),
+        "{page}"
+    );
 }
 
 /// Changes sink-00's config (tasks.max 4) and pauses sink-03 straight on Connect.
