@@ -4,17 +4,12 @@
 // that. Run by tests/browser.rs with UI_URL, RECONCILE_URL, CHROMIUM, PLAYWRIGHT_FROM
 // and SHOTS.
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
 import path from "node:path";
+import { WAIT, launch, sim } from "./launch.mjs";
 
-const { UI_URL, RECONCILE_URL, CHROMIUM, PLAYWRIGHT_FROM, SHOTS } = process.env;
-const { chromium } = createRequire(path.join(PLAYWRIGHT_FROM, "package.json"))("playwright-core");
-const WAIT = { timeout: 30000 };
+const { UI_URL, RECONCILE_URL, SHOTS } = process.env;
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-});
+const browser = await launch();
 try {
   for (const scheme of ["light", "dark"]) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: scheme });

@@ -6,30 +6,15 @@
 // filters the declared rows; no secret in the DOM.
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
+import { WAIT, launch, sim } from "./launch.mjs";
 
-const { UI_URL, SIM_URL, DIR, CHROMIUM, PLAYWRIGHT_FROM, SHOTS } = process.env;
-const { chromium } = createRequire(path.join(PLAYWRIGHT_FROM, "package.json"))("playwright-core");
-const WAIT = { timeout: 20000 };
+const { UI_URL, DIR, SHOTS } = process.env;
 
 const declared = (page) =>
   page.$$eval("#declared tbody tr:not([hidden])", (rows) => rows.map((r) => `${r.dataset.name}:${r.dataset.fate}`));
 
-async function rest(method, route, body) {
-  const answer = await fetch(SIM_URL + route, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body && JSON.stringify(body),
-  });
-  assert.ok(answer.ok, `${method} ${route}: ${answer.status}`);
-  return answer.json();
-}
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(UI_URL);
@@ -40,8 +25,8 @@ try {
   assert.match(await page.locator('#declared tr[data-name="orders"] .states').innerText(), /running \/ running/);
 
   await page.evaluate(() => { window.notReloaded = true; });
-  const config = await rest("GET", "/connectors/orders/config");
-  await rest("PUT", "/connectors/orders/config", { ...config, topics: "edited-by-hand" });
+  const config = await sim("GET", "/connectors/orders/config");
+  await sim("PUT", "/connectors/orders/config", { ...config, topics: "edited-by-hand" });
   await page.waitForSelector('#declared tr[data-name="orders"] .drift', WAIT);
   assert.match(await page.locator('#declared tr[data-name="orders"] .drift').innerText(), /drift corrected .* ago: update topics/);
   assert.equal((await declared(page))[0], "orders:in-sync", "a recent drift sorts first");

@@ -5,29 +5,15 @@
 // live update after a state change without a reload, staleness while Connect hangs,
 // no secret in the DOM. Any failed check exits non-zero with what was seen.
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
 import path from "node:path";
+import { WAIT, launch, sim } from "./launch.mjs";
 
-const { UI_URL, SIM_URL, CHROMIUM, PLAYWRIGHT_FROM, SHOTS } = process.env;
-const { chromium } = createRequire(path.join(PLAYWRIGHT_FROM, "package.json"))("playwright-core");
-const WAIT = { timeout: 20000 };
+const { UI_URL, SHOTS } = process.env;
 
 const names = (page) =>
   page.$$eval("#live tbody tr:not([hidden])", (rows) => rows.map((r) => r.dataset.name));
 
-async function control(method, route, body) {
-  const answer = await fetch(SIM_URL + route, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  assert.ok(answer.ok, `${method} ${route}: ${answer.status}`);
-}
-
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(UI_URL);
@@ -59,7 +45,7 @@ try {
   await page.goto(UI_URL);
   await page.waitForFunction(() => document.body.dataset.live === "on", null, WAIT);
   await page.evaluate(() => { window.notReloaded = true; });
-  await control("PUT", "/_sim/connectors/aa-healthy/tasks/0/state", {
+  await sim("PUT", "/_sim/connectors/aa-healthy/tasks/0/state", {
     state: "FAILED",
     trace: "org.example.Boom: it broke\nCaused by: org.example.Disk: full",
   });
@@ -70,11 +56,11 @@ try {
   assert.ok(await page.evaluate(() => window.notReloaded === true), "updated without a reload");
   assert.equal((await names(page))[0], "aa-healthy", "the new failure sorts first");
 
-  await control("PUT", "/_sim/faults", { hang: true });
+  await sim("PUT", "/_sim/faults", { hang: true });
   await page.waitForSelector("#age.stale", WAIT);
   assert.match(await page.locator("#age").innerText(), /stale/);
   await page.screenshot({ path: path.join(SHOTS, "ui-stale.png") });
-  await control("DELETE", "/_sim/faults");
+  await sim("DELETE", "/_sim/faults");
   console.log("browser: every check passed");
 } finally {
   await browser.close();
