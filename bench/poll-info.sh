@@ -15,13 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 POLLS="${1:-10}"
 for tool in curl python3; do command -v $tool >/dev/null || { echo "$tool is required" >&2; exit 2; }; done
-cargo build --release --locked -q -p connect-sim
-cargo build --release --locked -q -p connect-sentinel --no-default-features
-out=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$out"; }
-trap cleanup EXIT
 . bench/sim-lib.sh
+bench_setup
 SIM_NICE=19 start_sim
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }

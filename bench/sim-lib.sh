@@ -1,5 +1,15 @@
 # Sourced by the bench scripts: how the sidecar is built, connect-sim on 127.0.0.1:0 (the release build) and
-# seeding it. Expects `out` (a scratch directory) and `pids` (an array) to be set.
+# seeding it. Expects `out` (a scratch directory) and `pids` (an array), which bench_setup sets.
+
+# bench_setup: release builds of connect-sim and the sidecar (its features), a scratch
+# directory in `out`, `pids`, and an exit trap that stops those and removes it.
+bench_setup() {
+  cargo build --release --locked -q -p connect-sim
+  cargo build --release --locked -q -p connect-sentinel --no-default-features
+  out=$(mktemp -d)
+  pids=()
+  trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$out"' EXIT
+}
 
 # start_sim: starts connect-sim (of CARGO_TARGET_DIR, default target), records its pid in
 # `pids`, sets SIM to its URL. SIM_NICE=N runs it at niceness N (default 0): with 19 the

@@ -107,6 +107,7 @@ async fn ui(State(state): State<ServerState>, RawQuery(raw): RawQuery) -> Respon
     let auto = restarts.connectors.borrow().clone();
     let ours = |name: &str| auto.contains_key(name);
     let pass = state.declared.borrow().clone();
+    let standby = matches!(state.status.borrow().last, Some(super::Outcome::Standby));
     let source = ui::Source {
         no_poll: (!auto.is_empty()).then_some(
             "No status read yet: the reconciler reads the statuses of declared connectors with autoRestart only while it leads.",
@@ -116,6 +117,7 @@ async fn ui(State(state): State<ServerState>, RawQuery(raw): RawQuery) -> Respon
         declared: Some(ui::declared::Declared {
             pass: &pass,
             diff: &state.diff,
+            standby,
         }),
         ..ui::Source::of(&restarts.health, &observed)
     };

@@ -23,6 +23,8 @@ pub struct Declared<'a> {
     /// The words of `connect-sentinel diff` with the reconciler's flags; a file's row
     /// appends `-f FILE`.
     pub diff: &'a [String],
+    /// This replica does not lead: it plans nothing.
+    pub standby: bool,
 }
 
 /// The section, ready for the template.
@@ -41,6 +43,7 @@ pub struct Section {
     pub drifted: usize,
     /// When the last pass finished, e.g. `4 s ago`.
     pub pass_age: Option<String>,
+    pub standby: bool,
 }
 
 /// One row, ready for the template.
@@ -108,6 +111,7 @@ pub fn section(declared: &Declared<'_>, needle: &str, limit: usize, now: SystemT
         pending: count(|r| r.attention() == 1),
         drifted: count(|r| r.last_drift.is_some()),
         pass_age: declared.pass.at.map(|at| ago(at, now)),
+        standby: declared.standby,
         rows: views.into_iter().take(limit).collect(),
     }
 }
@@ -266,6 +270,7 @@ mod tests {
         let declared = Declared {
             pass: &pass,
             diff: &diff,
+            standby: false,
         };
         let section = section(&declared, "", 10, now);
         assert_eq!((section.total, section.failing, section.drifted), (4, 1, 1));

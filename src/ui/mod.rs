@@ -96,20 +96,19 @@ pub async fn page(State(state): State<HealthState>, RawQuery(raw): RawQuery) -> 
 pub fn respond(source: &Source<'_>, raw: Option<&str>) -> Response {
     let query = query(raw);
     let snapshot = source.observed.latest_snapshot();
-    let rows = snapshot
-        .map(|s| {
-            model::rows(
-                source.observed,
-                s,
-                &source.health.policy,
-                source.only.unwrap_or(&|_| true),
-            )
-        })
+    let keep = source.only.unwrap_or(&|_| true);
+    let summaries = snapshot
+        .map(|s| model::summaries(source.observed, s, &source.health.policy, keep))
         .unwrap_or_default();
+    let chosen = model::select(&summaries, &query, PER_PAGE);
+    let page = chosen.map(|rows| match snapshot {
+        Some(s) => model::rows(source.observed, s, &rows),
+        None => Vec::new(),
+    });
     let now = SystemTime::now();
     let needle = query.search.to_lowercase();
     let view = View {
-        page: model::select(&rows, &query, PER_PAGE),
+        page,
         query: &query,
         freshness: freshness(source, snapshot),
         connect_url: &source.health.connect_url,

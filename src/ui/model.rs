@@ -2,7 +2,8 @@
 //! combined state, in triage order (failed, persistent failure, degraded, missing
 //! tasks, unassigned, paused or stopped, healthy), its time in state, each task's
 //! root-cause line and trace, and what remediation did; then filtered by a chip and a
-//! search, and paged.
+//! search, and paged. Triage, chips and search read a [`Summary`] of every connector;
+//! only the page's connectors become [`Row`]s (traces, tasks, history).
 
 use std::time::SystemTime;
 
@@ -112,21 +113,84 @@ pub struct Row {
 /// How many actions of a connector's history a row shows.
 const HISTORY_PER_ROW: usize = 5;
 
+/// What triage, the chips and the search need of a connector, without its row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary<'a> {
+    pub name: &'a str,
+    pub triage: Triage,
+    pub class: &'a str,
+    pub topics: &'a str,
+}
+
+/// What [`select`] sorts, counts and searches.
+pub trait Triaged {
+    fn triage(&self) -> Triage;
+    /// Name, class and topics: what the search matches.
+    fn searched(&self) -> [&str; 3];
+}
+
+impl Triaged for Summary<'_> {
+    fn triage(&self) -> Triage {
+        self.triage
+    }
+    fn searched(&self) -> [&str; 3] {
+        [self.name, self.class, self.topics]
+    }
+}
+
+impl Triaged for Row {
+    fn triage(&self) -> Triage {
+        self.triage
+    }
+    fn searched(&self) -> [&str; 3] {
+        [&self.name, &self.class, &self.topics]
+    }
+}
+
 /// Every connector `policy` selects and `keep` keeps, in triage order, then by name.
-pub fn rows(
+pub fn summaries<'a>(
     observed: &Observed,
-    snapshot: &Snapshot,
+    snapshot: &'a Snapshot,
     policy: &Policy,
     keep: &dyn Fn(&str) -> bool,
-) -> Vec<Row> {
-    let mut rows: Vec<Row> = snapshot
+) -> Vec<Summary<'a>> {
+    let mut all: Vec<Summary<'a>> = snapshot
         .connectors
         .iter()
         .filter(|(name, _)| policy.selects(name) && keep(name))
-        .map(|(name, status)| row(observed, snapshot, name, status.as_ref()))
+        .map(|(name, status)| {
+            let facts = snapshot.facts.get(name.as_str());
+            Summary {
+                name,
+                triage: triage_of(observed, name, status.as_ref()).0,
+                class: facts.and_then(|f| f.class.as_deref()).unwrap_or_default(),
+                topics: facts.and_then(|f| f.topics.as_deref()).unwrap_or_default(),
+            }
+        })
         .collect();
-    rows.sort_by(|a, b| (a.triage, &a.name).cmp(&(b.triage, &b.name)));
-    rows
+    all.sort_by(|a, b| (a.triage, a.name).cmp(&(b.triage, b.name)));
+    all
+}
+
+/// The rows of `chosen` (in their order).
+pub fn rows(observed: &Observed, snapshot: &Snapshot, chosen: &[&Summary<'_>]) -> Vec<Row> {
+    let status = |name: &str| snapshot.connectors.get(name).and_then(Option::as_ref);
+    chosen
+        .iter()
+        .map(|s| row(observed, snapshot, s.name, status(s.name)))
+        .collect()
+}
+
+/// The triage place and combined state of `name`, from its status, its remediation and
+/// the silent checks that hold.
+fn triage_of(
+    observed: &Observed,
+    name: &str,
+    status: Option<&ConnectorStatus>,
+) -> (Triage, String) {
+    let entry = observed.remediation.iter().find(|e| e.connector == name);
+    let findings: Vec<&Finding> = observed.silent.of(name, None).collect();
+    combined(status, entry, &findings)
 }
 
 fn row(
@@ -137,7 +201,7 @@ fn row(
 ) -> Row {
     let entry = observed.remediation.iter().find(|e| e.connector == name);
     let findings: Vec<&Finding> = observed.silent.of(name, None).collect();
-    let (triage, state) = combined(status, entry, &findings);
+    let (triage, state) = triage_of(observed, name, status);
     let facts = snapshot.facts.get(name).cloned().unwrap_or_default();
     let connector = status.map(|s| &s.connector);
     let trace = connector.and_then(|c| c.trace.clone());
@@ -257,8 +321,8 @@ pub struct Query {
 
 /// The rows of one page and what the chips count.
 #[derive(Debug, PartialEq)]
-pub struct Page<'a> {
-    pub rows: Vec<&'a Row>,
+pub struct Page<T> {
+    pub rows: Vec<T>,
     /// Per chip, the connectors matching the search in it.
     pub counts: Vec<(Triage, usize)>,
     /// How many match the chip and the search.
@@ -267,17 +331,30 @@ pub struct Page<'a> {
     pub pages: usize,
 }
 
-/// The rows `query` selects, `per_page` at a time.
-pub fn select<'a>(rows: &'a [Row], query: &Query, per_page: usize) -> Page<'a> {
+impl<T> Page<T> {
+    /// The same page with each row turned into another.
+    pub fn map<U>(self, f: impl FnOnce(Vec<T>) -> Vec<U>) -> Page<U> {
+        Page {
+            rows: f(self.rows),
+            counts: self.counts,
+            matching: self.matching,
+            page: self.page,
+            pages: self.pages,
+        }
+    }
+}
+
+/// The items `query` selects, `per_page` at a time.
+pub fn select<'a, T: Triaged>(items: &'a [T], query: &Query, per_page: usize) -> Page<&'a T> {
     let needle = query.search.trim().to_lowercase();
-    let found: Vec<&Row> = rows.iter().filter(|r| matches(r, &needle)).collect();
+    let found: Vec<&T> = items.iter().filter(|r| matches(*r, &needle)).collect();
     let counts = Triage::ALL
         .iter()
-        .map(|t| (*t, found.iter().filter(|r| r.triage == *t).count()))
+        .map(|t| (*t, found.iter().filter(|r| r.triage() == *t).count()))
         .collect();
-    let chosen: Vec<&Row> = found
+    let chosen: Vec<&T> = found
         .into_iter()
-        .filter(|r| query.triage.is_none_or(|t| r.triage == t))
+        .filter(|r| query.triage.is_none_or(|t| r.triage() == t))
         .collect();
     let pages = chosen.len().div_ceil(per_page).max(1);
     let page = query.page.clamp(1, pages);
@@ -296,9 +373,10 @@ pub fn select<'a>(rows: &'a [Row], query: &Query, per_page: usize) -> Page<'a> {
     }
 }
 
-fn matches(row: &Row, needle: &str) -> bool {
+fn matches(item: &impl Triaged, needle: &str) -> bool {
     needle.is_empty()
-        || [&row.name, &row.class, &row.topics]
+        || item
+            .searched()
             .iter()
             .any(|f| f.to_lowercase().contains(needle))
 }

@@ -54,7 +54,7 @@ pub enum WorkerClass {
 
 /// Everything one page shows.
 pub struct View<'a> {
-    pub page: Page<'a>,
+    pub page: Page<Row>,
     pub query: &'a Query,
     pub freshness: Freshness,
     pub connect_url: &'a str,

@@ -67,6 +67,13 @@ async fn release_hands_over(server: &ApiServer) {
         serde_json::from_str::<serde_json::Value>(&body).unwrap(),
         json!({"ready": true, "leader": false})
     );
+    let (_, page) = two.get("/ui").await;
+    assert!(page.contains("This replica is on standby"), "{page}");
+    let (_, page) = one.get("/ui").await;
+    assert!(
+        page.contains(r#"data-name="a" data-fate"#),
+        "the leader's page: {page}"
+    );
 
     // A clean stop releases the Lease: `two` takes it without waiting for it to expire.
     one.stop().await;
