@@ -106,7 +106,7 @@ async fn declared_connectors_show_desired_against_live_and_drift() {
     })
     .await;
     let (_, page) = r.get("/ui").await;
-    assert!(page.contains("1 with drift corrected"), "{page}");
+    assert!(page.contains("1 with drift"), "{page}");
     let printed = command(&drifted);
     let words = shlex::split(&printed).expect("a shell command");
     assert_eq!(words[..2], ["connect-sentinel", "diff"], "{printed}");
@@ -131,13 +131,7 @@ async fn declared_connectors_show_desired_against_live_and_drift() {
 /// pending (nothing of the pass was written), and the page counts both.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_config_is_shown_with_its_problems_and_the_rest_pending() {
-    let sim = common::sim("3.9.0").await;
-    let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "good.json",
-        &json!({"name": "good", "config": sink("orders")}),
-    );
+    let (sim, dir) = with_good_manifest().await;
     let bad = json!({"connector.class": "io.confluent.connect.jdbc.JdbcSourceConnector",
         "connection.url": "jdbc:postgresql://db/x", "tasks.max": "many",
         "connection.password": CANARY});
@@ -173,4 +167,35 @@ async fn a_refused_config_is_shown_with_its_problems_and_the_rest_pending() {
         "{page}"
     );
     r.stop().await;
+}
+
+/// A manifest that cannot be read leaves no plan: the page says why, naming the file,
+/// and shows no secret of the manifests that could be read.
+#[tokio::test(flavor = "multi_thread")]
+async fn unreadable_manifests_are_named_on_the_page() {
+    let (sim, dir) = with_good_manifest().await;
+    std::fs::write(dir.path().join("broken.json"), "{\"name\": \"broken\", ").unwrap();
+    let r = start(&sim, dir.path()).await;
+    let page = common::eventually("the reason on the page", || async {
+        let (_, page) = r.get("/ui").await;
+        page.contains("No plan: the manifests cannot be used")
+            .then_some(page)
+    })
+    .await;
+    assert!(page.contains("broken.json"), "{page}");
+    assert!(!page.contains(CANARY), "{page}");
+    assert!(!page.contains("No declared connectors as of"), "{page}");
+    r.stop().await;
+}
+
+/// A 3.9 simulator and a directory declaring one valid sink, `good`.
+async fn with_good_manifest() -> (Running, tempfile::TempDir) {
+    let sim = common::sim("3.9.0").await;
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "good.json",
+        &json!({"name": "good", "config": sink("orders")}),
+    );
+    (sim, dir)
 }

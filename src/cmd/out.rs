@@ -44,8 +44,10 @@ fn gone(e: &std::io::Error) -> ! {
     if e.kind() != ErrorKind::BrokenPipe {
         note(format_args!("{ERROR} cannot write to stdout: {e}"));
     }
-    let dirs = std::mem::take(&mut *CLEANUP.lock().unwrap_or_else(|e| e.into_inner()));
-    for dir in dirs {
+    // The lock is held until the exit, so a second thread finding stdout closed
+    // waits here instead of exiting while the first is still removing.
+    let dirs = CLEANUP.lock().unwrap_or_else(|e| e.into_inner());
+    for dir in dirs.iter() {
         let _ = std::fs::remove_dir_all(dir);
     }
     std::process::exit(CLOSED)

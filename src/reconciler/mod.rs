@@ -272,8 +272,10 @@ impl Reconciler {
             Source::Files(files) => Inputs::Files(files),
             #[cfg(feature = "k8s")]
             Source::ConfigMaps(maps) if !maps.ready() => {
+                let reason = "the Kubernetes API has not listed the ConfigMaps yet";
+                self.board.unread(reason);
                 return Outcome::Unreachable {
-                    reason: "the Kubernetes API has not listed the ConfigMaps yet".into(),
+                    reason: reason.into(),
                 };
             }
             #[cfg(feature = "k8s")]

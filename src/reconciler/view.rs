@@ -2,8 +2,8 @@
 //! where it is declared, who owns it in Connect, its declared state against the live
 //! one, what the plan wanted, whether that was drift (Connect changed while the
 //! manifests did not), and what became of it. Pure: built from a finished [`Run`]. It
-//! holds key names, never a config value, and every message in it went through the
-//! pass's redactor.
+//! holds key names and no config value but another owner's marker; that marker and
+//! every message in it went through the pass's redactor.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -28,6 +28,9 @@ pub struct Pass {
     /// Every declared connector (and every owned one the plan deletes), the ones that
     /// need attention first.
     pub rows: Vec<DeclaredRow>,
+    /// Why the pass has no rows: the manifests could not be read, or the source was
+    /// not ready (redacted).
+    pub problem: Option<String>,
 }
 
 /// One declared connector after a pass.
@@ -58,8 +61,10 @@ pub struct DeclaredRow {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Drift {
     pub at: SystemTime,
-    /// The plan that undid it.
+    /// The plan that undoes it.
     pub plan: String,
+    /// The plan was written; `false` while it failed, was refused or held back.
+    pub corrected: bool,
 }
 
 /// Where a connector is declared.
@@ -114,6 +119,20 @@ pub enum Fate {
     Held,
     /// No plan was made (the manifests, Connect, or the plan failed; or standby).
     Unplanned { reason: String },
+}
+
+impl Fate {
+    /// What became of the plan, in a few words: `applied`, `failed: …`.
+    pub fn text(&self) -> String {
+        match self {
+            Fate::InSync => "in sync".into(),
+            Fate::Applied => "applied".into(),
+            Fate::Failed { error } => format!("failed: {error}"),
+            Fate::Refused { problems } => format!("refused: {}", problems.join("; ")),
+            Fate::Held => "pending: another config was refused, nothing was written".into(),
+            Fate::Unplanned { reason } => format!("not planned: {reason}"),
+        }
+    }
 }
 
 impl DeclaredRow {
@@ -294,7 +313,7 @@ fn ownership(run: &Run, name: &str, ours: &str) -> Ownership {
             None => Ownership::Unowned,
             Some(owner) if owner == ours => Ownership::Ours,
             Some(owner) => Ownership::Other {
-                owner: owner.clone(),
+                owner: run.redactor.text(owner),
             },
         },
     }
@@ -336,8 +355,9 @@ fn keys(changes: &[KeyChange]) -> String {
     }
 }
 
-/// Carries the drifts `found` in this pass's rows into `memory` (at `now`), forgets
-/// connectors no longer listed, and sets each row's last drift from it.
+/// Carries the drifts found in this pass's rows into `memory` (at `now`, corrected only
+/// when their plan was written), forgets connectors no longer listed, and sets each
+/// row's last drift from it.
 pub fn remember_drift(
     memory: &mut BTreeMap<String, Drift>,
     rows: &mut [DeclaredRow],
@@ -349,6 +369,7 @@ pub fn remember_drift(
             let drift = Drift {
                 at: now,
                 plan: row.plan.clone(),
+                corrected: row.fate == Fate::Applied,
             };
             memory.insert(row.name.clone(), drift);
         }
@@ -384,18 +405,30 @@ impl Board {
         let now = SystemTime::now();
         let mut rows = rows(run, context);
         remember_drift(&mut self.drifts, &mut rows, now);
-        self.sender.send_replace(Arc::new(Pass {
-            at: Some(now),
-            rows,
-        }));
+        let problem = match (&run.desired, &run.result) {
+            (None, Err(e)) => Some(run.redactor.text(&why(e))),
+            _ => None,
+        };
+        self.send(rows, problem);
     }
 
-    /// Publishes a pass with no rows (a standby replica plans nothing).
-    pub fn clear(&self) {
-        let at = Some(SystemTime::now());
+    /// Publishes a pass that read no manifests, and why.
+    pub fn unread(&self, why: &str) {
+        self.send(Vec::new(), Some(why.to_string()));
+    }
+
+    /// Publishes a pass with no rows and forgets the drifts: a standby replica plans
+    /// nothing and does not know what the leader found.
+    pub fn clear(&mut self) {
+        self.drifts.clear();
+        self.send(Vec::new(), None);
+    }
+
+    fn send(&self, rows: Vec<DeclaredRow>, problem: Option<String>) {
         self.sender.send_replace(Arc::new(Pass {
-            at,
-            rows: Vec::new(),
+            at: Some(SystemTime::now()),
+            rows,
+            problem,
         }));
     }
 }
@@ -677,10 +710,21 @@ mod tests {
             later[0].last_drift,
             Some(Drift {
                 at: t0,
-                plan: "update k".into()
+                plan: "update k".into(),
+                corrected: true,
             })
         );
-        remember_drift(&mut memory, &mut [row("b", false)], t0);
+        let mut refused = [DeclaredRow {
+            fate: Fate::Failed { error: "no".into() },
+            ..row("b", true)
+        }];
+        remember_drift(&mut memory, &mut refused, t0);
+        assert_eq!(
+            refused[0].last_drift.as_ref().map(|d| d.corrected),
+            Some(false),
+            "a drift whose correction failed is not called corrected"
+        );
+        remember_drift(&mut memory, &mut [row("c", false)], t0);
         assert!(memory.is_empty());
     }
 

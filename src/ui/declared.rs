@@ -14,7 +14,7 @@ use crate::{
     declare::Declare,
     manifest::{Selector, Template},
     plan::TargetState,
-    reconciler::view::{DeclaredRow, Fate, Origin, Ownership, Pass},
+    reconciler::view::{DeclaredRow, Drift, Fate, Origin, Ownership, Pass},
 };
 
 /// What the section is drawn from.
@@ -44,6 +44,8 @@ pub struct Section {
     /// When the last pass finished, e.g. `4 s ago`.
     pub pass_age: Option<String>,
     pub standby: bool,
+    /// Why the last pass has no rows (the manifests could not be read).
+    pub problem: Option<String>,
 }
 
 /// One row, ready for the template.
@@ -112,6 +114,7 @@ pub fn section(declared: &Declared<'_>, needle: &str, limit: usize, now: SystemT
         drifted: count(|r| r.last_drift.is_some()),
         pass_age: declared.pass.at.map(|at| ago(at, now)),
         standby: declared.standby,
+        problem: declared.pass.problem.clone(),
         rows: views.into_iter().take(limit).collect(),
     }
 }
@@ -138,27 +141,29 @@ fn row_view(row: &DeclaredRow, diff: &[String], now: SystemTime) -> RowView {
         differs: desired.is_some() && desired != row.live,
         owner: owner_text(&row.ownership),
         plan: row.plan.clone(),
-        drift: row
-            .last_drift
-            .as_ref()
-            .map(|d| format!("drift corrected {}: {}", ago(d.at, now), d.plan)),
+        drift: row.last_drift.as_ref().map(|d| drift_text(d, now)),
         auto_restart: row.auto_restart,
         command: command(row, diff),
     }
 }
 
+fn drift_text(drift: &Drift, now: SystemTime) -> String {
+    let what = match drift.corrected {
+        true => "drift corrected",
+        false => "drift found, not corrected",
+    };
+    format!("{what} {}: {}", ago(drift.at, now), drift.plan)
+}
+
 fn fate(fate: &Fate) -> (&'static str, String) {
-    match fate {
-        Fate::InSync => ("in-sync", "in sync".into()),
-        Fate::Applied => ("applied", "applied".into()),
-        Fate::Failed { error } => ("failed", format!("failed: {error}")),
-        Fate::Refused { problems } => ("refused", format!("refused: {}", problems.join("; "))),
-        Fate::Held => (
-            "pending",
-            "pending: another config was refused, nothing was written".into(),
-        ),
-        Fate::Unplanned { reason } => ("pending", format!("not planned: {reason}")),
-    }
+    let class = match fate {
+        Fate::InSync => "in-sync",
+        Fate::Applied => "applied",
+        Fate::Failed { .. } => "failed",
+        Fate::Refused { .. } => "refused",
+        Fate::Held | Fate::Unplanned { .. } => "pending",
+    };
+    (class, fate.text())
 }
 
 fn origin_text(origin: &Origin) -> String {
@@ -222,7 +227,6 @@ fn command(row: &DeclaredRow, diff: &[String]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reconciler::view::Drift;
 
     fn row(name: &str, origin: Origin, fate: Fate) -> DeclaredRow {
         DeclaredRow {
@@ -256,8 +260,10 @@ mod tests {
         drifted.last_drift = Some(Drift {
             at: now - std::time::Duration::from_secs(61),
             plan: "update tasks.max".into(),
+            corrected: true,
         });
         let pass = Pass {
+            problem: None,
             at: Some(now),
             rows: vec![
                 row("a", file.clone(), Fate::Failed { error: "no".into() }),

@@ -106,7 +106,7 @@ pub fn respond(source: &Source<'_>, raw: Option<&str>) -> Response {
         None => Vec::new(),
     });
     let now = SystemTime::now();
-    let needle = query.search.to_lowercase();
+    let needle = query.search.trim().to_lowercase();
     let view = View {
         page,
         query: &query,

@@ -47,6 +47,15 @@ pub struct Story {
 impl Story {
     /// Runs until `stop` turns true.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        tokio::select! {
+            _ = stop.wait_for(|s| *s) => {}
+            _ = self.tell() => {}
+        }
+    }
+
+    /// After the first pass, once the flaky connector runs: a failure, a hand edit,
+    /// then a failure every `fail_every`.
+    async fn tell(&self) {
         if let Some(mut passes) = self.passes.clone() {
             let first = passes.wait_for(|p| p.at.is_some());
             let _ = tokio::time::timeout(FIRST_PASS, first).await;
@@ -55,10 +64,7 @@ impl Story {
         self.fail().await;
         self.edit_by_hand().await;
         loop {
-            tokio::select! {
-                _ = stop.wait_for(|s| *s) => return,
-                _ = tokio::time::sleep(self.fail_every) => {}
-            }
+            tokio::time::sleep(self.fail_every).await;
             self.fail().await;
         }
     }
@@ -110,12 +116,7 @@ pub async fn announce_passes(mut passes: watch::Receiver<Arc<Pass>>) {
             let name = &row.name;
             let fate = match &row.fate {
                 Fate::Applied if row.drift => "drift, put back".to_string(),
-                Fate::Applied => "applied".to_string(),
-                Fate::Failed { error } => format!("failed: {error}"),
-                Fate::Refused { problems } => format!("refused: {}", problems.join("; ")),
-                Fate::Held => "pending".to_string(),
-                Fate::Unplanned { reason } => format!("not planned: {reason}"),
-                Fate::InSync => continue,
+                fate => fate.text(),
             };
             out::line(format_args!(
                 "demo: reconcile {name}: {} ({fate})",

@@ -85,7 +85,7 @@ async fn drift_on_the_page(reconciler: &Running) {
             .send()
             .await;
         let page = answer.ok()?.text().await.ok()?;
-        page.contains("2 with drift corrected").then_some(page)
+        page.contains("2 with drift").then_some(page)
     })
     .await;
     let rows: Vec<&str> = page.split(r#"<tr class="drow"#).skip(1).collect();
